@@ -1,0 +1,48 @@
+/* mailscan configuration: one file of `key = value` lines read by both programs. */
+#ifndef MAILSCAN_CONFIG_H
+#define MAILSCAN_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <limits.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/mailscan/mailscan.conf"
+
+enum config_mode { MODE_GATEWAY, MODE_HOST };
+enum config_action { ACTION_REJECT, ACTION_RESET, ACTION_MONITOR };
+enum config_policy { POLICY_PASS, POLICY_BLOCK };
+
+struct config {
+	char path[PATH_MAX]; /* file it was read from, "" for built-in defaults */
+	char database[PATH_MAX];
+	char ports_file[PATH_MAX];
+	char control_socket[PATH_MAX];
+	char quarantine[PATH_MAX];
+	char tmpdir[PATH_MAX];
+	uint16_t queue_first;
+	uint16_t queue_count;
+	unsigned int workers;
+	enum config_mode mode;
+	enum config_action smtp_action;
+	enum config_action pop3_action;
+	enum config_policy oversize;
+	enum config_policy on_error;
+	uint64_t max_message_size;
+	int fail_closed;
+	int test_signatures;   /* database holds the bundled test signatures */
+	uint32_t offload_mark; /* conntrack mark bit: flow no longer inspected */
+	uint32_t inject_mark;  /* packet mark on the daemon's own packets */
+};
+
+void config_defaults(struct config *);
+/* Reads PATH over the defaults. Returns 0, or -1 with a message naming the
+ * file, line and key in ERR. A NULL PATH reads the default file if it exists. */
+int config_load(struct config *, const char *path, char *err, size_t errlen);
+/* Parses one `key = value` pair into the config; -1 with a reason in ERR. */
+int config_set(struct config *, const char *key, const char *value, char *err, size_t errlen);
+
+const char *config_mode_name(enum config_mode);
+const char *config_action_name(enum config_action);
+const char *config_policy_name(enum config_policy);
+
+#endif

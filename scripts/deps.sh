@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs every Debian package that mailscan's build, tests, demo and benchmarks need.
+# Non-interactive and idempotent: packages already present are not fetched again.
+set -eu
+PKGS="
+gcc make pkg-config clang-format
+libmnl-dev libnetfilter-queue-dev libnftnl-dev libclamav-dev
+clamav clamav-testfiles
+nftables iproute2 ethtool conntrack procps
+python3
+"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "deps: all installed"
+	exit 0
+fi
+[ "$(id -u)" = 0 ] || { echo "deps: missing:$missing (run as root)" >&2; exit 2; }
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps: installed$missing"

@@ -1,0 +1,147 @@
+# Shared helpers for the integration tests and the demo (sourced, POSIX sh + bash).
+# Topology: client (10.89.1.2, fd89:1::2) -- gateway (10.89.1.1 | 10.89.2.1) -- server
+# (10.89.2.2, fd89:2::2). Every namespace name carries this run's prefix and is deleted
+# on exit.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+PY=/usr/bin/python3
+NS_PREFIX=${NS_PREFIX:-ms$$}
+NS_C=${NS_PREFIX}c
+NS_G=${NS_PREFIX}g
+NS_S=${NS_PREFIX}s
+C4=10.89.1.2 G4C=10.89.1.1 G4S=10.89.2.1 S4=10.89.2.2
+C6=fd89:1::2 G6C=fd89:1::1 G6S=fd89:2::1 S6=fd89:2::2
+WORK=${WORK:-$(mktemp -d /tmp/mailscan-test.XXXXXX)}
+PIDS=""
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+ok() {
+	echo "ok - $*"
+}
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+	ok "$1"
+}
+
+cleanup() {
+	local p ns
+	set +e
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^${NS_PREFIX}"); do
+		# processes outlive their namespace's name: end them first
+		p=$(ip netns pids "$ns" 2>/dev/null)
+		[ -n "$p" ] && kill $p 2>/dev/null && sleep 0.2 && kill -9 $p 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# bg [in_c|in_g|in_s] CMD...: start in the background, ended at exit; $! is CMD itself
+bg() {
+	case $1 in
+	in_c) shift && set -- ip netns exec "$NS_C" "$@" ;;
+	in_g) shift && set -- ip netns exec "$NS_G" "$@" ;;
+	in_s) shift && set -- ip netns exec "$NS_S" "$@" ;;
+	esac
+	"$@" &
+	PIDS="$PIDS $!"
+}
+
+in_c() { ip netns exec "$NS_C" "$@"; }
+in_g() { ip netns exec "$NS_G" "$@"; }
+in_s() { ip netns exec "$NS_S" "$@"; }
+
+# veth pair with GRO on, so the queue sees aggregated (GSO) packets
+link() { # link NS_A IF_A NS_B IF_B
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
+	ip -n "$1" link set "$2" up
+	ip -n "$3" link set "$4" up
+	ip netns exec "$1" ethtool -K "$2" gro on >/dev/null 2>&1 || true
+	ip netns exec "$3" ethtool -K "$4" gro on >/dev/null 2>&1 || true
+}
+
+topology_gateway() {
+	ip netns add "$NS_C"
+	ip netns add "$NS_G"
+	ip netns add "$NS_S"
+	for ns in "$NS_C" "$NS_G" "$NS_S"; do
+		ip -n "$ns" link set lo up
+	done
+	link "$NS_C" eth0 "$NS_G" c0
+	link "$NS_S" eth0 "$NS_G" s0
+	ip -n "$NS_C" addr add $C4/24 dev eth0
+	ip -n "$NS_C" addr add $C6/64 dev eth0 nodad
+	ip -n "$NS_G" addr add $G4C/24 dev c0
+	ip -n "$NS_G" addr add $G6C/64 dev c0 nodad
+	ip -n "$NS_G" addr add $G4S/24 dev s0
+	ip -n "$NS_G" addr add $G6S/64 dev s0 nodad
+	ip -n "$NS_S" addr add $S4/24 dev eth0
+	ip -n "$NS_S" addr add $S6/64 dev eth0 nodad
+	ip -n "$NS_C" route add default via $G4C
+	ip -n "$NS_C" -6 route add default via $G6C
+	ip -n "$NS_S" route add default via $G4S
+	ip -n "$NS_S" -6 route add default via $G6S
+	in_g sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+}
+
+# A private configuration under $WORK; extra `key = value` lines as arguments.
+write_config() {
+	CONF=$WORK/mailscan.conf
+	{
+		echo "ports_file = $WORK/ports"
+		echo "control_socket = $WORK/control.sock"
+		echo "quarantine = $WORK/quarantine"
+		echo "tmpdir = $WORK/tmp"
+		echo "database = $WORK/sigs"
+		for l in "$@"; do echo "$l"; done
+	} >"$CONF"
+}
+
+ctl() { "$BUILD/mailscanctl" -c "$CONF" "$@"; }
+
+# wait_for SECONDS COMMAND...: retry until it succeeds
+wait_for() {
+	local t=$1 i=0
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -ge $((t * 10)) ] && return 1
+		sleep 0.1
+	done
+}
+
+# nft named counter packets, read in namespace NS
+nft_counter() { # NS NAME
+	ip netns exec "$1" nft list counter inet mailscan "$2" 2>/dev/null |
+		awk '/packets/ {print $2}'
+}
+
+# nft in namespace NS; its stderr is dropped (nft cannot print xt targets in inet
+# tables and complains about each one)
+nft_in() { # NS ARGS...
+	local ns=$1
+	shift
+	ip netns exec "$ns" nft "$@" 2>/dev/null
+}
+
+# Does this kernel accept the native nft queue statement? Probed in a scratch namespace.
+kernel_has_nft_queue() {
+	local ns=${NS_PREFIX}probe r
+	ip netns add "$ns"
+	ip netns exec "$ns" nft add table inet probe &&
+		ip netns exec "$ns" nft add chain inet probe c &&
+		ip netns exec "$ns" nft add rule inet probe c queue num 0 bypass 2>/dev/null
+	r=$?
+	ip netns del "$ns"
+	return $r
+}

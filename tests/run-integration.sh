@@ -1,0 +1,24 @@
+#!/bin/bash
+# Runs every integration test (as root, in network namespaces) and sums the results.
+# Usage: run-integration.sh [PATTERN]   (PATTERN filters test paths, e.g. rules/)
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+[ "$(id -u)" = 0 ] || { echo "integration tests need root (network namespaces)" >&2; exit 2; }
+passed=0 failed=0 bad=""
+for t in $(find "$top/tests/integration" -name '*.sh' | sort); do
+	case "$t" in *"${1:-}"*) ;; *) continue ;; esac
+	name=${t#"$top/tests/integration/"}
+	start=$(date +%s)
+	if out=$(timeout 600 bash "$t" 2>&1); then
+		passed=$((passed + 1))
+		echo "PASS $name ($(($(date +%s) - start)) s)"
+		[ -n "${VERBOSE:-}" ] && echo "$out" | sed 's/^/    /'
+	else
+		failed=$((failed + 1))
+		bad="$bad $name"
+		echo "FAIL $name ($(($(date +%s) - start)) s)"
+		echo "$out" | tail -n 40 | sed 's/^/    /'
+	fi
+done
+echo "integration: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] || { echo "integration: failing:$bad"; exit 1; }

@@ -1,0 +1,61 @@
+#!/usr/bin/python3
+"""TCP transfer checker for the integration tests.
+
+server PORT [BIND]: accepts connections; for each, reads until the peer shuts down its
+  side, then answers with the sha256 of what it read followed by the same bytes echoed.
+client HOST PORT NBYTES [SEED]: sends NBYTES of seeded random data, reads the answer and
+  checks both directions byte for byte. Exit 0 when intact, 1 otherwise. Bounded: every
+  socket operation times out after 30 s.
+"""
+import hashlib
+import random
+import socket
+import sys
+
+
+def serve(port, bind):
+    fam = socket.AF_INET6
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind((bind, port))
+    s.listen(64)
+    while True:
+        c, _ = s.accept()
+        c.settimeout(30)
+        chunks = []
+        while True:
+            d = c.recv(1 << 20)
+            if not d:
+                break
+            chunks.append(d)
+        data = b"".join(chunks)
+        c.sendall(hashlib.sha256(data).hexdigest().encode() + b"\n" + data)
+        c.close()
+
+
+def client(host, port, n, seed):
+    data = random.Random(seed).randbytes(n)
+    c = socket.create_connection((host, port), timeout=30)
+    c.sendall(data)
+    c.shutdown(socket.SHUT_WR)
+    chunks = []
+    while True:
+        d = c.recv(1 << 20)
+        if not d:
+            break
+        chunks.append(d)
+    reply = b"".join(chunks)
+    digest, _, echo = reply.partition(b"\n")
+    up = digest.decode() == hashlib.sha256(data).hexdigest()
+    down = echo == data
+    print(f"sent={n} up={'ok' if up else 'BAD'} down={'ok' if down else 'BAD'}")
+    return 0 if up and down else 1
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "server":
+        serve(int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else "::")
+    else:
+        seed = int(sys.argv[5]) if len(sys.argv) > 5 else 1
+        sys.exit(client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), seed))

@@ -1,0 +1,175 @@
+/* Configuration parsing: defaults, every key, errors naming file, line and key. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "unit.h"
+
+static char dir[] = "/tmp/mailscan-unit.XXXXXX";
+
+static int load_text(struct config *c, const char *text, char *err, size_t errlen)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/mailscan.conf", dir);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return config_load(c, path, err, errlen);
+}
+
+static void test_defaults(void)
+{
+	struct config c;
+
+	config_defaults(&c);
+	CHECK_STR(c.database, "/var/lib/clamav");
+	CHECK_STR(c.ports_file, "/etc/mailscan/ports");
+	CHECK_INT(c.mode, MODE_GATEWAY);
+	CHECK_INT(c.smtp_action, ACTION_REJECT);
+	CHECK_INT(c.pop3_action, ACTION_RESET);
+	CHECK_INT(c.on_error, POLICY_PASS);
+	CHECK_INT(c.queue_first, 0);
+	CHECK_INT(c.queue_count, 1);
+	CHECK_INT(c.fail_closed, 0);
+	CHECK_INT(c.test_signatures, 0);
+}
+
+static void test_good(void)
+{
+	struct config c;
+	char err[512] = "";
+
+	CHECK_INT(load_text(&c,
+			    "# comment\n"
+			    "\n"
+			    "database = /tmp/x/sigs   # trailing comment\n"
+			    "  queues=2-5\n"
+			    "workers = 4\n"
+			    "mode = host\n"
+			    "ports_file = /tmp/x/ports\n"
+			    "control_socket = /tmp/x/ctl.sock\n"
+			    "quarantine = /tmp/x/q\n"
+			    "tmpdir = /tmp/x/tmp\n"
+			    "smtp_action = monitor\n"
+			    "pop3_action = monitor\n"
+			    "max_message_size = 10M\n"
+			    "oversize = block\n"
+			    "on_error = block\n"
+			    "fail_closed = yes\n"
+			    "test_signatures = yes\n"
+			    "offload_mark = 0x1000\n"
+			    "inject_mark = 0x2000\n",
+			    err, sizeof(err)),
+		  0);
+	CHECK_STR(err, "");
+	CHECK_STR(c.database, "/tmp/x/sigs");
+	CHECK_INT(c.queue_first, 2);
+	CHECK_INT(c.queue_count, 4);
+	CHECK_INT(c.workers, 4);
+	CHECK_INT(c.mode, MODE_HOST);
+	CHECK_STR(c.ports_file, "/tmp/x/ports");
+	CHECK_STR(c.control_socket, "/tmp/x/ctl.sock");
+	CHECK_STR(c.quarantine, "/tmp/x/q");
+	CHECK_STR(c.tmpdir, "/tmp/x/tmp");
+	CHECK_INT(c.smtp_action, ACTION_MONITOR);
+	CHECK_INT(c.pop3_action, ACTION_MONITOR);
+	CHECK_INT(c.max_message_size, 10 << 20);
+	CHECK_INT(c.oversize, POLICY_BLOCK);
+	CHECK_INT(c.on_error, POLICY_BLOCK);
+	CHECK_INT(c.fail_closed, 1);
+	CHECK_INT(c.test_signatures, 1);
+	CHECK_INT(c.offload_mark, 0x1000);
+	CHECK_INT(c.inject_mark, 0x2000);
+	CHECK_INT(load_text(&c, "queues = 7\nmax_message_size = 2048\n", err, sizeof(err)), 0);
+	CHECK_INT(c.queue_first, 7);
+	CHECK_INT(c.queue_count, 1);
+	CHECK_INT(c.max_message_size, 2048);
+	CHECK_INT(load_text(&c, "queues = 0-63\nmax_message_size = 1k\n", err, sizeof(err)), 0);
+	CHECK_INT(c.queue_count, 64);
+	CHECK_INT(c.max_message_size, 1024);
+	CHECK_INT(load_text(&c, "", err, sizeof(err)), 0);
+	CHECK_STR(c.database, "/var/lib/clamav");
+}
+
+static void test_errors(void)
+{
+	static const struct {
+		const char *text;
+		const char *msg; /* after "<path>:" */
+	} cases[] = {
+		{ "bogus = 1\n", "1: bogus: unknown key" },
+		{ "# c\nmode = gateway\nquarantin = /q\n", "3: quarantin: unknown key" },
+		{ "mode\n", "1: expected 'key = value'" },
+		{ "mode =\n", "1: mode: expected 'key = value'" },
+		{ "= host\n", "1: (empty key): expected 'key = value'" },
+		{ "mode = router\n", "1: mode: invalid mode 'router' (expected gateway, host)" },
+		{ "smtp_action = drop\n",
+		  "1: smtp_action: invalid action 'drop' (expected reject, reset, monitor)" },
+		{ "pop3_action = reject\n",
+		  "1: pop3_action: invalid action 'reject' (expected reset, monitor)" },
+		{ "oversize = maybe\n",
+		  "1: oversize: invalid policy 'maybe' (expected pass, block)" },
+		{ "on_error = fail\n", "1: on_error: invalid policy" },
+		{ "queues = 3-1\n", "1: queues: invalid queues '3-1'" },
+		{ "queues = 0-64\n", "1: queues: invalid queues" },
+		{ "queues = 65536\n", "1: queues: invalid queues" },
+		{ "queues = a\n", "1: queues: invalid queues" },
+		{ "queues = 1-\n", "1: queues: invalid queues" },
+		{ "workers = 0\n", "1: workers: invalid number '0' (expected 1-64)" },
+		{ "workers = 65\n", "1: workers: invalid number" },
+		{ "workers = -1\n", "1: workers: invalid number" },
+		{ "workers = 2x\n", "1: workers: invalid number" },
+		{ "max_message_size = 10T\n", "1: max_message_size: invalid number" },
+		{ "max_message_size = 100\n", "1: max_message_size: invalid number" },
+		{ "database = relative/dir\n",
+		  "1: database: path 'relative/dir' must be absolute" },
+		{ "fail_closed = perhaps\n", "1: fail_closed: invalid boolean" },
+		{ "offload_mark = 0x3\n", "1: offload_mark: invalid mark" },
+		{ "inject_mark = 0\n", "1: inject_mark: invalid mark" },
+	};
+	char err[512], want[512];
+	struct config c;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		CHECK_INT(load_text(&c, cases[i].text, err, sizeof(err)), -1);
+		snprintf(want, sizeof(want), "%s/mailscan.conf:%s", dir, cases[i].msg);
+		CHECK_HAS(err, want);
+	}
+	/* a file named with -c must exist */
+	CHECK_INT(config_load(&c, "/nonexistent/mailscan.conf", err, sizeof(err)), -1);
+	CHECK_STR(err, "/nonexistent/mailscan.conf: No such file or directory");
+}
+
+/* a line longer than the reader's buffer is an error, not a silent split */
+static void test_long_line(void)
+{
+	char *text = malloc(10000), err[512];
+	struct config c;
+
+	memset(text, 'a', 9998);
+	text[9998] = '\n';
+	text[9999] = '\0';
+	CHECK_INT(load_text(&c, text, err, sizeof(err)), -1);
+	CHECK_HAS(err, ":1: line too long");
+	free(text);
+}
+
+int main(void)
+{
+	char cmd[64];
+
+	if (!mkdtemp(dir))
+		return 2;
+	test_defaults();
+	test_good();
+	test_errors();
+	test_long_line();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		return 2;
+	return unit_report("test_config");
+}
