@@ -12,8 +12,8 @@ LDLIBS     += $(PKG_LIBS) -pthread
 
 B := build
 # pure modules: libc only
-PURE    := config ports iana_tcp log
-DAEMON  := main
+PURE    := config ports iana_tcp log decode reasm flow packet stats
+DAEMON  := main queue nfqueue inject ctl_server
 CTL     := ctl/mailscanctl ctl_client
 SYS     := rules
 
@@ -30,14 +30,14 @@ $(B)/obj/%.o: src/%.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/mailscand: $(DAEMON:%=$(B)/obj/%.o) $(PURE_O) $(SYS_O)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
 $(B)/mailscanctl: $(CTL:%=$(B)/obj/%.o) $(PURE_O) $(SYS_O)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
 $(B)/tests/%: tests/unit/%.c $(PURE_O) $(SYS_O)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)

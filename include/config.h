@@ -29,9 +29,18 @@ struct config {
 	enum config_policy on_error;
 	uint64_t max_message_size;
 	int fail_closed;
-	int test_signatures;   /* database holds the bundled test signatures */
-	uint32_t offload_mark; /* conntrack mark bit: flow no longer inspected */
-	uint32_t inject_mark;  /* packet mark on the daemon's own packets */
+	int test_signatures;	   /* database holds the bundled test signatures */
+	uint32_t offload_mark;	   /* conntrack mark bit: flow no longer inspected */
+	uint32_t inject_mark;	   /* packet mark on the daemon's own packets */
+	unsigned int hold_timeout; /* seconds a packet may be held before on_error applies */
+	unsigned int max_flows;	   /* per queue thread */
+	uint64_t flow_buffer;	   /* reassembly bytes per flow direction */
+	uint64_t total_buffer;	   /* reassembly bytes per queue thread */
+	/* test-only: hold (for test_hold_ms) or reset the packet whose client data
+	 * contains the pattern, to exercise holds and injection without a scanner */
+	char test_hold[64];
+	unsigned int test_hold_ms;
+	char test_reset[64];
 };
 
 void config_defaults(struct config *);

@@ -49,6 +49,11 @@ void config_defaults(struct config *c)
 	c->max_message_size = 50ULL << 20;
 	c->offload_mark = 0x40000000;
 	c->inject_mark = 0x20000000;
+	c->hold_timeout = 120;
+	c->max_flows = 65536;
+	c->flow_buffer = 1 << 20;
+	c->total_buffer = 256ULL << 20;
+	c->test_hold_ms = 1000;
 }
 
 static int parse_enum(const char *v, const char *const *names, size_t n, const char *what,
@@ -164,7 +169,18 @@ static int set_path(char *dst, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
-enum key_kind { K_PATH, K_QUEUES, K_UINT, K_SIZE, K_MODE, K_ACTION, K_POLICY, K_BOOL, K_MARK };
+enum key_kind {
+	K_PATH,
+	K_QUEUES,
+	K_UINT,
+	K_SIZE,
+	K_MODE,
+	K_ACTION,
+	K_POLICY,
+	K_BOOL,
+	K_MARK,
+	K_STRING,
+};
 
 struct key_def {
 	const char *name;
@@ -194,6 +210,13 @@ static const struct key_def keys[] = {
 	{ "test_signatures", K_BOOL, OFF(test_signatures), 0, 0 },
 	{ "offload_mark", K_MARK, OFF(offload_mark), 0, 0 },
 	{ "inject_mark", K_MARK, OFF(inject_mark), 0, 0 },
+	{ "hold_timeout", K_UINT, OFF(hold_timeout), 1, 3600 },
+	{ "max_flows", K_UINT, OFF(max_flows), 16, 1 << 24 },
+	{ "flow_buffer", K_SIZE, OFF(flow_buffer), 4096, 1ULL << 30 },
+	{ "total_buffer", K_SIZE, OFF(total_buffer), 65536, 1ULL << 40 },
+	{ "test_hold", K_STRING, OFF(test_hold), 0, 0 },
+	{ "test_hold_ms", K_UINT, OFF(test_hold_ms), 1, 600000 },
+	{ "test_reset", K_STRING, OFF(test_reset), 0, 0 },
 };
 #undef OFF
 
@@ -273,6 +296,14 @@ int config_set(struct config *c, const char *key, const char *v, char *err, size
 			return -1;
 		}
 		*(int *)(void *)field = r;
+		return 0;
+	case K_STRING:
+		if (strlen(v) >= sizeof(c->test_hold)) {
+			snprintf(err, errlen, "value too long (at most %zu bytes)",
+				 sizeof(c->test_hold) - 1);
+			return -1;
+		}
+		strcpy(field, v);
 		return 0;
 	case K_MARK:
 		/* a single bit, so it cannot collide with other users' marks by accident */

@@ -1,12 +1,164 @@
-/* mailscand */
+/* mailscand: wiring. Runs in the foreground and logs to stderr. */
+#include <errno.h>
+#include <getopt.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "config.h"
+#include "daemon.h"
 #include "log.h"
+#include "rules.h"
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+int daemon_load_ports(struct daemon *d, char *err, size_t errlen)
+{
+	struct port_set ps;
+	uint8_t map[65536] = { 0 };
+	size_t i;
+
+	if (ports_load(&ps, d->cfg.ports_file, err, errlen))
+		return -1;
+	for (i = 0; i < ps.n; i++)
+		map[ps.v[i].port] = (uint8_t)(1 + ps.v[i].proto);
+	for (i = 0; i < sizeof(map); i++)
+		__atomic_store_n(&d->port_proto[i], map[i], __ATOMIC_RELAXED);
+	log_info("protecting %zu ports", ps.n);
+	return 0;
+}
+
+/* GSO only helps when packets arrive aggregated: on a gateway that needs GRO on the
+ * incoming interfaces */
+static void warn_gro_off(void)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (!ifs || fd < 0)
+		goto out;
+	for (i = ifs; i->if_index; i++) {
+		struct ethtool_value ev = { .cmd = ETHTOOL_GGRO };
+		struct ifreq ifr;
+
+		if (!strcmp(i->if_name, "lo"))
+			continue;
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", i->if_name);
+		ifr.ifr_data = (void *)&ev;
+		if (ioctl(fd, SIOCETHTOOL, &ifr) == 0 && !ev.data)
+			log_warnx("GRO is off on %s: queued packets arrive one MTU at a time "
+				  "(ethtool -K %s gro on)",
+				  i->if_name, i->if_name);
+	}
+out:
+	if (ifs)
+		if_freenameindex(ifs);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: mailscand [-c FILE] [-v]\n");
+	exit(2);
+}
 
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	static struct daemon d;
+	const char *conf = NULL;
+	char err[512];
+	sigset_t set;
+	unsigned int i;
+	int ch, verbose = 0, sig;
+
+	while ((ch = getopt(argc, argv, "c:v")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	log_init("mailscand", verbose);
+	if (config_load(&d.cfg, conf, err, sizeof(err)))
+		fatalx("%s", err);
+	d.start_ms = now_ms();
+	d.ctl_fd = -1;
+	if (daemon_load_ports(&d, err, sizeof(err)))
+		fatalx("%s", err);
+	/* threads inherit the mask: signals are taken here, with sigwait */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	d.nq = d.cfg.queue_count;
+	d.qt = calloc(d.nq, sizeof(*d.qt));
+	if (!d.qt)
+		fatal("calloc");
+	for (i = 0; i < d.nq; i++) {
+		d.qt[i] = qthread_new(&d, (uint16_t)(d.cfg.queue_first + i));
+		if (!d.qt[i])
+			fatalx("cannot listen on queue %u", d.cfg.queue_first + i);
+	}
+	if (ctl_server_start(&d))
+		fatal("control socket %s", d.cfg.control_socket);
+	for (i = 0; i < d.nq; i++) {
+		if (qthread_start(d.qt[i]))
+			fatalx("cannot start queue thread %u", i);
+	}
+	if (d.cfg.mode == MODE_GATEWAY)
+		warn_gro_off();
+	log_info("listening on queues %s, control socket %s",
+		 rules_queue_range(err, sizeof(err), d.cfg.queue_first, d.cfg.queue_count),
+		 d.cfg.control_socket);
+	for (;;) {
+		if (sigwait(&set, &sig))
+			continue;
+		if (sig == SIGHUP) {
+			log_info("SIGHUP: reloading the ports file");
+			if (daemon_load_ports(&d, err, sizeof(err)))
+				log_warnx("%s", err);
+			continue;
+		}
+		break;
+	}
+	log_info("stopping");
+	d.stop = 1;
+	for (i = 0; i < d.nq; i++)
+		qthread_join(d.qt[i]);
+	ctl_server_stop(&d);
+	for (i = 0; i < d.nq; i++)
+		qthread_free(d.qt[i]);
+	free(d.qt);
 	return 0;
 }

@@ -42,16 +42,23 @@ static const char *const counter_names[PROTO_COUNT][2] = {
 	{ "pop3_to_server", "pop3_to_client" },
 };
 
+/* The queue chains run after the filter tables (traffic they drop is not scanned). The
+ * offload chains run right after them: a packet the daemon accepted with the offload
+ * mark gets its connection marked, so the rest of the flow skips the queue. */
 static const struct chain_def {
 	const char *name;
 	uint32_t hook;
+	int32_t prio;
 	enum config_mode mode;
+	int offload;
 } chains[] = {
-	{ "forward", NF_INET_FORWARD, MODE_GATEWAY },
-	{ "input", NF_INET_LOCAL_IN, MODE_HOST },
-	{ "output", NF_INET_LOCAL_OUT, MODE_HOST },
+	{ "forward", NF_INET_FORWARD, 10, MODE_GATEWAY, 0 },
+	{ "forward_offload", NF_INET_FORWARD, 11, MODE_GATEWAY, 1 },
+	{ "input", NF_INET_LOCAL_IN, 10, MODE_HOST, 0 },
+	{ "input_offload", NF_INET_LOCAL_IN, 11, MODE_HOST, 1 },
+	{ "output", NF_INET_LOCAL_OUT, 10, MODE_HOST, 0 },
+	{ "output_offload", NF_INET_LOCAL_OUT, 11, MODE_HOST, 1 },
 };
-#define CHAIN_PRIORITY 10 /* after the filter tables: traffic they drop is not scanned */
 
 const char *rules_queue_range(char *buf, size_t len, uint16_t first, uint16_t count)
 {
@@ -188,6 +195,26 @@ static void put_mark_bit(struct nftnl_rule *r, uint32_t mask)
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
 	expr_add(r, e);
 	put_cmp(r, &mask, sizeof(mask));
+}
+
+/* ct mark set ct mark | bit */
+static void put_ct_mark_or(struct nftnl_rule *r, uint32_t bit)
+{
+	struct nftnl_expr *e;
+	uint32_t mask = ~bit;
+
+	put_ct(r, NFT_CT_MARK);
+	e = nftnl_expr_alloc("bitwise");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(bit));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &bit, sizeof(bit));
+	expr_add(r, e);
+	e = nftnl_expr_alloc("ct");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+	expr_add(r, e);
 }
 
 static void put_accept(struct nftnl_rule *r)
@@ -371,7 +398,7 @@ static void build_chain(struct nft_batch *nb, const struct chain_def *c, uint16_
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, c->name);
 	if (type == NFT_MSG_NEWCHAIN) {
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, c->hook);
-		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, CHAIN_PRIORITY);
+		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, c->prio);
 		nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter");
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
@@ -387,6 +414,14 @@ static void build_chain_rules(struct nft_batch *nb, const struct chain_def *c,
 	struct nftnl_rule *r;
 	int p, dir;
 
+	if (c->offload) {
+		r = rule_new(c->name);
+		put_meta(r, NFT_META_MARK);
+		put_mark_bit(r, s->offload_mark);
+		put_ct_mark_or(r, s->offload_mark);
+		rule_emit(nb, r, "adding the offload marking rule");
+		return;
+	}
 	/* the daemon's own packets (RSTs, replies) are never queued again */
 	r = rule_new(c->name);
 	put_meta(r, NFT_META_MARK);
@@ -777,7 +812,7 @@ int rules_show(FILE *out, char *err, size_t errlen)
 	if (dump(nl, nlh, rule_cb, &st) < 0)
 		goto sys;
 	fprintf(out, "table inet %s: installed\nmode %s\nchains", RULES_TABLE,
-		st.chains[0] ? "gateway" : (st.chains[1] ? "host" : "none"));
+		st.chains[0] ? "gateway" : (st.chains[2] ? "host" : "none"));
 	for (i = 0; i < sizeof(chains) / sizeof(chains[0]); i++) {
 		if (st.chains[i])
 			fprintf(out, " %s", chains[i].name);

@@ -145,3 +145,19 @@ kernel_has_nft_queue() {
 	ip netns del "$ns"
 	return $r
 }
+
+# start_daemon [EXTRA CONFIG LINES...]: config, rules (gateway) and mailscand in the
+# gateway namespace; waits until it answers. DAEMON_PID is the daemon.
+start_daemon() {
+	[ $# -gt 0 ] && write_config "$@"
+	in_g "$BUILD/mailscanctl" -c "$CONF" rules install >/dev/null || fail "rules install"
+	bg in_g "$BUILD/mailscand" -c "$CONF" 2>>"$WORK/mailscand.log"
+	DAEMON_PID=$!
+	wait_for 10 ctl status || { cat "$WORK/mailscand.log"; fail "mailscand did not answer"; }
+}
+
+# stat NAME: one counter from `mailscanctl stats`
+stat() { ctl stats | sed -n "s/^$1=//p"; }
+
+xfer_server() { bg in_s "$PY" "$TOP/tests/tools/xfer.py" server "$1"; wait_for 5 in_s sh -c "ss -ltn | grep -q ':$1 '" || fail "server on $1"; }
+xfer_client() { in_c "$PY" "$TOP/tests/tools/xfer.py" client "$@"; }

@@ -3,14 +3,16 @@
 
 server PORT [BIND]: accepts connections; for each, reads until the peer shuts down its
   side, then answers with the sha256 of what it read followed by the same bytes echoed.
-client HOST PORT NBYTES [SEED]: sends NBYTES of seeded random data, reads the answer and
-  checks both directions byte for byte. Exit 0 when intact, 1 otherwise. Bounded: every
-  socket operation times out after 30 s.
+client HOST PORT NBYTES [SEED [CHUNK DELAY]]: sends NBYTES of seeded random data (in
+  CHUNK-byte writes DELAY seconds apart, if given), reads the answer and checks both
+  directions byte for byte. Exit 0 when intact, 1 otherwise. Bounded: every socket
+  operation times out after 30 s.
 """
 import hashlib
 import random
 import socket
 import sys
+import time
 
 
 def serve(port, bind):
@@ -34,10 +36,15 @@ def serve(port, bind):
         c.close()
 
 
-def client(host, port, n, seed):
+def client(host, port, n, seed, chunk=0, delay=0.0):
     data = random.Random(seed).randbytes(n)
     c = socket.create_connection((host, port), timeout=30)
-    c.sendall(data)
+    if chunk:
+        for i in range(0, n, chunk):
+            c.sendall(data[i:i + chunk])
+            time.sleep(delay)
+    else:
+        c.sendall(data)
     c.shutdown(socket.SHUT_WR)
     chunks = []
     while True:
@@ -58,4 +65,6 @@ if __name__ == "__main__":
         serve(int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else "::")
     else:
         seed = int(sys.argv[5]) if len(sys.argv) > 5 else 1
-        sys.exit(client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), seed))
+        chunk = int(sys.argv[6]) if len(sys.argv) > 6 else 0
+        delay = float(sys.argv[7]) if len(sys.argv) > 7 else 0.0
+        sys.exit(client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), seed, chunk, delay))

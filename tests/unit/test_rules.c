@@ -20,7 +20,7 @@ struct decoded {
 	size_t ntypes;
 	unsigned int queue_rules, native, xt, accepts, objrefs;
 	uint16_t qnum, qtotal, qflags;
-	char chains[8][16];
+	char chains[16][24];
 	size_t nchains;
 	uint16_t elems[2][16];
 	size_t nelems[2];
@@ -118,8 +118,8 @@ static void decode(const struct nft_batch *nb, struct decoded *d)
 				if (mnl_attr_get_type(a) <= NFTA_CHAIN_MAX)
 					tb[mnl_attr_get_type(a)] = (struct nlattr *)a;
 			}
-			if (tb[NFTA_CHAIN_NAME] && d->nchains < 8)
-				snprintf(d->chains[d->nchains++], 16, "%s",
+			if (tb[NFTA_CHAIN_NAME] && d->nchains < 16)
+				snprintf(d->chains[d->nchains++], 24, "%s",
 					 mnl_attr_get_str(tb[NFTA_CHAIN_NAME]));
 		} else if (type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM)) {
 			decode_elems(nlh, d);
@@ -141,6 +141,7 @@ static int count_type(const struct decoded *d, int msg)
 static const char queue_sig_native[] = "meta cmp payload lookup objref queue ; ";
 static const char queue_sig_xt[] = "meta cmp payload lookup objref target ; ";
 static const char mark_sigs[] = "meta bitwise cmp immediate ; ct bitwise cmp immediate ; ";
+static const char offload_sig[] = "meta bitwise cmp ct bitwise ct ; ";
 
 static void test_gateway(enum rules_backend be)
 {
@@ -169,14 +170,17 @@ static void test_gateway(enum rules_backend be)
 	CHECK_INT(count_type(&d, NFT_MSG_DELSETELEM), 2); /* flush before fill */
 	CHECK_INT(count_type(&d, NFT_MSG_NEWOBJ), 4);
 	/* every chain replaced, only the mode's chain created again */
-	CHECK_INT(count_type(&d, NFT_MSG_DELCHAIN), 3);
-	CHECK_INT(count_type(&d, NFT_MSG_NEWCHAIN), 4);
-	CHECK_STR(d.chains[3], "forward");
-	CHECK_INT(count_type(&d, NFT_MSG_NEWRULE), 6);
-	/* rules: injected mark, offload mark, then four queue rules */
+	CHECK_INT(count_type(&d, NFT_MSG_DELCHAIN), 6);
+	CHECK_INT(count_type(&d, NFT_MSG_NEWCHAIN), 8);
+	CHECK_STR(d.chains[6], "forward");
+	CHECK_STR(d.chains[7], "forward_offload");
+	CHECK_INT(count_type(&d, NFT_MSG_NEWRULE), 7);
+	/* rules: injected mark, offload mark, then four queue rules; then the offload
+	 * chain's marking rule */
 	strcpy(want, mark_sigs);
 	for (i = 0; i < 4; i++)
 		strcat(want, be == RULES_NATIVE ? queue_sig_native : queue_sig_xt);
+	strcat(want, offload_sig);
 	CHECK_STR(d.sig, want);
 	CHECK_INT(d.accepts, 2);
 	CHECK_INT(d.objrefs, 4);
@@ -212,17 +216,21 @@ static void test_host_fail_closed(enum rules_backend be)
 	ports_init(&ps);
 	rules_build_install(nb, &spec, be);
 	decode(nb, &d);
-	CHECK_INT(count_type(&d, NFT_MSG_NEWCHAIN), 5);
-	CHECK_STR(d.chains[3], "input");
-	CHECK_STR(d.chains[4], "output");
+	CHECK_INT(count_type(&d, NFT_MSG_NEWCHAIN), 10);
+	CHECK_STR(d.chains[6], "input");
+	CHECK_STR(d.chains[7], "input_offload");
+	CHECK_STR(d.chains[8], "output");
+	CHECK_STR(d.chains[9], "output_offload");
 	/* input: marks, loopback accept, queue rules; output: marks, queue rules */
 	strcpy(want, mark_sigs);
 	strcat(want, "meta cmp immediate ; ");
 	for (i = 0; i < 4; i++)
 		strcat(want, be == RULES_NATIVE ? queue_sig_native : queue_sig_xt);
+	strcat(want, offload_sig);
 	strcat(want, mark_sigs);
 	for (i = 0; i < 4; i++)
 		strcat(want, be == RULES_NATIVE ? queue_sig_native : queue_sig_xt);
+	strcat(want, offload_sig);
 	CHECK_STR(d.sig, want);
 	CHECK_INT(d.qflags, 0); /* fail closed: no bypass */
 	CHECK_INT(d.qtotal, 1);

@@ -1,0 +1,45 @@
+/* mailscand's shared state: configuration, the port map, the queue threads. */
+#ifndef MAILSCAN_DAEMON_H
+#define MAILSCAN_DAEMON_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "ports.h"
+#include "stats.h"
+
+struct qthread;
+
+struct daemon {
+	struct config cfg;
+	/* server port -> 1 + enum ports_proto, 0 unprotected; written by the control
+	 * thread, read by the queue threads (byte stores are atomic) */
+	uint8_t port_proto[65536];
+	struct qthread **qt;
+	unsigned int nq;
+	volatile int stop;
+	uint64_t start_ms;
+	int ctl_fd;
+	pthread_t ctl_tid;
+};
+
+uint64_t now_ms(void);
+uint64_t now_us(void);
+
+/* Reads the ports file into the port map; -1 with a reason in ERR. */
+int daemon_load_ports(struct daemon *, char *err, size_t errlen);
+
+/* queue.c */
+struct qthread *qthread_new(struct daemon *, uint16_t queue);
+int qthread_start(struct qthread *);
+void qthread_join(struct qthread *);
+void qthread_free(struct qthread *);
+const struct stats *qthread_stats(const struct qthread *);
+
+/* ctl_server.c: the control socket */
+int ctl_server_start(struct daemon *);
+void ctl_server_stop(struct daemon *);
+void daemon_print_stats(struct daemon *, FILE *, enum stats_format);
+
+#endif

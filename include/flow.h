@@ -1,0 +1,65 @@
+/* The flows of one queue thread: a hash table keyed by the connection, and a list in
+ * order of last activity for timeouts and eviction. Pure: time is passed in. */
+#ifndef MAILSCAN_FLOW_H
+#define MAILSCAN_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+#include "reasm.h"
+
+enum flow_dir { DIR_TO_SERVER = 0, DIR_TO_CLIENT = 1 };
+
+enum flow_state {
+	FLOW_SYN,	  /* client SYN seen */
+	FLOW_ESTABLISHED, /* server SYN-ACK seen: both directions reassembled */
+	FLOW_CLOSING,	  /* FIN or RST seen */
+};
+
+struct flow_key {
+	uint8_t family;
+	uint8_t caddr[16]; /* client */
+	uint8_t saddr[16]; /* server */
+	uint16_t cport;
+	uint16_t sport;
+};
+
+struct flow {
+	struct flow *hnext;
+	struct flow *newer, *older; /* activity list */
+	struct flow_key key;
+	uint64_t last_ms;
+	uint64_t start_ms;
+	enum flow_state state;
+	uint8_t proto; /* enum ports_proto of the server port */
+	uint8_t fin[2];
+	uint32_t fin_seq[2];
+	uint32_t client_isn;
+	struct reasm dir[2];
+	void *app;	    /* the protocol parser's state */
+	unsigned int holds; /* packets of this flow awaiting a verdict */
+	int linked;	    /* in the table */
+};
+
+struct flow_table;
+
+struct flow_table *flow_table_new(size_t max_flows, uint32_t seed);
+void flow_table_free(struct flow_table *);
+size_t flow_table_count(const struct flow_table *);
+size_t flow_table_max(const struct flow_table *);
+
+/* The flow P belongs to, and the direction of P in it; NULL if none. */
+struct flow *flow_lookup(struct flow_table *, const struct pkt *, enum flow_dir *);
+/* A new flow whose client is P's source. NULL when the table is full (the caller evicts
+ * flow_oldest and retries) or out of memory. */
+struct flow *flow_insert(struct flow_table *, const struct pkt *, uint64_t now_ms);
+/* Marks activity: the flow becomes the newest. */
+void flow_touch(struct flow_table *, struct flow *, uint64_t now_ms);
+/* Takes the flow out of the table; the caller frees it (flow_free) when it is done. */
+void flow_unlink(struct flow_table *, struct flow *);
+void flow_free(struct flow *);
+/* The least recently active flow, or NULL. */
+struct flow *flow_oldest(struct flow_table *);
+
+#endif

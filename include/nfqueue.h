@@ -1,0 +1,32 @@
+/* One NFQUEUE queue over libmnl and libnetfilter_queue's nfq_nlmsg_* API. */
+#ifndef MAILSCAN_NFQUEUE_H
+#define MAILSCAN_NFQUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct nfqueue;
+
+struct nfqueue_pkt {
+	uint32_t id;
+	const uint8_t *data; /* the IP packet; may exceed the MTU (GSO) */
+	size_t len;
+};
+
+typedef void (*nfqueue_pkt_fn)(void *arg, const struct nfqueue_pkt *);
+
+/* Binds QUEUE with GSO and fail-open; NULL with errno on failure. */
+struct nfqueue *nfqueue_new(uint16_t queue, size_t rcvbuf);
+void nfqueue_free(struct nfqueue *);
+int nfqueue_fd(const struct nfqueue *);
+/* Reads what is pending (non-blocking) and calls FN for each packet. Returns the
+ * number of packets, 0 when nothing was pending, -1 with errno (ENOBUFS: packets were
+ * lost in the socket buffer; the caller counts it and goes on). */
+int nfqueue_receive(struct nfqueue *, nfqueue_pkt_fn, void *arg);
+/* Queues a verdict; sent with the next nfqueue_flush (or when the batch is full). A
+ * non-zero MARK becomes the packet's mark (offload: the rules move it to conntrack). */
+int nfqueue_verdict(struct nfqueue *, uint32_t id, int accept, uint32_t mark);
+/* Sends the queued verdicts in one system call; returns how many batches were sent. */
+int nfqueue_flush(struct nfqueue *);
+
+#endif

@@ -1,0 +1,26 @@
+/* Building IPv4/IPv6 TCP packets (RST, replies) with correct checksums. Pure. */
+#ifndef MAILSCAN_PACKET_H
+#define MAILSCAN_PACKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tcp_spec {
+	uint8_t family; /* 4 or 6 */
+	const uint8_t *saddr, *daddr; /* 4 or 16 bytes */
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags; /* TCPF_* */
+	uint16_t window;
+	const uint8_t *payload;
+	size_t payload_len;
+};
+
+#define PACKET_MAX 1500
+
+/* Writes the packet into BUF; returns its length, or 0 if it does not fit. */
+size_t packet_build(uint8_t *buf, size_t cap, const struct tcp_spec *);
+/* The TCP checksum of a built or received packet is correct. */
+int packet_tcp_csum_ok(const uint8_t *buf, size_t len);
+
+#endif

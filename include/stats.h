@@ -1,0 +1,64 @@
+/* Counters: each thread owns a struct stats and writes it alone; readers sum them.
+ * One table names every counter, so text, JSON and Prometheus output never disagree. */
+#ifndef MAILSCAN_STATS_H
+#define MAILSCAN_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* X(name, kind, help); kind: C counter, G gauge */
+#define STATS_TABLE(X)                                                                             \
+	X(packets_to_server, C, "packets from clients to servers")                                 \
+	X(packets_to_client, C, "packets from servers to clients")                                 \
+	X(bytes_to_server, C, "TCP payload bytes from clients to servers")                         \
+	X(bytes_to_client, C, "TCP payload bytes from servers to clients")                         \
+	X(stream_bytes_to_server, C, "client bytes reassembled in order (each byte once)")           \
+	X(stream_bytes_to_client, C, "server bytes reassembled in order (each byte once)")           \
+	X(packets_not_tcp, C, "queued packets that were not TCP (passed)")                         \
+	X(packets_malformed, C, "queued packets that could not be decoded (passed)")              \
+	X(verdict_accept, C, "accept verdicts")                                                    \
+	X(verdict_drop, C, "drop verdicts")                                                        \
+	X(verdict_sends, C, "verdict batches sent to the kernel")                                  \
+	X(holds_current, G, "packets held awaiting a scan")                                        \
+	X(holds_total, C, "packets held")                                                          \
+	X(holds_expired, C, "holds resolved by the hold time limit")                               \
+	X(hold_time_us_total, C, "time packets spent held, microseconds")                          \
+	X(hold_time_us_max, G, "longest hold, microseconds")                                       \
+	X(held_retransmissions_dropped, C, "retransmissions of a held range dropped")             \
+	X(flows_active, G, "flows followed now")                                                   \
+	X(flows_total, C, "flows started (SYN seen)")                                              \
+	X(flows_midstream, C, "flows first seen mid-stream (passed and offloaded)")                \
+	X(flows_evicted, C, "flows evicted at the flow cap")                                       \
+	X(flows_timed_out, C, "flows ended by an idle timeout")                                    \
+	X(flows_closed, C, "flows ended by FIN or RST")                                            \
+	X(flows_offloaded, C, "flows offloaded from the queue (conntrack mark)")                   \
+	X(reasm_out_of_order, C, "segments buffered out of order")                                 \
+	X(reasm_retransmissions, C, "segments carrying already seen bytes")                        \
+	X(reasm_conflicts, C, "overlapping segments with different bytes (dropped)")               \
+	X(reasm_overflows, C, "segments dropped at a buffer cap")                                  \
+	X(reasm_unverified, C, "retransmissions of bytes no longer kept (passed)")                 \
+	X(reasm_buffered_bytes, G, "bytes buffered for reassembly")                                \
+	X(injected_packets, C, "packets injected (RST, replies)")                                  \
+	X(inject_errors, C, "injections that failed")                                              \
+	X(enobufs, C, "netlink receive buffer overruns (ENOBUFS)")                                 \
+	X(queue_kernel_dropped, G, "packets the kernel dropped: queue full")                       \
+	X(queue_user_dropped, G, "packets the kernel dropped: netlink buffer full")
+
+#define STATS_FIELD(name, kind, help) uint64_t name;
+struct stats {
+	STATS_TABLE(STATS_FIELD)
+};
+#undef STATS_FIELD
+
+enum stats_format { STATS_TEXT, STATS_JSON, STATS_PROMETHEUS };
+
+/* Relaxed atomic adds and loads: one writer per struct, readers on other threads. */
+#define STATS_ADD(s, field, n) __atomic_fetch_add(&(s)->field, (n), __ATOMIC_RELAXED)
+#define STATS_SET(s, field, v) __atomic_store_n(&(s)->field, (v), __ATOMIC_RELAXED)
+
+/* Sums N per-thread structs into OUT (gauges that are maxima take the max). */
+void stats_sum(struct stats *out, const struct stats *const *in, unsigned int n);
+/* Writes S in FORMAT: key=value lines, one JSON object, or Prometheus exposition. */
+void stats_print(FILE *, const struct stats *, enum stats_format);
+
+#endif

@@ -1,0 +1,174 @@
+/* The control socket: a unix stream socket, root only (peer credentials), one request
+ * per connection. Runs in its own thread, off the packet path. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "daemon.h"
+#include "log.h"
+
+/* kernel counters of our queues from /proc/net/netfilter/nfnetlink_queue */
+static void kernel_queue_drops(const struct daemon *d, uint64_t *qdrop, uint64_t *udrop)
+{
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "r");
+	unsigned long long q, dropped, user;
+	char line[256];
+
+	*qdrop = *udrop = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llu %*u %*u %*u %*u %llu %llu", &q, &dropped, &user) != 3)
+			continue;
+		if (q >= d->cfg.queue_first && q < (unsigned)d->cfg.queue_first + d->cfg.queue_count) {
+			*qdrop += dropped;
+			*udrop += user;
+		}
+	}
+	fclose(f);
+}
+
+void daemon_print_stats(struct daemon *d, FILE *f, enum stats_format fmt)
+{
+	const struct stats *per[64];
+	struct stats sum;
+	unsigned int i;
+
+	for (i = 0; i < d->nq; i++)
+		per[i] = qthread_stats(d->qt[i]);
+	stats_sum(&sum, per, d->nq);
+	kernel_queue_drops(d, &sum.queue_kernel_dropped, &sum.queue_user_dropped);
+	stats_print(f, &sum, fmt);
+}
+
+static void reply(int fd, const char *s, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, s, len);
+
+		if (n <= 0)
+			return;
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+static void handle_request(struct daemon *d, int fd, const char *req)
+{
+	char *out = NULL, err[512];
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return;
+	if (!strcmp(req, "status")) {
+		fprintf(f, "OK\nstatus=running\nqueues=%u\nuptime_s=%llu\n", d->nq,
+			(unsigned long long)((now_ms() - d->start_ms) / 1000));
+	} else if (!strcmp(req, "stats")) {
+		fputs("OK\n", f);
+		daemon_print_stats(d, f, STATS_TEXT);
+	} else if (!strcmp(req, "stats json")) {
+		fputs("OK\n", f);
+		daemon_print_stats(d, f, STATS_JSON);
+	} else if (!strcmp(req, "stats prometheus")) {
+		fputs("OK\n", f);
+		daemon_print_stats(d, f, STATS_PROMETHEUS);
+	} else if (!strcmp(req, "ports")) {
+		if (daemon_load_ports(d, err, sizeof(err)) == 0)
+			fputs("OK\n", f);
+		else
+			fprintf(f, "ERR %s\n", err);
+	} else {
+		fprintf(f, "ERR unknown request '%s'\n", req);
+	}
+	fclose(f);
+	reply(fd, out, len);
+	free(out);
+}
+
+static void serve(struct daemon *d, int fd)
+{
+	char req[CTL_MAX_REQUEST + 2];
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	struct timeval tv = { .tv_sec = 2 };
+	size_t len = 0;
+	ssize_t n;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || cred.uid != 0) {
+		reply(fd, "ERR permission denied\n", 22);
+		return;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (len < CTL_MAX_REQUEST && (n = read(fd, req + len, CTL_MAX_REQUEST - len)) > 0) {
+		len += (size_t)n;
+		if (memchr(req, '\n', len))
+			break;
+	}
+	req[len] = '\0';
+	req[strcspn(req, "\r\n")] = '\0';
+	handle_request(d, fd, req);
+}
+
+static void *ctl_main(void *arg)
+{
+	struct daemon *d = arg;
+	struct pollfd pfd = { .fd = d->ctl_fd, .events = POLLIN };
+
+	while (!d->stop) {
+		int fd;
+
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		serve(d, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+int ctl_server_start(struct daemon *d)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *path = d->cfg.control_socket;
+	char dir[sizeof(sun.sun_path)], *slash;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0700);
+	}
+	d->ctl_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (d->ctl_fd < 0)
+		return -1;
+	unlink(path);
+	if (bind(d->ctl_fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(d->ctl_fd, 16) < 0)
+		return -1;
+	return -pthread_create(&d->ctl_tid, NULL, ctl_main, d);
+}
+
+void ctl_server_stop(struct daemon *d)
+{
+	if (d->ctl_fd < 0)
+		return;
+	pthread_join(d->ctl_tid, NULL);
+	close(d->ctl_fd);
+	unlink(d->cfg.control_socket);
+	d->ctl_fd = -1;
+}

@@ -1,0 +1,173 @@
+/* NFQUEUE: the only file that sees libnetfilter_queue. Verdicts are queued in one
+ * buffer and sent together, so a burst of packets costs one sendto. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#include "nfqueue.h"
+
+#define RECV_SIZE    (256 * 1024)
+#define VERDICT_SIZE (64 * 1024)
+#define VERDICT_MAX  128 /* bytes one verdict message takes at most */
+
+struct nfqueue {
+	struct mnl_socket *nl;
+	uint16_t queue;
+	uint32_t portid;
+	uint8_t *rbuf;
+	uint8_t *vbuf;
+	size_t vlen;
+};
+
+static int send_config(struct nfqueue *q, uint8_t cmd, int params)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->queue);
+	uint32_t flags = NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN;
+
+	if (params) {
+		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
+		mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+		mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(flags));
+	} else {
+		nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, cmd);
+	}
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(q->nl, buf, sizeof(buf));
+
+		if (n < 0)
+			return -1;
+		/* packets may already arrive; only the ack matters here */
+		n = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, q->portid, NULL, NULL);
+		if (n <= 0)
+			return (int)n;
+	}
+}
+
+struct nfqueue *nfqueue_new(uint16_t queue, size_t rcvbuf)
+{
+	struct nfqueue *q = calloc(1, sizeof(*q));
+	int one = 1, sz = (int)rcvbuf, saved;
+
+	if (!q)
+		return NULL;
+	q->queue = queue;
+	q->rbuf = malloc(RECV_SIZE);
+	q->vbuf = malloc(VERDICT_SIZE);
+	q->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!q->rbuf || !q->vbuf || !q->nl)
+		goto err;
+	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto err;
+	q->portid = mnl_socket_get_portid(q->nl);
+	if (send_config(q, NFQNL_CFG_CMD_BIND, 0) < 0 || send_config(q, 0, 1) < 0)
+		goto err;
+	setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
+	setsockopt(mnl_socket_get_fd(q->nl), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+	if (fcntl(mnl_socket_get_fd(q->nl), F_SETFL, O_NONBLOCK) < 0)
+		goto err;
+	return q;
+err:
+	saved = errno;
+	nfqueue_free(q);
+	errno = saved;
+	return NULL;
+}
+
+void nfqueue_free(struct nfqueue *q)
+{
+	if (!q)
+		return;
+	if (q->nl)
+		mnl_socket_close(q->nl);
+	free(q->rbuf);
+	free(q->vbuf);
+	free(q);
+}
+
+int nfqueue_fd(const struct nfqueue *q)
+{
+	return mnl_socket_get_fd(q->nl);
+}
+
+struct recv_ctx {
+	nfqueue_pkt_fn fn;
+	void *arg;
+	int count;
+};
+
+static int packet_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
+	struct recv_ctx *rc = data;
+	struct nfqnl_msg_packet_hdr *ph;
+	struct nfqueue_pkt p;
+
+	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR])
+		return MNL_CB_OK;
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	p.id = ntohl(ph->packet_id);
+	if (attr[NFQA_PAYLOAD]) {
+		p.data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+		p.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+	} else {
+		p.data = NULL;
+		p.len = 0;
+	}
+	rc->fn(rc->arg, &p);
+	rc->count++;
+	return MNL_CB_OK;
+}
+
+int nfqueue_receive(struct nfqueue *q, nfqueue_pkt_fn fn, void *arg)
+{
+	struct recv_ctx rc = { fn, arg, 0 };
+	ssize_t n;
+
+	n = mnl_socket_recvfrom(q->nl, q->rbuf, RECV_SIZE);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	if (mnl_cb_run(q->rbuf, (size_t)n, 0, q->portid, packet_cb, &rc) < 0 && !rc.count)
+		return -1;
+	return rc.count;
+}
+
+int nfqueue_flush(struct nfqueue *q)
+{
+	ssize_t n;
+
+	if (!q->vlen)
+		return 0;
+	n = mnl_socket_sendto(q->nl, q->vbuf, q->vlen);
+	q->vlen = 0;
+	return n < 0 ? -1 : 1;
+}
+
+int nfqueue_verdict(struct nfqueue *q, uint32_t id, int accept, uint32_t mark)
+{
+	struct nlmsghdr *nlh;
+	int sent = 0;
+
+	if (q->vlen + VERDICT_MAX > VERDICT_SIZE)
+		sent = nfqueue_flush(q);
+	nlh = nfq_nlmsg_put((char *)q->vbuf + q->vlen, NFQNL_MSG_VERDICT, q->queue);
+	nfq_nlmsg_verdict_put(nlh, (int)id, accept ? NF_ACCEPT : NF_DROP);
+	/* setting the conntrack mark from a verdict needs ctnetlink glue that not every
+	 * kernel has; the packet mark always works, and the rules' offload chain copies
+	 * it into the conntrack mark */
+	if (mark)
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
+	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
+	return sent;
+}

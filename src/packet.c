@@ -1,0 +1,98 @@
+/* TCP packet building: pure, libc only. */
+#include <string.h>
+
+#include "decode.h"
+#include "packet.h"
+
+static void put16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *b, uint32_t v)
+{
+	put16(b, (uint16_t)(v >> 16));
+	put16(b + 2, (uint16_t)v);
+}
+
+static uint32_t sum_bytes(uint32_t sum, const uint8_t *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(b[len - 1] << 8);
+	return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* checksum over the pseudo-header and the TCP segment at SEG */
+static uint16_t tcp_csum(uint8_t family, const uint8_t *saddr, const uint8_t *daddr,
+			 const uint8_t *seg, size_t seglen)
+{
+	size_t alen = family == 4 ? 4 : 16;
+	uint32_t sum = 0;
+
+	sum = sum_bytes(sum, saddr, alen);
+	sum = sum_bytes(sum, daddr, alen);
+	sum += 6; /* TCP */
+	sum += (uint32_t)seglen;
+	return fold(sum_bytes(sum, seg, seglen));
+}
+
+size_t packet_build(uint8_t *buf, size_t cap, const struct tcp_spec *s)
+{
+	size_t l3 = s->family == 4 ? 20 : 40, total = l3 + 20 + s->payload_len;
+	uint8_t *t = buf + l3;
+
+	if (total > cap || total > 0xffff)
+		return 0;
+	memset(buf, 0, l3 + 20);
+	if (s->family == 4) {
+		buf[0] = 0x45;
+		put16(buf + 2, (uint16_t)total);
+		put16(buf + 6, 0x4000); /* don't fragment */
+		buf[8] = 64;
+		buf[9] = 6;
+		memcpy(buf + 12, s->saddr, 4);
+		memcpy(buf + 16, s->daddr, 4);
+		put16(buf + 10, fold(sum_bytes(0, buf, 20)));
+	} else {
+		buf[0] = 0x60;
+		put16(buf + 4, (uint16_t)(total - 40));
+		buf[6] = 6;
+		buf[7] = 64;
+		memcpy(buf + 8, s->saddr, 16);
+		memcpy(buf + 24, s->daddr, 16);
+	}
+	put16(t, s->sport);
+	put16(t + 2, s->dport);
+	put32(t + 4, s->seq);
+	put32(t + 8, s->ack);
+	t[12] = 5 << 4;
+	t[13] = s->flags;
+	put16(t + 14, s->window);
+	if (s->payload_len)
+		memcpy(t + 20, s->payload, s->payload_len);
+	put16(t + 16, tcp_csum(s->family, s->saddr, s->daddr, t, 20 + s->payload_len));
+	return total;
+}
+
+int packet_tcp_csum_ok(const uint8_t *buf, size_t len)
+{
+	struct pkt p;
+	size_t seglen;
+
+	if (decode_packet(buf, len, &p) != DECODE_OK)
+		return 0;
+	seglen = p.l4_len + p.payload_len;
+	return tcp_csum(p.family, p.saddr, p.daddr, buf + p.l3_len, seglen) == 0;
+}

@@ -1,0 +1,524 @@
+/* A queue thread: owns one NFQUEUE queue and its flows; no locks on the packet path.
+ * Every packet gets its verdict at once, except a packet a parser asks to hold. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "decode.h"
+#include "flow.h"
+#include "inject.h"
+#include "log.h"
+#include "nfqueue.h"
+
+#define SWEEP_MS	  1000
+#define SYN_TIMEOUT	  30000
+#define IDLE_TIMEOUT	  900000
+#define CLOSING_TIMEOUT	  10000 /* linger after FIN/RST: late ACKs are not mid-stream */
+#define RECV_ROUNDS	  64
+#define QUEUE_RCVBUF	  (32u << 20)
+
+struct hold {
+	struct hold *next;
+	uint32_t id;
+	struct flow *flow;
+	enum flow_dir dir;
+	uint32_t seq, end; /* the held range */
+	uint64_t start_us;
+	uint64_t release_ms; /* test hold: accept then; 0: waits for a result */
+	uint64_t deadline_ms;
+};
+
+/* what processing the current packet decided */
+struct pkt_ctx {
+	struct flow *flow;
+	enum flow_dir dir;
+	int hold;
+	int reset;
+};
+
+struct qthread {
+	struct daemon *d;
+	uint16_t queue;
+	struct nfqueue *nfq;
+	struct flow_table *flows;
+	struct inject *inj;
+	struct reasm_limits lim;
+	size_t reasm_total;
+	struct hold *holds;
+	uint64_t last_sweep;
+	struct pkt_ctx cur;
+	pthread_t tid;
+	struct stats st;
+};
+
+const struct stats *qthread_stats(const struct qthread *qt)
+{
+	return &qt->st;
+}
+
+/* --- flows --- */
+
+static void flow_end(struct qthread *qt, struct flow *f)
+{
+	flow_unlink(qt->flows, f);
+	if (f->holds)
+		return; /* freed when its last hold is resolved */
+	if (f->dir[0].started)
+		reasm_free(&f->dir[0], &qt->lim);
+	if (f->dir[1].started)
+		reasm_free(&f->dir[1], &qt->lim);
+	flow_free(f);
+}
+
+static uint64_t flow_timeout(const struct flow *f)
+{
+	switch (f->state) {
+	case FLOW_SYN:
+		return SYN_TIMEOUT;
+	case FLOW_CLOSING:
+		return CLOSING_TIMEOUT;
+	default:
+		return IDLE_TIMEOUT;
+	}
+}
+
+static void sweep(struct qthread *qt, uint64_t now)
+{
+	struct flow *f;
+
+	while ((f = flow_oldest(qt->flows)) && now - f->last_ms >= CLOSING_TIMEOUT) {
+		if (f->holds) {
+			flow_touch(qt->flows, f, now); /* its hold expires first */
+			continue;
+		}
+		if (now - f->last_ms < flow_timeout(f)) {
+			/* not due: look no further this round */
+			break;
+		}
+		if (f->state == FLOW_CLOSING)
+			STATS_ADD(&qt->st, flows_closed, 1);
+		else
+			STATS_ADD(&qt->st, flows_timed_out, 1);
+		flow_end(qt, f);
+	}
+	STATS_SET(&qt->st, flows_active, flow_table_count(qt->flows));
+	STATS_SET(&qt->st, reasm_buffered_bytes, qt->reasm_total);
+}
+
+static struct flow *flow_start(struct qthread *qt, const struct pkt *p, uint64_t now)
+{
+	struct flow *f = flow_insert(qt->flows, p, now);
+
+	if (!f) {
+		struct flow *old = flow_oldest(qt->flows);
+
+		if (!old)
+			return NULL;
+		STATS_ADD(&qt->st, flows_evicted, 1);
+		flow_end(qt, old);
+		f = flow_insert(qt->flows, p, now);
+		if (!f)
+			return NULL;
+	}
+	f->proto = (uint8_t)(qt->d->port_proto[p->dport] - 1);
+	f->client_isn = p->seq;
+	reasm_init(&f->dir[DIR_TO_SERVER], p->seq + 1);
+	STATS_ADD(&qt->st, flows_total, 1);
+	return f;
+}
+
+/* --- injection --- */
+
+static void send_tcp(struct qthread *qt, const struct flow *f, enum flow_dir to, uint32_t seq,
+		     uint32_t ack, uint8_t flags)
+{
+	const struct flow_key *k = &f->key;
+	struct tcp_spec s = {
+		.family = k->family,
+		.saddr = to == DIR_TO_SERVER ? k->caddr : k->saddr,
+		.daddr = to == DIR_TO_SERVER ? k->saddr : k->caddr,
+		.sport = to == DIR_TO_SERVER ? k->cport : k->sport,
+		.dport = to == DIR_TO_SERVER ? k->sport : k->cport,
+		.seq = seq,
+		.ack = ack,
+		.flags = flags,
+	};
+
+	if (inject_send(qt->inj, &s) < 0) {
+		STATS_ADD(&qt->st, inject_errors, 1);
+		log_warn("queue %u: injecting a packet", qt->queue);
+		return;
+	}
+	STATS_ADD(&qt->st, injected_packets, 1);
+}
+
+/* Resets both sides. SEQ is where the sender's stream stops for the receiver (the
+ * dropped packet's start): RFC 5961 receivers only take a RST at exactly rcv_nxt. */
+static void reset_both(struct qthread *qt, struct flow *f, enum flow_dir dir, uint32_t seq)
+{
+	enum flow_dir other = dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER;
+	uint32_t other_next = f->dir[other].started ? f->dir[other].next : 0;
+
+	send_tcp(qt, f, dir, seq, other_next, TCPF_RST | TCPF_ACK);
+	send_tcp(qt, f, other, other_next, seq, TCPF_RST | TCPF_ACK);
+	f->state = FLOW_CLOSING;
+}
+
+/* --- holds --- */
+
+static void hold_add(struct qthread *qt, uint32_t id, const struct pkt *p, uint64_t now)
+{
+	struct hold *h = calloc(1, sizeof(*h));
+
+	if (!h) {
+		/* cannot hold: the error policy decides */
+		nfqueue_verdict(qt->nfq, id, qt->d->cfg.on_error == POLICY_PASS, 0);
+		return;
+	}
+	h->id = id;
+	h->flow = qt->cur.flow;
+	h->dir = qt->cur.dir;
+	h->seq = p->seq;
+	h->end = p->seq + (uint32_t)p->payload_len;
+	h->start_us = now_us();
+	h->deadline_ms = now + qt->d->cfg.hold_timeout * 1000ULL;
+	if (qt->d->cfg.test_hold[0])
+		h->release_ms = now + qt->d->cfg.test_hold_ms;
+	h->flow->holds++;
+	h->next = qt->holds;
+	qt->holds = h;
+	STATS_ADD(&qt->st, holds_total, 1);
+	STATS_ADD(&qt->st, holds_current, 1);
+}
+
+static void hold_release(struct qthread *qt, struct hold *h, int accept)
+{
+	uint64_t us = now_us() - h->start_us;
+	struct flow *f = h->flow;
+
+	nfqueue_verdict(qt->nfq, h->id, accept, 0);
+	if (accept)
+		STATS_ADD(&qt->st, verdict_accept, 1);
+	else
+		STATS_ADD(&qt->st, verdict_drop, 1);
+	STATS_ADD(&qt->st, holds_current, (uint64_t)-1);
+	STATS_ADD(&qt->st, hold_time_us_total, us);
+	if (us > qt->st.hold_time_us_max)
+		STATS_SET(&qt->st, hold_time_us_max, us);
+	if (--f->holds == 0 && !f->linked)
+		flow_end(qt, f);
+	free(h);
+}
+
+static int in_held_range(const struct qthread *qt, const struct flow *f, enum flow_dir dir,
+			 uint32_t seq, size_t len)
+{
+	const struct hold *h;
+
+	if (!f->holds)
+		return 0;
+	for (h = qt->holds; h; h = h->next) {
+		if (h->flow == f && h->dir == dir && SEQ_LT(seq, h->end) &&
+		    SEQ_GT(seq + (uint32_t)len, h->seq))
+			return 1;
+	}
+	return 0;
+}
+
+/* Resolves the holds that are due; returns ms until the next one (or -1). */
+static int holds_due(struct qthread *qt, uint64_t now)
+{
+	struct hold **pp = &qt->holds, *h;
+	uint64_t next = UINT64_MAX;
+
+	while ((h = *pp)) {
+		if (h->release_ms && now >= h->release_ms) {
+			*pp = h->next;
+			hold_release(qt, h, 1);
+		} else if (now >= h->deadline_ms) {
+			*pp = h->next;
+			STATS_ADD(&qt->st, holds_expired, 1);
+			log_warnx("queue %u: hold expired after %u s, on_error=%s", qt->queue,
+				  qt->d->cfg.hold_timeout, config_policy_name(qt->d->cfg.on_error));
+			hold_release(qt, h, qt->d->cfg.on_error == POLICY_PASS);
+		} else {
+			uint64_t t = h->release_ms ? h->release_ms : h->deadline_ms;
+
+			next = t < next ? t : next;
+			pp = &h->next;
+		}
+	}
+	return next == UINT64_MAX ? -1 : (int)(next - now);
+}
+
+/* --- the packet path --- */
+
+/* In-order bytes of the current packet's direction. The protocol parsers plug in
+ * here; the test patterns exercise holds and injection without them. */
+static void deliver(void *arg, const uint8_t *data, size_t len)
+{
+	struct qthread *qt = arg;
+	const struct config *c = &qt->d->cfg;
+
+	if (qt->cur.dir != DIR_TO_SERVER) {
+		STATS_ADD(&qt->st, stream_bytes_to_client, len);
+		return;
+	}
+	STATS_ADD(&qt->st, stream_bytes_to_server, len);
+	if (c->test_hold[0] && memmem(data, len, c->test_hold, strlen(c->test_hold)))
+		qt->cur.hold = 1;
+	if (c->test_reset[0] && memmem(data, len, c->test_reset, strlen(c->test_reset)))
+		qt->cur.reset = 1;
+}
+
+static void count_reasm(struct qthread *qt, int r)
+{
+	if (r & REASM_QUEUED)
+		STATS_ADD(&qt->st, reasm_out_of_order, 1);
+	if (r & REASM_RETRANS)
+		STATS_ADD(&qt->st, reasm_retransmissions, 1);
+	if (r & REASM_CONFLICT)
+		STATS_ADD(&qt->st, reasm_conflicts, 1);
+	if (r & REASM_OVERFLOW)
+		STATS_ADD(&qt->st, reasm_overflows, 1);
+	if (r & REASM_UNVERIFIED)
+		STATS_ADD(&qt->st, reasm_unverified, 1);
+}
+
+enum verdict { V_ACCEPT, V_DROP, V_OFFLOAD, V_HELD };
+
+static enum verdict handle_syn(struct qthread *qt, struct flow *f, enum flow_dir dir,
+			       const struct pkt *p, uint64_t now)
+{
+	if (dir == DIR_TO_SERVER && !(p->flags & TCPF_ACK)) {
+		if (p->seq == f->client_isn)
+			return V_ACCEPT; /* a retransmitted SYN */
+		/* the tuple is reused by a new connection */
+		STATS_ADD(&qt->st, flows_closed, 1);
+		flow_end(qt, f);
+		return flow_start(qt, p, now) ? V_ACCEPT : V_OFFLOAD;
+	}
+	if (dir == DIR_TO_CLIENT && (p->flags & TCPF_ACK) && !f->dir[DIR_TO_CLIENT].started) {
+		reasm_init(&f->dir[DIR_TO_CLIENT], p->seq + 1);
+		f->state = FLOW_ESTABLISHED;
+	}
+	return V_ACCEPT;
+}
+
+static enum verdict handle_data(struct qthread *qt, struct flow *f, enum flow_dir dir,
+				const struct pkt *p, uint32_t id, uint64_t now)
+{
+	struct reasm *r = &f->dir[dir];
+	int res;
+
+	if (!r->started)
+		return V_ACCEPT; /* no handshake seen for this side: nothing to follow */
+	memset(&qt->cur, 0, sizeof(qt->cur));
+	qt->cur.flow = f;
+	qt->cur.dir = dir;
+	res = reasm_add(r, &qt->lim, p->seq, p->payload, p->payload_len, deliver, qt);
+	count_reasm(qt, res);
+	if (res & (REASM_CONFLICT | REASM_OVERFLOW))
+		return V_DROP;
+	if ((res & REASM_RETRANS) && in_held_range(qt, f, dir, p->seq, p->payload_len)) {
+		STATS_ADD(&qt->st, held_retransmissions_dropped, 1);
+		return V_DROP;
+	}
+	if (qt->cur.reset) {
+		reset_both(qt, f, dir, p->seq);
+		return V_DROP;
+	}
+	if (qt->cur.hold) {
+		hold_add(qt, id, p, now);
+		return V_HELD;
+	}
+	return V_ACCEPT;
+}
+
+static enum verdict handle(struct qthread *qt, const struct pkt *p, uint32_t id, uint64_t now)
+{
+	enum flow_dir dir = DIR_TO_SERVER;
+	struct flow *f = flow_lookup(qt->flows, p, &dir);
+	enum verdict v = V_ACCEPT;
+
+	if (!f && !qt->d->port_proto[p->dport])
+		dir = DIR_TO_CLIENT; /* unknown flow: the protected port says which side */
+	if (dir == DIR_TO_SERVER) {
+		STATS_ADD(&qt->st, packets_to_server, 1);
+		STATS_ADD(&qt->st, bytes_to_server, p->payload_len);
+	} else {
+		STATS_ADD(&qt->st, packets_to_client, 1);
+		STATS_ADD(&qt->st, bytes_to_client, p->payload_len);
+	}
+	if (!f) {
+		if ((p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN && qt->d->port_proto[p->dport])
+			return flow_start(qt, p, now) ? V_ACCEPT : V_OFFLOAD;
+		if (p->flags & TCPF_RST)
+			return V_ACCEPT;
+		/* first seen mid-stream (e.g. after a restart): nothing can be followed */
+		STATS_ADD(&qt->st, flows_midstream, 1);
+		return V_OFFLOAD;
+	}
+	flow_touch(qt->flows, f, now);
+	if (f->state == FLOW_CLOSING && f->fin[0] + f->fin[1] == 0 && p->payload_len)
+		return V_DROP; /* reset by us: nothing more reaches either side */
+	if (p->flags & TCPF_SYN)
+		return handle_syn(qt, f, dir, p, now);
+	if ((p->flags & TCPF_ACK) && f->dir[!dir].started)
+		reasm_ack(&f->dir[!dir], &qt->lim, p->ack);
+	if (p->payload_len)
+		v = handle_data(qt, f, dir, p, id, now);
+	if (p->flags & TCPF_RST) {
+		f->state = FLOW_CLOSING;
+	} else if ((p->flags & TCPF_FIN) && v != V_DROP) {
+		f->fin[dir] = 1;
+		f->fin_seq[dir] = p->seq + (uint32_t)p->payload_len;
+		if (f->fin[0] && f->fin[1])
+			f->state = FLOW_CLOSING;
+	}
+	return v;
+}
+
+static void on_packet(void *arg, const struct nfqueue_pkt *np)
+{
+	struct qthread *qt = arg;
+	uint64_t now = now_ms();
+	struct pkt p;
+	enum verdict v;
+
+	switch (decode_packet(np->data, np->len, &p)) {
+	case DECODE_OK:
+		v = handle(qt, &p, np->id, now);
+		break;
+	case DECODE_NOT_TCP:
+	case DECODE_FRAGMENT:
+		STATS_ADD(&qt->st, packets_not_tcp, 1);
+		v = V_ACCEPT;
+		break;
+	default:
+		STATS_ADD(&qt->st, packets_malformed, 1);
+		v = V_ACCEPT;
+		break;
+	}
+	switch (v) {
+	case V_HELD:
+		return;
+	case V_OFFLOAD:
+		STATS_ADD(&qt->st, flows_offloaded, 1);
+		/* fall through */
+	case V_ACCEPT:
+		nfqueue_verdict(qt->nfq, np->id, 1, v == V_OFFLOAD ? qt->d->cfg.offload_mark : 0);
+		STATS_ADD(&qt->st, verdict_accept, 1);
+		break;
+	case V_DROP:
+		nfqueue_verdict(qt->nfq, np->id, 0, 0);
+		STATS_ADD(&qt->st, verdict_drop, 1);
+		break;
+	}
+}
+
+static void flush(struct qthread *qt)
+{
+	int n = nfqueue_flush(qt->nfq);
+
+	if (n > 0)
+		STATS_ADD(&qt->st, verdict_sends, (uint64_t)n);
+	else if (n < 0)
+		log_warn("queue %u: sending verdicts", qt->queue);
+}
+
+static void *qthread_main(void *arg)
+{
+	struct qthread *qt = arg;
+	struct pollfd pfd = { .fd = nfqueue_fd(qt->nfq), .events = POLLIN };
+
+	while (!qt->d->stop) {
+		uint64_t now = now_ms();
+		int timeout = holds_due(qt, now), i, n;
+
+		flush(qt);
+		if (timeout < 0 || timeout > 200)
+			timeout = 200;
+		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < RECV_ROUNDS; i++) {
+			n = nfqueue_receive(qt->nfq, on_packet, qt);
+			if (n < 0 && errno == ENOBUFS) {
+				STATS_ADD(&qt->st, enobufs, 1);
+				continue;
+			}
+			if (n <= 0)
+				break;
+		}
+		now = now_ms();
+		if (now - qt->last_sweep >= SWEEP_MS) {
+			qt->last_sweep = now;
+			sweep(qt, now);
+		}
+	}
+	flush(qt);
+	return NULL;
+}
+
+struct qthread *qthread_new(struct daemon *d, uint16_t queue)
+{
+	struct qthread *qt = calloc(1, sizeof(*qt));
+
+	if (!qt)
+		return NULL;
+	qt->d = d;
+	qt->queue = queue;
+	qt->lim.ooo_cap = d->cfg.flow_buffer;
+	qt->lim.keep_cap = d->cfg.flow_buffer;
+	qt->lim.total_cap = d->cfg.total_buffer;
+	qt->lim.total = &qt->reasm_total;
+	qt->flows = flow_table_new(d->cfg.max_flows, (uint32_t)now_us() ^ queue);
+	qt->nfq = nfqueue_new(queue, QUEUE_RCVBUF);
+	if (!qt->nfq)
+		log_warn("queue %u: binding", queue);
+	qt->inj = inject_new(d->cfg.inject_mark);
+	if (!qt->inj)
+		log_warn("queue %u: raw sockets for injection", queue);
+	if (!qt->flows || !qt->nfq || !qt->inj) {
+		qthread_free(qt);
+		return NULL;
+	}
+	return qt;
+}
+
+int qthread_start(struct qthread *qt)
+{
+	return -pthread_create(&qt->tid, NULL, qthread_main, qt);
+}
+
+void qthread_join(struct qthread *qt)
+{
+	pthread_join(qt->tid, NULL);
+}
+
+void qthread_free(struct qthread *qt)
+{
+	struct hold *h, *n;
+
+	if (!qt)
+		return;
+	for (h = qt->holds; h; h = n) {
+		n = h->next;
+		if (--h->flow->holds == 0 && !h->flow->linked)
+			flow_end(qt, h->flow);
+		free(h);
+	}
+	qt->holds = NULL;
+	if (qt->flows) {
+		struct flow *f;
+
+		while ((f = flow_oldest(qt->flows)))
+			flow_end(qt, f);
+		flow_table_free(qt->flows);
+	}
+	nfqueue_free(qt->nfq);
+	inject_free(qt->inj);
+	free(qt);
+}

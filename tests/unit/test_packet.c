@@ -1,0 +1,78 @@
+/* Packet building: decodes back to what was asked, checksums verify, both families. */
+#include "decode.h"
+#include "packet.h"
+#include "unit.h"
+
+static void check_family(uint8_t family)
+{
+	static const uint8_t a4[4] = { 10, 89, 1, 2 }, b4[4] = { 10, 89, 2, 2 };
+	static const uint8_t a6[16] = { 0xfd, 0x89, 0, 1, [15] = 2 };
+	static const uint8_t b6[16] = { 0xfd, 0x89, 0, 2, [15] = 2 };
+	static const char msg[] = "554 5.7.1 Virus found: Eicar-Signature\r\n";
+	struct tcp_spec s = {
+		.family = family, .saddr = family == 4 ? a4 : a6, .daddr = family == 4 ? b4 : b6,
+		.sport = 25, .dport = 40000, .seq = 0xfffffffe, .ack = 77,
+		.flags = TCPF_ACK | TCPF_PSH | TCPF_FIN, .window = 512,
+		.payload = (const uint8_t *)msg, .payload_len = sizeof(msg) - 1,
+	};
+	uint8_t buf[PACKET_MAX];
+	struct pkt p;
+	size_t len, odd;
+
+	len = packet_build(buf, sizeof(buf), &s);
+	CHECK_INT(len, (family == 4 ? 20u : 40u) + 20 + sizeof(msg) - 1);
+	CHECK_INT(decode_packet(buf, len, &p), DECODE_OK);
+	CHECK_INT(p.family, family);
+	CHECK(memcmp(p.saddr, s.saddr, family == 4 ? 4 : 16) == 0);
+	CHECK(memcmp(p.daddr, s.daddr, family == 4 ? 4 : 16) == 0);
+	CHECK_INT(p.sport, 25);
+	CHECK_INT(p.dport, 40000);
+	CHECK_INT(p.seq, 0xfffffffe);
+	CHECK_INT(p.ack, 77);
+	CHECK_INT(p.flags, s.flags);
+	CHECK_INT(p.window, 512);
+	CHECK_INT(p.payload_len, sizeof(msg) - 1);
+	CHECK(memcmp(p.payload, msg, sizeof(msg) - 1) == 0);
+	CHECK(packet_tcp_csum_ok(buf, len));
+	buf[len - 1] ^= 1;
+	CHECK(!packet_tcp_csum_ok(buf, len));
+	/* an odd payload length and an empty RST */
+	s.payload_len = 7;
+	odd = packet_build(buf, sizeof(buf), &s);
+	CHECK(packet_tcp_csum_ok(buf, odd));
+	s.payload_len = 0;
+	s.flags = TCPF_RST | TCPF_ACK;
+	len = packet_build(buf, sizeof(buf), &s);
+	CHECK(packet_tcp_csum_ok(buf, len));
+	CHECK_INT(decode_packet(buf, len, &p), DECODE_OK);
+	CHECK_INT(p.payload_len, 0);
+	CHECK_INT(p.flags, TCPF_RST | TCPF_ACK);
+	/* too large for the buffer */
+	s.payload_len = 2000;
+	CHECK_INT(packet_build(buf, sizeof(buf), &s), 0);
+}
+
+/* the IPv4 header checksum of a known packet (RFC 1071 example style) */
+static void test_ipv4_header(void)
+{
+	static const uint8_t a[4] = { 192, 0, 2, 1 }, b[4] = { 192, 0, 2, 2 };
+	struct tcp_spec s = { .family = 4, .saddr = a, .daddr = b, .sport = 1, .dport = 2 };
+	uint8_t buf[64];
+	uint32_t sum = 0;
+	size_t i;
+
+	CHECK_INT(packet_build(buf, sizeof(buf), &s), 40);
+	for (i = 0; i < 20; i += 2)
+		sum += (uint32_t)(buf[i] << 8 | buf[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	CHECK_INT(sum, 0xffff);
+}
+
+int main(void)
+{
+	check_family(4);
+	check_family(6);
+	test_ipv4_header();
+	return unit_report("test_packet");
+}
