@@ -73,3 +73,6 @@ clean:
 	rm -rf $(B)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+bench: all
+	scripts/bench-packet.sh

@@ -35,10 +35,10 @@ struct pkt {
 
 enum decode_result {
 	DECODE_OK = 0,
-	DECODE_NOT_TCP,	   /* another protocol, or a non-first fragment: not ours */
-	DECODE_TRUNCATED,  /* shorter than its headers say */
-	DECODE_MALFORMED,  /* impossible header values */
-	DECODE_FRAGMENT,   /* first fragment of a TCP packet */
+	DECODE_NOT_TCP,	  /* another protocol, or a non-first fragment: not ours */
+	DECODE_TRUNCATED, /* shorter than its headers say */
+	DECODE_MALFORMED, /* impossible header values */
+	DECODE_FRAGMENT,  /* first fragment of a TCP packet */
 };
 
 /* Fills P from the IP packet BUF of LEN bytes (as NFQUEUE delivers it). */

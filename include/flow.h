@@ -15,6 +15,7 @@ enum flow_state {
 	FLOW_SYN,	  /* client SYN seen */
 	FLOW_ESTABLISHED, /* server SYN-ACK seen: both directions reassembled */
 	FLOW_CLOSING,	  /* FIN or RST seen */
+	FLOW_PASS,	  /* not followed (first seen mid-stream): passed and offloaded */
 };
 
 struct flow_key {

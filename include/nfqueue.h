@@ -11,6 +11,7 @@ struct nfqueue_pkt {
 	uint32_t id;
 	const uint8_t *data; /* the IP packet; may exceed the MTU (GSO) */
 	size_t len;
+	int truncated; /* larger than the copy range: DATA is not all of it */
 };
 
 typedef void (*nfqueue_pkt_fn)(void *arg, const struct nfqueue_pkt *);

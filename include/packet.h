@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 struct tcp_spec {
-	uint8_t family; /* 4 or 6 */
+	uint8_t family;		      /* 4 or 6 */
 	const uint8_t *saddr, *daddr; /* 4 or 16 bytes */
 	uint16_t sport, dport;
 	uint32_t seq, ack;

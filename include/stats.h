@@ -12,10 +12,11 @@
 	X(packets_to_client, C, "packets from servers to clients")                                 \
 	X(bytes_to_server, C, "TCP payload bytes from clients to servers")                         \
 	X(bytes_to_client, C, "TCP payload bytes from servers to clients")                         \
-	X(stream_bytes_to_server, C, "client bytes reassembled in order (each byte once)")           \
-	X(stream_bytes_to_client, C, "server bytes reassembled in order (each byte once)")           \
+	X(stream_bytes_to_server, C, "client bytes reassembled in order (each byte once)")         \
+	X(stream_bytes_to_client, C, "server bytes reassembled in order (each byte once)")         \
 	X(packets_not_tcp, C, "queued packets that were not TCP (passed)")                         \
-	X(packets_malformed, C, "queued packets that could not be decoded (passed)")              \
+	X(packets_truncated, C, "packets larger than the queue's copy range (dropped)")            \
+	X(packets_malformed, C, "queued packets that could not be decoded (passed)")               \
 	X(verdict_accept, C, "accept verdicts")                                                    \
 	X(verdict_drop, C, "drop verdicts")                                                        \
 	X(verdict_sends, C, "verdict batches sent to the kernel")                                  \
@@ -24,7 +25,7 @@
 	X(holds_expired, C, "holds resolved by the hold time limit")                               \
 	X(hold_time_us_total, C, "time packets spent held, microseconds")                          \
 	X(hold_time_us_max, G, "longest hold, microseconds")                                       \
-	X(held_retransmissions_dropped, C, "retransmissions of a held range dropped")             \
+	X(held_retransmissions_dropped, C, "retransmissions of a held range dropped")              \
 	X(flows_active, G, "flows followed now")                                                   \
 	X(flows_total, C, "flows started (SYN seen)")                                              \
 	X(flows_midstream, C, "flows first seen mid-stream (passed and offloaded)")                \

@@ -7,7 +7,7 @@ gcc make pkg-config clang-format
 libmnl-dev libnetfilter-queue-dev libnftnl-dev libclamav-dev
 clamav clamav-testfiles
 nftables iproute2 ethtool conntrack procps
-python3
+python3 python3-scapy iperf3
 "
 missing=""
 for p in $PKGS; do

@@ -27,7 +27,8 @@ static void kernel_queue_drops(const struct daemon *d, uint64_t *qdrop, uint64_t
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%llu %*u %*u %*u %*u %llu %llu", &q, &dropped, &user) != 3)
 			continue;
-		if (q >= d->cfg.queue_first && q < (unsigned)d->cfg.queue_first + d->cfg.queue_count) {
+		if (q >= d->cfg.queue_first &&
+		    q < (unsigned)d->cfg.queue_first + d->cfg.queue_count) {
 			*qdrop += dropped;
 			*udrop += user;
 		}

@@ -4,12 +4,12 @@
 
 #include "decode.h"
 
-#define IPPROTO_TCP_	  6
-#define IP6_HOPOPTS	  0
-#define IP6_ROUTING	  43
-#define IP6_FRAGMENT	  44
-#define IP6_DSTOPTS	  60
-#define IP6_MAX_EXTHDRS	  8
+#define IPPROTO_TCP_	6
+#define IP6_HOPOPTS	0
+#define IP6_ROUTING	43
+#define IP6_FRAGMENT	44
+#define IP6_DSTOPTS	60
+#define IP6_MAX_EXTHDRS 8
 
 static uint16_t get16(const uint8_t *b)
 {

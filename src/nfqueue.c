@@ -125,6 +125,7 @@ static int packet_cb(const struct nlmsghdr *nlh, void *data)
 		p.data = NULL;
 		p.len = 0;
 	}
+	p.truncated = attr[NFQA_CAP_LEN] && ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) > p.len;
 	rc->fn(rc->arg, &p);
 	rc->count++;
 	return MNL_CB_OK;

@@ -12,12 +12,12 @@
 #include "log.h"
 #include "nfqueue.h"
 
-#define SWEEP_MS	  1000
-#define SYN_TIMEOUT	  30000
-#define IDLE_TIMEOUT	  900000
-#define CLOSING_TIMEOUT	  10000 /* linger after FIN/RST: late ACKs are not mid-stream */
-#define RECV_ROUNDS	  64
-#define QUEUE_RCVBUF	  (32u << 20)
+#define SWEEP_MS	1000
+#define SYN_TIMEOUT	30000
+#define IDLE_TIMEOUT	900000
+#define CLOSING_TIMEOUT 10000 /* linger after FIN/RST: late ACKs are not mid-stream */
+#define RECV_ROUNDS	64
+#define QUEUE_RCVBUF	(32u << 20)
 
 struct hold {
 	struct hold *next;
@@ -26,7 +26,7 @@ struct hold {
 	enum flow_dir dir;
 	uint32_t seq, end; /* the held range */
 	uint64_t start_us;
-	uint64_t release_ms; /* test hold: accept then; 0: waits for a result */
+	uint64_t release_us; /* test hold: accept then; 0: waits for a result */
 	uint64_t deadline_ms;
 };
 
@@ -78,6 +78,7 @@ static uint64_t flow_timeout(const struct flow *f)
 	case FLOW_SYN:
 		return SYN_TIMEOUT;
 	case FLOW_CLOSING:
+	case FLOW_PASS:
 		return CLOSING_TIMEOUT;
 	default:
 		return IDLE_TIMEOUT;
@@ -127,6 +128,23 @@ static struct flow *flow_start(struct qthread *qt, const struct pkt *p, uint64_t
 	reasm_init(&f->dir[DIR_TO_SERVER], p->seq + 1);
 	STATS_ADD(&qt->st, flows_total, 1);
 	return f;
+}
+
+/* A flow that is not followed; DIR is the direction of P. */
+static void pass_flow(struct qthread *qt, const struct pkt *p, enum flow_dir dir, uint64_t now)
+{
+	struct pkt c = *p;
+	struct flow *f;
+
+	if (dir == DIR_TO_CLIENT) {
+		memcpy(c.saddr, p->daddr, sizeof(c.saddr));
+		memcpy(c.daddr, p->saddr, sizeof(c.daddr));
+		c.sport = p->dport;
+		c.dport = p->sport;
+	}
+	f = flow_insert(qt->flows, &c, now);
+	if (f)
+		f->state = FLOW_PASS;
 }
 
 /* --- injection --- */
@@ -185,7 +203,7 @@ static void hold_add(struct qthread *qt, uint32_t id, const struct pkt *p, uint6
 	h->start_us = now_us();
 	h->deadline_ms = now + qt->d->cfg.hold_timeout * 1000ULL;
 	if (qt->d->cfg.test_hold[0])
-		h->release_ms = now + qt->d->cfg.test_hold_ms;
+		h->release_us = h->start_us + qt->d->cfg.test_hold_ms * 1000ULL;
 	h->flow->holds++;
 	h->next = qt->holds;
 	qt->holds = h;
@@ -231,10 +249,10 @@ static int in_held_range(const struct qthread *qt, const struct flow *f, enum fl
 static int holds_due(struct qthread *qt, uint64_t now)
 {
 	struct hold **pp = &qt->holds, *h;
-	uint64_t next = UINT64_MAX;
+	uint64_t next = UINT64_MAX, nus = now_us();
 
 	while ((h = *pp)) {
-		if (h->release_ms && now >= h->release_ms) {
+		if (h->release_us && nus >= h->release_us) {
 			*pp = h->next;
 			hold_release(qt, h, 1);
 		} else if (now >= h->deadline_ms) {
@@ -244,7 +262,8 @@ static int holds_due(struct qthread *qt, uint64_t now)
 				  qt->d->cfg.hold_timeout, config_policy_name(qt->d->cfg.on_error));
 			hold_release(qt, h, qt->d->cfg.on_error == POLICY_PASS);
 		} else {
-			uint64_t t = h->release_ms ? h->release_ms : h->deadline_ms;
+			uint64_t t = h->release_us ? now + (h->release_us - nus + 999) / 1000
+						   : h->deadline_ms;
 
 			next = t < next ? t : next;
 			pp = &h->next;
@@ -357,11 +376,15 @@ static enum verdict handle(struct qthread *qt, const struct pkt *p, uint32_t id,
 			return flow_start(qt, p, now) ? V_ACCEPT : V_OFFLOAD;
 		if (p->flags & TCPF_RST)
 			return V_ACCEPT;
-		/* first seen mid-stream (e.g. after a restart): nothing can be followed */
+		/* first seen mid-stream (e.g. after a restart): nothing can be followed.
+		 * Remembered, so the packets already queued count it once. */
 		STATS_ADD(&qt->st, flows_midstream, 1);
+		pass_flow(qt, p, dir, now);
 		return V_OFFLOAD;
 	}
 	flow_touch(qt->flows, f, now);
+	if (f->state == FLOW_PASS)
+		return V_OFFLOAD;
 	if (f->state == FLOW_CLOSING && f->fin[0] + f->fin[1] == 0 && p->payload_len)
 		return V_DROP; /* reset by us: nothing more reaches either side */
 	if (p->flags & TCPF_SYN)
@@ -388,6 +411,14 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 	struct pkt p;
 	enum verdict v;
 
+	if (np->truncated) {
+		/* its bytes cannot be read, so they must not reach the receiver; TCP sends
+		 * them again, usually in smaller segments */
+		STATS_ADD(&qt->st, packets_truncated, 1);
+		nfqueue_verdict(qt->nfq, np->id, 0, 0);
+		STATS_ADD(&qt->st, verdict_drop, 1);
+		return;
+	}
 	switch (decode_packet(np->data, np->len, &p)) {
 	case DECODE_OK:
 		v = handle(qt, &p, np->id, now);

@@ -5,8 +5,8 @@
 #include "decode.h"
 #include "reasm.h"
 
-#define KEEP_MIN	 4096
-#define OLD_HORIZON	 (1u << 30) /* further back than this: not a retransmission */
+#define KEEP_MIN    4096
+#define OLD_HORIZON (1u << 30) /* further back than this: not a retransmission */
 
 struct reasm_seg {
 	struct reasm_seg *next;
@@ -192,8 +192,8 @@ static int ooo_insert(struct reasm *r, const struct reasm_limits *lim, uint32_t 
 	return 0;
 }
 
-static void deliver(struct reasm *r, const struct reasm_limits *lim, const uint8_t *d,
-		    size_t len, reasm_deliver_fn fn, void *arg)
+static void deliver(struct reasm *r, const struct reasm_limits *lim, const uint8_t *d, size_t len,
+		    reasm_deliver_fn fn, void *arg)
 {
 	keep_append(r, lim, d, len);
 	r->next += (uint32_t)len;

@@ -26,6 +26,11 @@
 #define BATCH_MSGS	  512
 #define TYPE_INET_SERVICE 13 /* nftables' datatype id, so `nft list` prints ports */
 #define LOOPBACK_IFINDEX  1
+/* Loopback's 64 KiB MTU makes segments larger than NFQUEUE can copy to userspace
+ * (0xffff less an attribute header); protected connections over loopback get an MSS
+ * that keeps even a two-segment GSO packet within the copy range. */
+#define LOOPBACK_MSS  32000
+#define TCPOPT_MAXSEG 2
 
 struct nft_batch {
 	struct mnl_nlmsg_batch *b;
@@ -247,6 +252,40 @@ static void put_tcp_port_in_set(struct nftnl_rule *r, int sport, const char *set
 	expr_add(r, e);
 }
 
+/* tcp flags & syn == syn tcp option maxseg size set MSS */
+static void put_syn_mss(struct nftnl_rule *r, uint16_t mss)
+{
+	struct nftnl_expr *e;
+	uint8_t syn = 0x02, zero = 0;
+	uint16_t be = htons(mss);
+
+	e = nftnl_expr_alloc("payload");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 13);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	expr_add(r, e);
+	e = nftnl_expr_alloc("bitwise");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 1);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &syn, 1);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
+	expr_add(r, e);
+	put_cmp(r, &syn, 1);
+	e = nftnl_expr_alloc("immediate");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &be, sizeof(be));
+	expr_add(r, e);
+	e = nftnl_expr_alloc("exthdr");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_SREG, NFT_REG_1);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_EXTHDR_TYPE, TCPOPT_MAXSEG);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_OFFSET, 2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_LEN, 2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_OP, NFT_EXTHDR_OP_TCPOPT);
+	expr_add(r, e);
+}
+
 static void put_counter(struct nftnl_rule *r, const char *name)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("objref");
@@ -443,6 +482,20 @@ static void build_chain_rules(struct nft_batch *nb, const struct chain_def *c,
 		put_cmp(r, &lo, sizeof(lo));
 		put_accept(r);
 		rule_emit(nb, r, "adding the loopback rule");
+	}
+	if (c->hook == NF_INET_LOCAL_OUT) {
+		uint32_t lo = LOOPBACK_IFINDEX;
+
+		for (p = 0; p < PROTO_COUNT; p++) {
+			for (dir = 0; dir < 2; dir++) {
+				r = rule_new(c->name);
+				put_meta(r, NFT_META_OIF);
+				put_cmp(r, &lo, sizeof(lo));
+				put_tcp_port_in_set(r, dir, set_names[p], nb->set_id + (uint32_t)p);
+				put_syn_mss(r, LOOPBACK_MSS);
+				rule_emit(nb, r, "adding a loopback MSS rule");
+			}
+		}
 	}
 	for (p = 0; p < PROTO_COUNT; p++) {
 		for (dir = 0; dir < 2; dir++) {

@@ -59,7 +59,9 @@ void stats_print(FILE *f, const struct stats *s, enum stats_format fmt)
 			fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", defs[i].name, v);
 			break;
 		case STATS_PROMETHEUS:
-			fprintf(f, "# HELP mailscan_%s %s\n# TYPE mailscan_%s %s\nmailscan_%s %" PRIu64 "\n",
+			fprintf(f,
+				"# HELP mailscan_%s %s\n# TYPE mailscan_%s %s\nmailscan_%s %" PRIu64
+				"\n",
 				defs[i].name, defs[i].help, defs[i].name,
 				defs[i].kind == 'C' ? "counter" : "gauge", defs[i].name, v);
 			break;

@@ -10,10 +10,17 @@ static void check_family(uint8_t family)
 	static const uint8_t b6[16] = { 0xfd, 0x89, 0, 2, [15] = 2 };
 	static const char msg[] = "554 5.7.1 Virus found: Eicar-Signature\r\n";
 	struct tcp_spec s = {
-		.family = family, .saddr = family == 4 ? a4 : a6, .daddr = family == 4 ? b4 : b6,
-		.sport = 25, .dport = 40000, .seq = 0xfffffffe, .ack = 77,
-		.flags = TCPF_ACK | TCPF_PSH | TCPF_FIN, .window = 512,
-		.payload = (const uint8_t *)msg, .payload_len = sizeof(msg) - 1,
+		.family = family,
+		.saddr = family == 4 ? a4 : a6,
+		.daddr = family == 4 ? b4 : b6,
+		.sport = 25,
+		.dport = 40000,
+		.seq = 0xfffffffe,
+		.ack = 77,
+		.flags = TCPF_ACK | TCPF_PSH | TCPF_FIN,
+		.window = 512,
+		.payload = (const uint8_t *)msg,
+		.payload_len = sizeof(msg) - 1,
 	};
 	uint8_t buf[PACKET_MAX];
 	struct pkt p;

@@ -21,8 +21,9 @@ static void sink_fn(void *arg, const uint8_t *d, size_t len)
 }
 
 static size_t total;
-static struct reasm_limits lim = { .ooo_cap = 4096, .keep_cap = 8192, .total_cap = 1 << 20,
-				   .total = &total };
+static struct reasm_limits lim = {
+	.ooo_cap = 4096, .keep_cap = 8192, .total_cap = 1 << 20, .total = &total
+};
 
 static const uint8_t text[] = "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n";
 #define TLEN (sizeof(text) - 1)
@@ -201,8 +202,7 @@ static void test_caps(uint32_t isn)
 	CHECK_INT(r.keep_len, 8192);
 	CHECK_INT(reasm_add(&r, &lim, isn + 8192, text, TLEN, sink_fn, &s), REASM_DATA);
 	CHECK_INT(r.keep_len, 8192);
-	CHECK_INT(reasm_add(&r, &lim, isn, big, 10, sink_fn, &s),
-		  REASM_RETRANS | REASM_UNVERIFIED);
+	CHECK_INT(reasm_add(&r, &lim, isn, big, 10, sink_fn, &s), REASM_RETRANS | REASM_UNVERIFIED);
 	CHECK_INT(reasm_add(&r, &lim, isn + 8192, text, TLEN, sink_fn, &s), REASM_RETRANS);
 	reasm_free(&r, &lim);
 	CHECK_INT(total, 0);
@@ -211,8 +211,9 @@ static void test_caps(uint32_t isn)
 	{
 		struct reasm a, b;
 		size_t small_total = 0;
-		struct reasm_limits l2 = { .ooo_cap = 4096, .keep_cap = 4096, .total_cap = 5000,
-					   .total = &small_total };
+		struct reasm_limits l2 = {
+			.ooo_cap = 4096, .keep_cap = 4096, .total_cap = 5000, .total = &small_total
+		};
 
 		reasm_init(&a, 0);
 		reasm_init(&b, 0);

@@ -141,6 +141,8 @@ static int count_type(const struct decoded *d, int msg)
 static const char queue_sig_native[] = "meta cmp payload lookup objref queue ; ";
 static const char queue_sig_xt[] = "meta cmp payload lookup objref target ; ";
 static const char mark_sigs[] = "meta bitwise cmp immediate ; ct bitwise cmp immediate ; ";
+static const char mss_sig[] =
+	"meta cmp meta cmp payload lookup payload bitwise cmp immediate exthdr ; ";
 static const char offload_sig[] = "meta bitwise cmp ct bitwise ct ; ";
 
 static void test_gateway(enum rules_backend be)
@@ -221,13 +223,16 @@ static void test_host_fail_closed(enum rules_backend be)
 	CHECK_STR(d.chains[7], "input_offload");
 	CHECK_STR(d.chains[8], "output");
 	CHECK_STR(d.chains[9], "output_offload");
-	/* input: marks, loopback accept, queue rules; output: marks, queue rules */
+	/* input: marks, loopback accept, queue rules; output: marks, loopback MSS, queue
+	 * rules; each followed by its offload chain */
 	strcpy(want, mark_sigs);
 	strcat(want, "meta cmp immediate ; ");
 	for (i = 0; i < 4; i++)
 		strcat(want, be == RULES_NATIVE ? queue_sig_native : queue_sig_xt);
 	strcat(want, offload_sig);
 	strcat(want, mark_sigs);
+	for (i = 0; i < 4; i++)
+		strcat(want, mss_sig);
 	for (i = 0; i < 4; i++)
 		strcat(want, be == RULES_NATIVE ? queue_sig_native : queue_sig_xt);
 	strcat(want, offload_sig);

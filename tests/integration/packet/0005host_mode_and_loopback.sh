@@ -1,0 +1,27 @@
+#!/bin/bash
+# Host mode: the daemon and the rules on the server itself (input and output chains).
+# Remote clients (IPv4, IPv6) and a client on the same host over loopback (queued once,
+# on output) all transfer intact, and every queued packet is counted once.
+. "$(dirname "$0")/../../lib.sh"
+topology_gateway
+write_config "queues = 0" "mode = host"
+xfer_server 25
+in_s "$BUILD/mailscanctl" -c "$CONF" rules install >/dev/null || fail "rules install"
+bg in_s "$BUILD/mailscand" -c "$CONF" 2>>"$WORK/mailscand.log"
+wait_for 10 ctl status || fail "mailscand"
+
+xfer_client $S4 25 3000000 1 >/dev/null || fail "remote IPv4"
+xfer_client $S6 25 3000000 2 >/dev/null || fail "remote IPv6"
+in_s "$PY" "$TOP/tests/tools/xfer.py" client 127.0.0.1 25 3000000 3 >/dev/null || fail "loopback"
+in_s "$PY" "$TOP/tests/tools/xfer.py" client ::1 25 3000000 4 >/dev/null || fail "loopback v6"
+ok "remote and loopback transfers intact"
+sleep 0.3
+expect_eq "flows_total" "$(stat flows_total)" 4
+expect_eq "stream_bytes_to_server" "$(stat stream_bytes_to_server)" 12000000
+expect_eq "stream_bytes_to_client" "$(stat stream_bytes_to_client)" $((4 * 3000065))
+kernel=$(($(nft_counter "$NS_S" smtp_to_server) + $(nft_counter "$NS_S" smtp_to_client)))
+daemon=$(($(stat packets_to_server) + $(stat packets_to_client)))
+expect_eq "packets the daemon saw = packets the rules queued" "$daemon" "$kernel"
+expect_eq "packets_truncated" "$(stat packets_truncated)" 0
+expect_eq "reasm_retransmissions (loopback queued once, not twice)" \
+	"$(stat reasm_retransmissions)" 0
