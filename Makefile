@@ -12,30 +12,32 @@ LDLIBS     += $(PKG_LIBS) -pthread
 
 B := build
 # pure modules: libc only
-PURE    := config ports iana_tcp log decode reasm flow packet stats
+PURE    := config ports iana_tcp log decode reasm flow packet stats policy
 DAEMON  := main queue nfqueue inject ctl_server
 CTL     := ctl/mailscanctl ctl_client
 SYS     := rules
+SCAN    := scan clock
 
 PURE_O  := $(PURE:%=$(B)/obj/%.o)
 SYS_O   := $(SYS:%=$(B)/obj/%.o)
+SCAN_O  := $(SCAN:%=$(B)/obj/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TOOLS   := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 
-.PHONY: all clean check unit integration sanitize format format-check deps demo bench
+.PHONY: all clean check unit integration sanitize format format-check deps demo bench testsigs
 all: $(B)/mailscand $(B)/mailscanctl $(UNITS:%=$(B)/tests/%) $(TOOLS:%=$(B)/tools/%)
 
 $(B)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/mailscand: $(DAEMON:%=$(B)/obj/%.o) $(PURE_O) $(SYS_O)
+$(B)/mailscand: $(DAEMON:%=$(B)/obj/%.o) $(PURE_O) $(SYS_O) $(SCAN_O)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
 $(B)/mailscanctl: $(CTL:%=$(B)/obj/%.o) $(PURE_O) $(SYS_O)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
-$(B)/tests/%: tests/unit/%.c $(PURE_O) $(SYS_O)
+$(B)/tests/%: tests/unit/%.c $(PURE_O) $(SYS_O) $(SCAN_O)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
@@ -43,8 +45,13 @@ $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-unit: $(UNITS:%=$(B)/tests/%)
-	@tests/run-unit.sh $(B)/tests $(UNITS)
+# mailscan's test signatures (clamav-testfiles + EICAR), for tests and the demo
+testsigs: build/testsigs/mailscan-test.hdb
+build/testsigs/mailscan-test.hdb: scripts/gen-test-sigs.sh
+	@scripts/gen-test-sigs.sh build/testsigs
+
+unit: $(UNITS:%=$(B)/tests/%) testsigs
+	@TOP=$(CURDIR) tests/run-unit.sh $(B)/tests $(UNITS)
 
 integration: all
 	@tests/run-integration.sh

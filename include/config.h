@@ -27,15 +27,22 @@ struct config {
 	enum config_action pop3_action;
 	enum config_policy oversize;
 	enum config_policy on_error;
+	enum config_policy on_limit; /* a ClamAV limit hit (archive bombs, deep nesting) */
 	uint64_t max_message_size;
 	int fail_closed;
 	int test_signatures;	   /* database holds the bundled test signatures */
 	uint32_t offload_mark;	   /* conntrack mark bit: flow no longer inspected */
 	uint32_t inject_mark;	   /* packet mark on the daemon's own packets */
 	unsigned int hold_timeout; /* seconds a packet may be held before on_error applies */
-	unsigned int max_flows;	   /* per queue thread */
-	uint64_t flow_buffer;	   /* reassembly bytes per flow direction */
-	uint64_t total_buffer;	   /* reassembly bytes per queue thread */
+	unsigned int scan_timeout; /* seconds */
+	uint64_t scan_max_size;	   /* ClamAV: data scanned per message, extracted included */
+	uint64_t scan_max_filesize;
+	unsigned int scan_max_recursion;
+	unsigned int scan_max_files;
+	uint64_t quarantine_max; /* bytes; the oldest files go first */
+	unsigned int max_flows;	 /* per queue thread */
+	uint64_t flow_buffer;	 /* reassembly bytes per flow direction */
+	uint64_t total_buffer;	 /* reassembly bytes per queue thread */
 	/* test-only: hold (for test_hold_ms) or reset the packet whose client data
 	 * contains the pattern, to exercise holds and injection without a scanner */
 	char test_hold[64];

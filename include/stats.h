@@ -43,7 +43,29 @@
 	X(inject_errors, C, "injections that failed")                                              \
 	X(enobufs, C, "netlink receive buffer overruns (ENOBUFS)")                                 \
 	X(queue_kernel_dropped, G, "packets the kernel dropped: queue full")                       \
-	X(queue_user_dropped, G, "packets the kernel dropped: netlink buffer full")
+	X(queue_user_dropped, G, "packets the kernel dropped: netlink buffer full")                \
+	X(scans, C, "messages scanned")                                                            \
+	X(scans_clean, C, "scans: clean")                                                          \
+	X(scans_infected, C, "scans: infected")                                                    \
+	X(scans_limits, C, "scans that hit a ClamAV limit (on_limit applies)")                     \
+	X(scans_errors, C, "scans that failed (on_error applies)")                                 \
+	X(scans_timeouts, C, "scans over scan_timeout (on_error applies)")                         \
+	X(scan_bytes, C, "message bytes scanned")                                                  \
+	X(scan_time_us_total, C, "time spent scanning, microseconds")                              \
+	X(scan_time_us_max, G, "longest scan, microseconds")                                       \
+	X(scan_time_le_10ms, C, "scans that took at most 10 ms")                                   \
+	X(scan_time_le_100ms, C, "scans that took at most 100 ms")                                 \
+	X(scan_time_le_1s, C, "scans that took at most 1 s")                                       \
+	X(scan_time_le_10s, C, "scans that took at most 10 s")                                     \
+	X(scan_queue_current, G, "messages waiting for a scan thread")                             \
+	X(signatures, G, "signatures in the running engine")                                       \
+	X(test_signatures, G, "1 when the engine runs mailscan's test signatures")                 \
+	X(engine_age_s, G, "seconds since the running engine was loaded")                          \
+	X(reloads_ok, C, "signature reloads that succeeded")                                       \
+	X(reloads_failed, C, "signature reloads that failed (the old engine kept running)")        \
+	X(quarantined, C, "messages written to the quarantine")                                    \
+	X(quarantine_removed, C, "quarantined files removed to stay under quarantine_max")         \
+	X(quarantine_errors, C, "messages that could not be quarantined")
 
 #define STATS_FIELD(name, kind, help) uint64_t name;
 struct stats {
@@ -56,6 +78,15 @@ enum stats_format { STATS_TEXT, STATS_JSON, STATS_PROMETHEUS };
 /* Relaxed atomic adds and loads: one writer per struct, readers on other threads. */
 #define STATS_ADD(s, field, n) __atomic_fetch_add(&(s)->field, (n), __ATOMIC_RELAXED)
 #define STATS_SET(s, field, v) __atomic_store_n(&(s)->field, (v), __ATOMIC_RELAXED)
+/* raises a maximum; safe with several writers */
+#define STATS_MAX(s, field, v)                                                                     \
+	do {                                                                                       \
+		uint64_t o_ = __atomic_load_n(&(s)->field, __ATOMIC_RELAXED), v_ = (v);            \
+		while (v_ > o_ &&                                                                  \
+		       !__atomic_compare_exchange_n(&(s)->field, &o_, v_, 1, __ATOMIC_RELAXED,     \
+						    __ATOMIC_RELAXED))                             \
+			;                                                                          \
+	} while (0)
 
 /* Sums N per-thread structs into OUT (gauges that are maxima take the max). */
 void stats_sum(struct stats *out, const struct stats *const *in, unsigned int n);

@@ -50,6 +50,13 @@ void config_defaults(struct config *c)
 	c->offload_mark = 0x40000000;
 	c->inject_mark = 0x20000000;
 	c->hold_timeout = 120;
+	c->on_limit = POLICY_BLOCK;
+	c->scan_timeout = 60;
+	c->scan_max_size = 100ULL << 20;
+	c->scan_max_filesize = 50ULL << 20;
+	c->scan_max_recursion = 16;
+	c->scan_max_files = 10000;
+	c->quarantine_max = 1ULL << 30;
 	c->max_flows = 65536;
 	c->flow_buffer = 1 << 20;
 	c->total_buffer = 256ULL << 20;
@@ -205,6 +212,13 @@ static const struct key_def keys[] = {
 	  0 },
 	{ "oversize", K_POLICY, OFF(oversize), 0, 0 },
 	{ "on_error", K_POLICY, OFF(on_error), 0, 0 },
+	{ "on_limit", K_POLICY, OFF(on_limit), 0, 0 },
+	{ "scan_timeout", K_UINT, OFF(scan_timeout), 1, 3600 },
+	{ "scan_max_size", K_SIZE, OFF(scan_max_size), 1024, 4ULL << 30 },
+	{ "scan_max_filesize", K_SIZE, OFF(scan_max_filesize), 1024, 4ULL << 30 },
+	{ "scan_max_recursion", K_UINT, OFF(scan_max_recursion), 1, 64 },
+	{ "scan_max_files", K_UINT, OFF(scan_max_files), 1, 1000000 },
+	{ "quarantine_max", K_SIZE, OFF(quarantine_max), 4096, 1ULL << 40 },
 	{ "max_message_size", K_SIZE, OFF(max_message_size), 1024, 1ULL << 32 },
 	{ "fail_closed", K_BOOL, OFF(fail_closed), 0, 0 },
 	{ "test_signatures", K_BOOL, OFF(test_signatures), 0, 0 },

@@ -1,0 +1,383 @@
+/* The scanner on real libclamav with the generated test signatures (build/testsigs):
+ * clean text, EICAR and ClamAV test files in MIME attachments, recursion and size
+ * limits, a corrupt archive, the pool, reload under load (also a broken database), the
+ * quarantine and its cap, and no file written outside the quarantine. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "scan.h"
+#include "unit.h"
+
+static const char eicar[] =
+	"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+static char work[] = "/tmp/mailscan-scan.XXXXXX";
+static char sigs[PATH_MAX];
+
+static char *b64(const uint8_t *in, size_t len)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = malloc(len * 2 + 8), *o = out;
+	size_t i, col = 0;
+
+	for (i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? in[i + 1] << 8 : 0) |
+			     (i + 2 < len ? in[i + 2] : 0);
+
+		*o++ = t[v >> 18 & 63];
+		*o++ = t[v >> 12 & 63];
+		*o++ = i + 1 < len ? t[v >> 6 & 63] : '=';
+		*o++ = i + 2 < len ? t[v & 63] : '=';
+		if ((col += 4) >= 76) {
+			*o++ = '\r';
+			*o++ = '\n';
+			col = 0;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* a MIME message with DATA attached as NAME, base64 */
+static char *mime(const uint8_t *data, size_t len, const char *name)
+{
+	char *enc = b64(data, len), *m = NULL;
+
+	if (asprintf(&m,
+		     "From: a@example.org\r\nTo: b@example.org\r\nSubject: test\r\n"
+		     "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"BB\"\r\n\r\n"
+		     "--BB\r\nContent-Type: text/plain\r\n\r\nsee attachment\r\n"
+		     "--BB\r\nContent-Type: application/octet-stream; name=\"%s\"\r\n"
+		     "Content-Transfer-Encoding: base64\r\n"
+		     "Content-Disposition: attachment; filename=\"%s\"\r\n\r\n%s\r\n--BB--\r\n",
+		     name, name, enc) < 0)
+		m = NULL;
+	free(enc);
+	return m;
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	struct stat sb;
+	uint8_t *b;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &sb))
+		return NULL;
+	b = malloc((size_t)sb.st_size);
+	*len = (size_t)read(fd, b, (size_t)sb.st_size);
+	close(fd);
+	return b;
+}
+
+static enum scan_result scan_text(struct scanner *s, const char *msg, char *virus)
+{
+	struct scan_job *j = scan_job_new((const uint8_t *)msg, strlen(msg));
+	enum scan_result r;
+
+	scanner_scan(s, j);
+	r = j->result;
+	if (virus)
+		strcpy(virus, j->virus);
+	scan_job_free(j);
+	return r;
+}
+
+static void config_for(struct config *c, const char *db)
+{
+	config_defaults(c);
+	snprintf(c->database, sizeof(c->database), "%s", db);
+	snprintf(c->tmpdir, sizeof(c->tmpdir), "%s/tmp", work);
+	snprintf(c->quarantine, sizeof(c->quarantine), "%s/quarantine", work);
+	c->test_signatures = 1;
+	c->workers = 2;
+}
+
+static void test_detections(void)
+{
+	struct config c;
+	struct stats st = { 0 };
+	struct scanner *s;
+	char err[512], virus[128], *m;
+	uint8_t *zip;
+	size_t zlen;
+
+	config_for(&c, sigs);
+	s = scanner_new(&c, &st, err, sizeof(err));
+	CHECK(s != NULL);
+	if (!s) {
+		fprintf(stderr, "%s\n", err);
+		return;
+	}
+	CHECK_INT(st.signatures, 45);
+	CHECK_INT(st.test_signatures, 1);
+	CHECK_INT(scan_text(s, "Subject: hello\r\n\r\nJust text.\r\n", virus), SCAN_CLEAN);
+	CHECK_INT(scan_text(s, "", virus), SCAN_CLEAN);
+
+	m = mime((const uint8_t *)eicar, strlen(eicar), "eicar.com");
+	CHECK_INT(scan_text(s, m, virus), SCAN_INFECTED);
+	CHECK_STR(virus, "MailscanTest.EICAR.UNOFFICIAL");
+	free(m);
+
+	zip = slurp("/usr/share/clamav-testfiles/clam.zip", &zlen);
+	CHECK(zip != NULL);
+	m = mime(zip, zlen, "clam.zip");
+	CHECK_INT(scan_text(s, m, virus), SCAN_INFECTED);
+	CHECK_STR(virus, "MailscanTest.clam.exe.UNOFFICIAL");
+	free(m);
+	/* a corrupt archive: the first half of clam.zip */
+	m = mime(zip, zlen / 2, "broken.zip");
+	CHECK_INT(scan_text(s, m, virus), SCAN_CLEAN);
+	free(m);
+	CHECK_INT(st.scans, 5);
+	CHECK_INT(st.scans_infected, 2);
+	CHECK_INT(st.scans_clean, 3);
+	scanner_free(s);
+
+	/* over the recursion limit: mail -> zip -> exe is three levels */
+	config_for(&c, sigs);
+	c.scan_max_recursion = 1;
+	memset(&st, 0, sizeof(st));
+	s = scanner_new(&c, &st, err, sizeof(err));
+	m = mime(zip, zlen, "clam.zip");
+	CHECK_INT(scan_text(s, m, virus), SCAN_LIMIT);
+	CHECK_HAS(virus, "Heuristics.Limits.Exceeded");
+	CHECK_INT(st.scans_limits, 1);
+	free(m);
+	scanner_free(s);
+
+	/* over the scan size limit */
+	config_for(&c, sigs);
+	c.scan_max_size = 4096;
+	c.scan_max_filesize = 4096;
+	memset(&st, 0, sizeof(st));
+	s = scanner_new(&c, &st, err, sizeof(err));
+	{
+		char *big = malloc(200000);
+
+		memset(big, 'a', 199999);
+		big[199999] = '\0';
+		memcpy(big, "Subject: big\r\n\r\n", 16);
+		CHECK_INT(scan_text(s, big, virus), SCAN_LIMIT);
+		CHECK_HAS(virus, "Heuristics.Limits.Exceeded");
+		free(big);
+	}
+	scanner_free(s);
+	free(zip);
+}
+
+static void test_database_errors(void)
+{
+	char err[512], empty[PATH_MAX];
+	struct stats st = { 0 };
+	struct config c;
+
+	config_for(&c, "/nonexistent/clamav");
+	CHECK(scanner_new(&c, &st, err, sizeof(err)) == NULL);
+	CHECK_HAS(err, "signature database /nonexistent/clamav");
+	snprintf(empty, sizeof(empty), "%s/empty", work);
+	mkdir(empty, 0755);
+	config_for(&c, empty);
+	c.test_signatures = 0;
+	CHECK(scanner_new(&c, &st, err, sizeof(err)) == NULL);
+	CHECK_HAS(err, empty);
+	/* the test database is refused unless the configuration names it */
+	config_for(&c, sigs);
+	c.test_signatures = 0;
+	CHECK(scanner_new(&c, &st, err, sizeof(err)) == NULL);
+	CHECK_HAS(err, "TEST signatures");
+}
+
+struct sinkwait {
+	struct scan_sink sink;
+	unsigned int got, infected, clean, failed;
+};
+
+static void drain(struct sinkwait *w)
+{
+	struct scan_job *j, *n;
+
+	for (j = scan_sink_take(&w->sink); j; j = n) {
+		n = j->next;
+		w->got++;
+		if (j->result == SCAN_INFECTED)
+			w->infected++;
+		else if (j->result == SCAN_CLEAN)
+			w->clean++;
+		else
+			w->failed++;
+		scan_job_free(j);
+	}
+}
+
+static void wait_all(struct sinkwait *w, unsigned int n)
+{
+	int i;
+
+	for (i = 0; i < 3000 && w->got < n; i++) {
+		usleep(10000);
+		drain(w);
+	}
+}
+
+/* two databases: without the EICAR signature, then with it */
+static void test_reload_under_load(void)
+{
+	char noeicar[PATH_MAX + 16], cmd[5 * PATH_MAX], err[512], *m;
+	struct stats st = { 0 };
+	struct sinkwait w = { .got = 0 };
+	struct config c;
+	struct scanner *s;
+	unsigned int i;
+
+	snprintf(noeicar, sizeof(noeicar), "%s/noeicar", work);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && cp %s/mailscan-test.hdb %s/MAILSCAN-TEST-SIGNATURES %s/",
+		 noeicar, sigs, sigs, noeicar);
+	CHECK_INT(system(cmd), 0);
+	config_for(&c, noeicar);
+	s = scanner_new(&c, &st, err, sizeof(err));
+	CHECK(s != NULL);
+	CHECK_INT(scanner_start(s), 0);
+	CHECK_INT(scan_sink_init(&w.sink), 0);
+	m = mime((const uint8_t *)eicar, strlen(eicar), "eicar.com");
+	/* before: EICAR is not known */
+	for (i = 0; i < 50; i++)
+		scanner_submit(s, scan_job_new((const uint8_t *)m, strlen(m)), &w.sink);
+	/* a broken database while scans run: refused, the engine stays */
+	snprintf(c.database, sizeof(c.database), "%s/empty", work);
+	CHECK_INT(scanner_reload(s, err, sizeof(err)), -1);
+	wait_all(&w, 50);
+	CHECK_INT(w.got, 50);
+	CHECK_INT(w.clean, 50);
+	/* swap to the full database with scans queued and running */
+	snprintf(c.database, sizeof(c.database), "%s", sigs);
+	for (i = 0; i < 50; i++)
+		scanner_submit(s, scan_job_new((const uint8_t *)m, strlen(m)), &w.sink);
+	CHECK_INT(scanner_reload(s, err, sizeof(err)), 0);
+	wait_all(&w, 100);
+	CHECK_INT(w.got, 100);
+	CHECK_INT(w.failed, 0);
+	/* after the swap, every new message sees the new signatures */
+	w.infected = 0;
+	for (i = 0; i < 20; i++)
+		scanner_submit(s, scan_job_new((const uint8_t *)m, strlen(m)), &w.sink);
+	wait_all(&w, 120);
+	CHECK_INT(w.got, 120);
+	CHECK_INT(w.infected, 20);
+	CHECK_INT(st.reloads_ok, 1);
+	CHECK_INT(st.reloads_failed, 1);
+	CHECK_INT(st.signatures, 45);
+	free(m);
+	scanner_free(s);
+	scan_sink_destroy(&w.sink);
+}
+
+static unsigned int count_dir(const char *dir, const char *suffix)
+{
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name), sl = strlen(suffix);
+
+		if (de->d_name[0] != '.' && l >= sl && !strcmp(de->d_name + l - sl, suffix))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void test_quarantine_and_files(void)
+{
+	char err[512], qdir[PATH_MAX], tdir[PATH_MAX], path[PATH_MAX + 300], *m;
+	unsigned int tmp_before = count_dir("/tmp", ""), i;
+	struct stats st = { 0 };
+	struct sinkwait w = { .got = 0 };
+	struct config c;
+	struct scanner *s;
+	struct stat sb;
+	struct dirent *de;
+	DIR *d;
+
+	config_for(&c, sigs);
+	snprintf(c.quarantine, sizeof(c.quarantine), "%s/quarantine2", work);
+	c.quarantine_max = 2000;
+	s = scanner_new(&c, &st, err, sizeof(err));
+	snprintf(qdir, sizeof(qdir), "%s", c.quarantine);
+	snprintf(tdir, sizeof(tdir), "%s", c.tmpdir);
+	CHECK_INT(stat(qdir, &sb), 0);
+	CHECK_INT(sb.st_mode & 0777, 0700);
+	CHECK_INT(scanner_start(s), 0);
+	CHECK_INT(scan_sink_init(&w.sink), 0);
+	m = mime((const uint8_t *)eicar, strlen(eicar), "eicar.com");
+	for (i = 0; i < 6; i++) {
+		struct scan_job *j = scan_job_new((const uint8_t *)m, strlen(m));
+
+		snprintf(j->meta, sizeof(j->meta), "proto=smtp flow=test from=<a@example.org>");
+		j->action = "reject";
+		scanner_submit(s, j, &w.sink);
+		wait_all(&w, i + 1);
+		usleep(1100000 * (i == 2)); /* later files get later names */
+	}
+	CHECK_INT(w.infected, 6);
+	CHECK_INT(st.quarantined, 6);
+	/* each message is ~600 bytes with its record: the cap keeps the newest */
+	CHECK(st.quarantine_removed >= 2);
+	CHECK(count_dir(qdir, ".eml") < 6);
+	CHECK(count_dir(qdir, ".eml") >= 2);
+	d = opendir(qdir);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", qdir, de->d_name);
+		stat(path, &sb);
+		CHECK_INT(sb.st_mode & 0777, 0600);
+		if (strstr(de->d_name, ".meta")) {
+			size_t len;
+			char *meta = (char *)slurp(path, &len);
+
+			meta = realloc(meta, len + 1);
+			meta[len] = '\0';
+			CHECK_HAS(meta, "virus=MailscanTest.EICAR.UNOFFICIAL\naction=reject\n");
+			CHECK_HAS(meta, "from=<a@example.org>");
+			free(meta);
+		}
+	}
+	if (d)
+		closedir(d);
+	free(m);
+	scanner_free(s);
+	scan_sink_destroy(&w.sink);
+	/* libclamav wrote only inside its private directory, emptied at exit */
+	CHECK_INT(count_dir(tdir, ""), 0);
+	CHECK_INT(count_dir("/tmp", ""), tmp_before);
+}
+
+int main(void)
+{
+	char cmd[PATH_MAX + 16];
+	const char *top = getenv("TOP");
+
+	if (!mkdtemp(work))
+		return 2;
+	snprintf(sigs, sizeof(sigs), "%s/build/testsigs", top ? top : ".");
+	if (access(sigs, F_OK)) {
+		fprintf(stderr, "test_scan: %s missing (make testsigs)\n", sigs);
+		CHECK(0);
+		return unit_report("test_scan");
+	}
+	test_detections();
+	test_database_errors();
+	test_reload_under_load();
+	test_quarantine_and_files();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", work);
+	if (system(cmd))
+		return 2;
+	return unit_report("test_scan");
+}
