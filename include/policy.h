@@ -7,9 +7,9 @@
 #include "scan.h"
 
 enum outcome {
-	OUTCOME_PASS,	 /* release the held packet */
-	OUTCOME_REJECT,	 /* SMTP: drop, RST the server, 554 to the client */
-	OUTCOME_RESET,	 /* drop and reset both sides */
+	OUTCOME_PASS,	/* release the held packet */
+	OUTCOME_REJECT, /* SMTP: drop, RST the server, 554 to the client */
+	OUTCOME_RESET,	/* drop and reset both sides */
 };
 
 /* The configured action for an infected message of PROTO. */

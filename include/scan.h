@@ -24,9 +24,9 @@ struct scan_job {
 	/* in: the message (owned by the job), and what logs and quarantine say of it */
 	uint8_t *msg;
 	size_t len;
-	char meta[512];	     /* "flow=... proto=... from=..." */
-	const char *action;  /* what happens if infected, for the quarantine record */
-	void *owner;	     /* the submitter's */
+	char meta[512];	    /* "flow=... proto=... from=..." */
+	const char *action; /* what happens if infected, for the quarantine record */
+	void *owner;	    /* the submitter's */
 	struct scan_sink *sink;
 	uint64_t cookie;
 	/* out */

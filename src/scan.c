@@ -19,9 +19,9 @@
 #include "log.h"
 #include "scan.h"
 
-#define TEST_MARKER   "MAILSCAN-TEST-SIGNATURES"
-#define LIMIT_PREFIX  "Heuristics.Limits.Exceeded"
-#define MAX_WORKERS   64
+#define TEST_MARKER  "MAILSCAN-TEST-SIGNATURES"
+#define LIMIT_PREFIX "Heuristics.Limits.Exceeded"
+#define MAX_WORKERS  64
 
 struct scanner {
 	const struct config *cfg;
@@ -42,8 +42,8 @@ struct scanner {
 };
 
 static const char *const result_names[] = {
-	[SCAN_CLEAN] = "clean",	  [SCAN_INFECTED] = "infected", [SCAN_LIMIT] = "limit",
-	[SCAN_ERROR] = "error",	  [SCAN_TIMEOUT] = "timeout",
+	[SCAN_CLEAN] = "clean", [SCAN_INFECTED] = "infected", [SCAN_LIMIT] = "limit",
+	[SCAN_ERROR] = "error", [SCAN_TIMEOUT] = "timeout",
 };
 
 const char *scan_result_name(enum scan_result r)

@@ -12,8 +12,7 @@
 #include "scan.h"
 #include "unit.h"
 
-static const char eicar[] =
-	"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+static const char eicar[] = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 static char work[] = "/tmp/mailscan-scan.XXXXXX";
 static char sigs[PATH_MAX];
 
@@ -234,8 +233,9 @@ static void test_reload_under_load(void)
 	unsigned int i;
 
 	snprintf(noeicar, sizeof(noeicar), "%s/noeicar", work);
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s && cp %s/mailscan-test.hdb %s/MAILSCAN-TEST-SIGNATURES %s/",
-		 noeicar, sigs, sigs, noeicar);
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s && cp %s/mailscan-test.hdb %s/MAILSCAN-TEST-SIGNATURES %s/", noeicar,
+		 sigs, sigs, noeicar);
 	CHECK_INT(system(cmd), 0);
 	config_for(&c, noeicar);
 	s = scanner_new(&c, &st, err, sizeof(err));

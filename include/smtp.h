@@ -1,0 +1,55 @@
+/* SMTP push parser: fed both directions of a session, no I/O, no clock. It follows
+ * commands and replies (pipelining included), and reports every message as the server
+ * would store it: DATA content dot-unstuffed up to the end of data, or the
+ * concatenated BDAT chunks. Ambiguous ends of data (bare LF or CR around the dot)
+ * report the candidate message too, and so does a transaction smuggled after one. */
+#ifndef MAILSCAN_SMTP_H
+#define MAILSCAN_SMTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum smtp_dir { SMTP_CLIENT = 0, SMTP_SERVER = 1 }; /* who sent the bytes */
+
+enum smtp_event_type {
+	SMTP_EV_MESSAGE,  /* a message ended (or a candidate end was seen) */
+	SMTP_EV_STARTTLS, /* the server agreed to STARTTLS: the rest is TLS */
+};
+
+struct smtp_event {
+	enum smtp_event_type type;
+	const uint8_t *msg; /* borrowed until the next smtp_push */
+	size_t len;
+	int oversize;  /* longer than the cap: MSG holds only its start */
+	int candidate; /* ended by an ambiguous (bare CR/LF) end or smuggled */
+	int bdat;
+	const char *mail_from; /* envelope, for logs */
+	const char *rcpt_to;   /* the first recipient */
+	const char *helo;
+};
+
+struct smtp_counters {
+	uint64_t commands;
+	uint64_t transactions; /* MAIL accepted */
+	uint64_t messages;     /* complete messages (not candidates) */
+	uint64_t bdat_messages;
+	uint64_t candidates;	  /* messages reported at an ambiguous or smuggled end */
+	uint64_t bare_line_ends;  /* ambiguous ends of data seen */
+	uint64_t pipelined;	  /* commands sent before the previous one was answered */
+	uint64_t unknown_commands;
+	uint64_t long_lines;
+	uint64_t data_refused; /* DATA answered with an error: its bytes were commands */
+};
+
+struct smtp;
+
+struct smtp *smtp_new(size_t max_message, size_t max_line);
+void smtp_free(struct smtp *);
+/* Consumes all of DATA; returns 0 (there is no input it refuses: garbage is followed
+ * as the server answers it). Events are queued for smtp_next. */
+int smtp_push(struct smtp *, enum smtp_dir, const uint8_t *data, size_t len);
+/* The next event, or 0 when there is none. */
+int smtp_next(struct smtp *, struct smtp_event *);
+const struct smtp_counters *smtp_counters(const struct smtp *);
+
+#endif

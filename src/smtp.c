@@ -1,0 +1,603 @@
+/* SMTP push parser: pure, libc only. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "smtp.h"
+
+#define MAX_PENDING 256	   /* commands awaiting a reply */
+#define MAX_EVENTS  16
+#define RAW_CAP	    65536 /* content kept until DATA is answered, to replay if refused */
+
+enum cmode { C_CMD, C_DATA, C_BDAT, C_DONE };
+/* content states: line starts (after CRLF, bare LF, bare CR), inside a line, a CR
+ * inside a line, a dot at a line start, a dot and a CR at a line start */
+enum dstate { D_BOL_CRLF, D_BOL_LF, D_BOL_CR, D_MID, D_CR, D_DOT, D_DOT_CR };
+enum pkind { P_OTHER, P_HELO, P_MAIL, P_RCPT, P_DATA, P_BDAT, P_STARTTLS };
+
+struct buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+struct smtp {
+	size_t max_msg, max_line;
+	enum cmode cmode;
+	struct buf line; /* client command line */
+	int line_long;
+	/* message content */
+	enum dstate ds;
+	enum dstate dot_kind; /* the line start a dot came at */
+	struct buf msg;
+	int oversize;
+	int ambiguous;	     /* an ambiguous end was seen in this message */
+	size_t line_start;   /* offset of the current content line in msg */
+	size_t smuggle_start; /* content after a DATA line following an ambiguous end */
+	int confirmed;	     /* the server answered DATA with 354 */
+	struct buf raw;	     /* content bytes before that answer */
+	int raw_full;
+	int bdat;
+	uint64_t bdat_left;
+	int bdat_last;
+	/* commands awaiting replies, oldest first */
+	uint8_t pending[MAX_PENDING];
+	unsigned int phead, pcount;
+	/* server replies */
+	struct buf sline;
+	/* envelope, for logs */
+	char helo[128], from[256], rcpt[256];
+	/* events; their buffers live until the next push */
+	struct smtp_event ev[MAX_EVENTS];
+	uint8_t *evbuf[MAX_EVENTS];
+	unsigned int nev, evnext;
+	struct smtp_counters cnt;
+};
+
+static const struct {
+	const char *verb;
+	enum pkind kind;
+} commands[] = {
+	{ "EHLO", P_HELO }, { "HELO", P_HELO }, { "LHLO", P_HELO }, { "MAIL", P_MAIL },
+	{ "RCPT", P_RCPT }, { "DATA", P_DATA }, { "BDAT", P_BDAT }, { "STARTTLS", P_STARTTLS },
+	{ "RSET", P_OTHER }, { "QUIT", P_OTHER }, { "NOOP", P_OTHER }, { "VRFY", P_OTHER },
+	{ "EXPN", P_OTHER }, { "HELP", P_OTHER }, { "AUTH", P_OTHER },
+};
+
+static int buf_put(struct buf *b, const uint8_t *d, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		uint8_t *p;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p)
+			return -1;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, d, n);
+	b->len += n;
+	return 0;
+}
+
+struct smtp *smtp_new(size_t max_message, size_t max_line)
+{
+	struct smtp *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->max_msg = max_message;
+	s->max_line = max_line;
+	s->smuggle_start = SIZE_MAX;
+	return s;
+}
+
+static void events_clear(struct smtp *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nev; i++) {
+		free(s->evbuf[i]);
+		s->evbuf[i] = NULL;
+	}
+	s->nev = s->evnext = 0;
+}
+
+void smtp_free(struct smtp *s)
+{
+	if (!s)
+		return;
+	events_clear(s);
+	free(s->line.p);
+	free(s->msg.p);
+	free(s->raw.p);
+	free(s->sline.p);
+	free(s);
+}
+
+const struct smtp_counters *smtp_counters(const struct smtp *s)
+{
+	return &s->cnt;
+}
+
+int smtp_next(struct smtp *s, struct smtp_event *ev)
+{
+	if (s->evnext >= s->nev)
+		return 0;
+	*ev = s->ev[s->evnext++];
+	return 1;
+}
+
+static struct smtp_event *event_add(struct smtp *s, enum smtp_event_type t)
+{
+	struct smtp_event *e;
+
+	if (s->nev >= MAX_EVENTS)
+		return NULL;
+	e = &s->ev[s->nev++];
+	memset(e, 0, sizeof(*e));
+	e->type = t;
+	e->mail_from = s->from;
+	e->rcpt_to = s->rcpt;
+	e->helo = s->helo;
+	return e;
+}
+
+/* a copy of msg[from, len) as a message event */
+static void emit(struct smtp *s, size_t from, int candidate)
+{
+	struct smtp_event *e = event_add(s, SMTP_EV_MESSAGE);
+	size_t n = s->msg.len - from;
+
+	if (!e)
+		return;
+	s->evbuf[s->nev - 1] = malloc(n ? n : 1);
+	if (s->evbuf[s->nev - 1])
+		memcpy(s->evbuf[s->nev - 1], s->msg.p + from, n);
+	else
+		n = 0;
+	e->msg = s->evbuf[s->nev - 1];
+	e->len = n;
+	e->oversize = s->oversize;
+	e->candidate = candidate;
+	e->bdat = s->bdat;
+	if (candidate)
+		s->cnt.candidates++;
+}
+
+static void message_reset(struct smtp *s)
+{
+	s->msg.len = 0;
+	s->oversize = 0;
+	s->ambiguous = 0;
+	s->line_start = 0;
+	s->smuggle_start = SIZE_MAX;
+	s->ds = D_BOL_CRLF;
+	s->bdat = 0;
+}
+
+static void msg_put(struct smtp *s, const uint8_t *d, size_t n)
+{
+	if (s->oversize)
+		return;
+	if (s->msg.len + n > s->max_msg) {
+		n = s->max_msg - s->msg.len;
+		s->oversize = 1;
+	}
+	buf_put(&s->msg, d, n);
+}
+
+static void msg_byte(struct smtp *s, uint8_t c)
+{
+	msg_put(s, &c, 1);
+}
+
+/* --- pending commands --- */
+
+static void pending_push(struct smtp *s, enum pkind k)
+{
+	if (s->pcount)
+		s->cnt.pipelined++;
+	if (s->pcount == MAX_PENDING)
+		return; /* a client this far ahead gets its replies matched loosely */
+	s->pending[(s->phead + s->pcount++) % MAX_PENDING] = (uint8_t)k;
+}
+
+static int pending_pop(struct smtp *s)
+{
+	int k;
+
+	if (!s->pcount)
+		return -1;
+	k = s->pending[s->phead];
+	s->phead = (s->phead + 1) % MAX_PENDING;
+	s->pcount--;
+	return k;
+}
+
+/* --- message content (DATA) --- */
+
+/* A content line ended (msg[line_start, len) ends with its line end): after an
+ * ambiguous end, a DATA line may start a smuggled transaction's content. */
+static void content_line_end(struct smtp *s)
+{
+	size_t n;
+	const uint8_t *l;
+
+	if (s->ambiguous && !s->oversize) {
+		l = s->msg.p + s->line_start;
+		n = s->msg.len - s->line_start;
+		while (n && (l[n - 1] == '\n' || l[n - 1] == '\r'))
+			n--;
+		if (n == 4 && !strncasecmp((const char *)l, "DATA", 4))
+			s->smuggle_start = s->msg.len;
+	}
+	s->line_start = s->msg.len;
+}
+
+static void data_end(struct smtp *s, int strict)
+{
+	if (s->smuggle_start != SIZE_MAX && s->smuggle_start <= s->msg.len)
+		emit(s, s->smuggle_start, 1);
+	if (!strict) {
+		s->cnt.bare_line_ends++;
+		emit(s, 0, 1);
+		return;
+	}
+	emit(s, 0, 0);
+	s->cnt.messages++;
+	message_reset(s);
+	s->cmode = C_CMD;
+	if (s->confirmed)
+		s->raw.len = 0;
+	/* the end of data is answered like a command */
+	pending_push(s, P_OTHER);
+}
+
+static void data_byte(struct smtp *s, uint8_t c);
+
+/* an ambiguous end: the strict reading goes on with the dot and line end as content */
+static void data_ambiguous(struct smtp *s, enum dstate kind, int crlf)
+{
+	data_end(s, 0);
+	s->ambiguous = 1;
+	(void)kind;
+	msg_byte(s, '.');
+	if (crlf)
+		msg_byte(s, '\r');
+	msg_byte(s, '\n');
+	content_line_end(s);
+	s->ds = crlf ? D_BOL_CRLF : D_BOL_LF;
+}
+
+static void data_mid(struct smtp *s, uint8_t c)
+{
+	msg_byte(s, c);
+	if (c == '\r') {
+		s->ds = D_CR;
+	} else if (c == '\n') {
+		content_line_end(s);
+		s->ds = D_BOL_LF;
+	} else {
+		s->ds = D_MID;
+	}
+}
+
+static void data_byte(struct smtp *s, uint8_t c)
+{
+	switch (s->ds) {
+	case D_BOL_CRLF:
+	case D_BOL_LF:
+	case D_BOL_CR:
+		if (c == '.') {
+			s->dot_kind = s->ds;
+			s->ds = D_DOT;
+			return;
+		}
+		data_mid(s, c);
+		return;
+	case D_MID:
+		data_mid(s, c);
+		return;
+	case D_CR:
+		if (c == '\n') {
+			msg_byte(s, c);
+			content_line_end(s);
+			s->ds = D_BOL_CRLF;
+		} else if (c == '.') {
+			/* a bare CR, then a dot: a line start to lax servers */
+			s->dot_kind = D_BOL_CR;
+			s->ds = D_DOT;
+		} else {
+			data_mid(s, c);
+		}
+		return;
+	case D_DOT:
+		if (c == '\r') {
+			s->ds = D_DOT_CR;
+		} else if (c == '\n') {
+			data_ambiguous(s, s->dot_kind, 0);
+		} else {
+			/* dot-stuffing: the leading dot is dropped */
+			data_mid(s, c);
+		}
+		return;
+	case D_DOT_CR:
+		if (c == '\n') {
+			if (s->dot_kind == D_BOL_CRLF)
+				data_end(s, 1);
+			else
+				data_ambiguous(s, s->dot_kind, 1);
+			return;
+		}
+		/* ".\r" and something else: a stuffed dot, a CR, and the byte */
+		msg_byte(s, '\r');
+		s->ds = D_CR;
+		data_byte(s, c);
+		return;
+	}
+}
+
+/* Content bytes; returns how many were consumed (all, unless data ended). */
+static size_t data_push(struct smtp *s, const uint8_t *d, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && s->cmode == C_DATA) {
+		/* fast path: a run inside a line */
+		if (s->ds == D_MID) {
+			size_t j = i;
+
+			while (j < n && d[j] != '\r' && d[j] != '\n')
+				j++;
+			msg_put(s, d + i, j - i);
+			i = j;
+			if (i == n)
+				break;
+		}
+		data_byte(s, d[i++]);
+	}
+	return i;
+}
+
+/* --- commands --- */
+
+static void copy_arg(char *dst, size_t cap, const char *line, size_t skip)
+{
+	size_t n = strlen(line);
+
+	if (n <= skip) {
+		dst[0] = '\0';
+		return;
+	}
+	snprintf(dst, cap, "%s", line + skip);
+}
+
+static void command(struct smtp *s, char *line)
+{
+	size_t i, vlen = strcspn(line, " ");
+	enum pkind k = P_OTHER;
+	int known = 0;
+
+	s->cnt.commands++;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (vlen == strlen(commands[i].verb) &&
+		    !strncasecmp(line, commands[i].verb, vlen)) {
+			k = commands[i].kind;
+			known = 1;
+			break;
+		}
+	}
+	if (!known)
+		s->cnt.unknown_commands++;
+	pending_push(s, k);
+	switch (k) {
+	case P_HELO:
+		copy_arg(s->helo, sizeof(s->helo), line, 5);
+		break;
+	case P_MAIL:
+		copy_arg(s->from, sizeof(s->from), line, 10);
+		s->rcpt[0] = '\0';
+		break;
+	case P_RCPT:
+		if (!s->rcpt[0])
+			copy_arg(s->rcpt, sizeof(s->rcpt), line, 8);
+		break;
+	case P_DATA:
+		if (vlen != strlen(line))
+			break; /* DATA takes no argument: the server refuses it */
+		/* content from here on, unless the server refuses DATA (replayed then) */
+		message_reset(s);
+		s->cmode = C_DATA;
+		s->confirmed = 0;
+		s->raw.len = 0;
+		s->raw_full = 0;
+		break;
+	case P_BDAT: {
+		char *end;
+		const char *arg = line + vlen + strspn(line + vlen, " ");
+		unsigned long long n;
+
+		if (!isdigit((unsigned char)*arg))
+			break;
+		n = strtoull(arg, &end, 10);
+		while (*end == ' ')
+			end++;
+		if (*end && strcasecmp(end, "LAST"))
+			break; /* malformed: a 501, and no chunk follows */
+		if (!s->bdat)
+			message_reset(s);
+		s->bdat = 1;
+		s->bdat_left = n;
+		s->bdat_last = *end != '\0';
+		s->cmode = C_BDAT;
+		if (n == 0 && s->bdat_last) {
+			emit(s, 0, 0);
+			s->cnt.messages++;
+			s->cnt.bdat_messages++;
+			message_reset(s);
+			s->cmode = C_CMD;
+		} else if (n == 0) {
+			s->cmode = C_CMD;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static size_t cmd_push(struct smtp *s, const uint8_t *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && s->cmode == C_CMD; i++) {
+		if (d[i] != '\n') {
+			if (s->line.len < s->max_line)
+				buf_put(&s->line, d + i, 1);
+			else
+				s->line_long = 1;
+			continue;
+		}
+		/* a command line ends at LF (servers take a bare LF too) */
+		if (s->line.len && s->line.p[s->line.len - 1] == '\r')
+			s->line.len--;
+		buf_put(&s->line, (const uint8_t *)"", 1);
+		if (s->line_long) {
+			/* answered with an error by the server: still one command */
+			s->cnt.long_lines++;
+			s->line.p[0] = '\0';
+		}
+		command(s, (char *)s->line.p);
+		s->line.len = 0;
+		s->line_long = 0;
+	}
+	return i;
+}
+
+static size_t bdat_push(struct smtp *s, const uint8_t *d, size_t n)
+{
+	size_t take = n < s->bdat_left ? n : (size_t)s->bdat_left;
+
+	msg_put(s, d, take);
+	s->bdat_left -= take;
+	if (s->bdat_left == 0) {
+		if (s->bdat_last) {
+			emit(s, 0, 0);
+			s->cnt.messages++;
+			s->cnt.bdat_messages++;
+			message_reset(s);
+		}
+		s->cmode = C_CMD;
+	}
+	return take;
+}
+
+static void client_push(struct smtp *s, const uint8_t *d, size_t n)
+{
+	while (n) {
+		size_t used = 0;
+
+		switch (s->cmode) {
+		case C_CMD:
+			used = cmd_push(s, d, n);
+			break;
+		case C_DATA:
+			used = data_push(s, d, n);
+			if (!s->confirmed && !s->raw_full) {
+				if (s->raw.len + used > RAW_CAP)
+					s->raw_full = 1;
+				else
+					buf_put(&s->raw, d, used);
+			}
+			break;
+		case C_BDAT:
+			used = bdat_push(s, d, n);
+			break;
+		case C_DONE:
+			return;
+		}
+		d += used;
+		n -= used;
+	}
+}
+
+/* --- replies --- */
+
+static void data_refused(struct smtp *s)
+{
+	struct buf raw = s->raw;
+
+	s->cnt.data_refused++;
+	if (s->cmode != C_DATA || s->raw_full)
+		return;
+	/* what we took for content was commands to the server: replay it as such */
+	message_reset(s);
+	s->cmode = C_CMD;
+	memset(&s->raw, 0, sizeof(s->raw));
+	client_push(s, raw.p, raw.len);
+	free(raw.p);
+}
+
+static void reply(struct smtp *s, const char *line)
+{
+	int code, k;
+
+	if (!isdigit((unsigned char)line[0]) || !isdigit((unsigned char)line[1]) ||
+	    !isdigit((unsigned char)line[2]))
+		return;
+	if (line[3] == '-')
+		return; /* a continuation line */
+	code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+	k = pending_pop(s);
+	switch (k) {
+	case P_MAIL:
+		if (code / 100 == 2)
+			s->cnt.transactions++;
+		break;
+	case P_DATA:
+		if (code == 354)
+			s->confirmed = 1;
+		else
+			data_refused(s);
+		break;
+	case P_STARTTLS:
+		if (code == 220) {
+			event_add(s, SMTP_EV_STARTTLS);
+			s->cmode = C_DONE;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void server_push(struct smtp *s, const uint8_t *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && s->cmode != C_DONE; i++) {
+		if (d[i] != '\n') {
+			if (s->sline.len < s->max_line)
+				buf_put(&s->sline, d + i, 1);
+			continue;
+		}
+		buf_put(&s->sline, (const uint8_t *)"", 1);
+		reply(s, (const char *)s->sline.p);
+		s->sline.len = 0;
+	}
+}
+
+int smtp_push(struct smtp *s, enum smtp_dir dir, const uint8_t *d, size_t n)
+{
+	events_clear(s);
+	if (dir == SMTP_CLIENT)
+		client_push(s, d, n);
+	else
+		server_push(s, d, n);
+	return 0;
+}
