@@ -13,7 +13,7 @@ LDLIBS     += $(PKG_LIBS) -pthread
 B := build
 # pure modules: libc only
 PURE    := config ports iana_tcp log decode reasm flow packet stats policy smtp
-DAEMON  := main queue nfqueue inject ctl_server
+DAEMON  := main queue nfqueue inject ctl_server session
 CTL     := ctl/mailscanctl ctl_client
 SYS     := rules
 SCAN    := scan clock
@@ -25,7 +25,7 @@ UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TOOLS   := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 
 .PHONY: all clean check unit integration sanitize format format-check deps demo bench testsigs
-all: $(B)/mailscand $(B)/mailscanctl $(UNITS:%=$(B)/tests/%) $(TOOLS:%=$(B)/tools/%)
+all: $(B)/mailscand $(B)/mailscanctl $(UNITS:%=$(B)/tests/%) $(TOOLS:%=$(B)/tools/%) testsigs
 
 $(B)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)

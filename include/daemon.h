@@ -10,6 +10,7 @@
 #include "stats.h"
 
 struct qthread;
+struct scanner;
 
 struct daemon {
 	struct config cfg;
@@ -22,6 +23,8 @@ struct daemon {
 	uint64_t start_ms;
 	int ctl_fd;
 	pthread_t ctl_tid;
+	struct scanner *scanner;
+	struct stats scan_stats; /* written by the scan threads */
 };
 
 uint64_t now_ms(void);

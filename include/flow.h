@@ -15,7 +15,8 @@ enum flow_state {
 	FLOW_SYN,	  /* client SYN seen */
 	FLOW_ESTABLISHED, /* server SYN-ACK seen: both directions reassembled */
 	FLOW_CLOSING,	  /* FIN or RST seen */
-	FLOW_PASS,	  /* not followed (first seen mid-stream): passed and offloaded */
+	FLOW_PASS,	  /* not followed (mid-stream, TLS): passed and offloaded */
+	FLOW_ABORTED,	  /* reset or rejected by us: nothing more passes */
 };
 
 struct flow_key {

@@ -26,9 +26,9 @@ struct scan_job {
 	size_t len;
 	char meta[512];	    /* "flow=... proto=... from=..." */
 	const char *action; /* what happens if infected, for the quarantine record */
+	int candidate;	    /* an ambiguous reading of a message, not the message */
 	void *owner;	    /* the submitter's */
 	struct scan_sink *sink;
-	uint64_t cookie;
 	/* out */
 	enum scan_result result;
 	char virus[128];

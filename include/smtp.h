@@ -33,9 +33,9 @@ struct smtp_counters {
 	uint64_t transactions; /* MAIL accepted */
 	uint64_t messages;     /* complete messages (not candidates) */
 	uint64_t bdat_messages;
-	uint64_t candidates;	  /* messages reported at an ambiguous or smuggled end */
-	uint64_t bare_line_ends;  /* ambiguous ends of data seen */
-	uint64_t pipelined;	  /* commands sent before the previous one was answered */
+	uint64_t candidates;	 /* messages reported at an ambiguous or smuggled end */
+	uint64_t bare_line_ends; /* ambiguous ends of data seen */
+	uint64_t pipelined;	 /* commands sent before the previous one was answered */
 	uint64_t unknown_commands;
 	uint64_t long_lines;
 	uint64_t data_refused; /* DATA answered with an error: its bytes were commands */

@@ -65,7 +65,23 @@
 	X(reloads_failed, C, "signature reloads that failed (the old engine kept running)")        \
 	X(quarantined, C, "messages written to the quarantine")                                    \
 	X(quarantine_removed, C, "quarantined files removed to stay under quarantine_max")         \
-	X(quarantine_errors, C, "messages that could not be quarantined")
+	X(quarantine_errors, C, "messages that could not be quarantined")                          \
+	X(smtp_sessions, C, "SMTP sessions followed")                                              \
+	X(smtp_transactions, C, "SMTP transactions (MAIL accepted)")                               \
+	X(smtp_messages_clean, C, "SMTP messages clean")                                           \
+	X(smtp_messages_infected, C, "SMTP messages infected")                                     \
+	X(smtp_messages_oversize, C, "SMTP messages over max_message_size (oversize applies)")     \
+	X(smtp_messages_errors, C, "SMTP messages whose scan failed or hit a limit")               \
+	X(smtp_bdat_messages, C, "SMTP messages sent with BDAT")                                   \
+	X(smtp_candidates, C, "SMTP candidate messages (ambiguous ends, smuggling) scanned")       \
+	X(smtp_bare_line_ends, C, "SMTP ends of data with a bare CR or LF")                        \
+	X(smtp_pipelined, C, "SMTP commands sent before the previous reply")                       \
+	X(smtp_starttls, C, "SMTP sessions passed through after STARTTLS")                         \
+	X(smtp_unknown_commands, C, "SMTP unknown commands")                                       \
+	X(smtp_long_lines, C, "SMTP command lines over the cap")                                   \
+	X(smtp_data_refused, C, "SMTP DATA refused by the server")                                 \
+	X(smtp_rejects, C, "SMTP 554 replies injected")                                            \
+	X(resets, C, "connections reset (both sides)")
 
 #define STATS_FIELD(name, kind, help) uint64_t name;
 struct stats {

@@ -13,6 +13,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "log.h"
+#include "scan.h"
 
 /* kernel counters of our queues from /proc/net/netfilter/nfnetlink_queue */
 static void kernel_queue_drops(const struct daemon *d, uint64_t *qdrop, uint64_t *udrop)
@@ -38,13 +39,15 @@ static void kernel_queue_drops(const struct daemon *d, uint64_t *qdrop, uint64_t
 
 void daemon_print_stats(struct daemon *d, FILE *f, enum stats_format fmt)
 {
-	const struct stats *per[64];
+	const struct stats *per[65];
 	struct stats sum;
 	unsigned int i;
 
 	for (i = 0; i < d->nq; i++)
 		per[i] = qthread_stats(d->qt[i]);
-	stats_sum(&sum, per, d->nq);
+	scanner_update_gauges(d->scanner);
+	per[i] = &d->scan_stats;
+	stats_sum(&sum, per, d->nq + 1);
 	kernel_queue_drops(d, &sum.queue_kernel_dropped, &sum.queue_user_dropped);
 	stats_print(f, &sum, fmt);
 }
@@ -70,8 +73,19 @@ static void handle_request(struct daemon *d, int fd, const char *req)
 	if (!f)
 		return;
 	if (!strcmp(req, "status")) {
-		fprintf(f, "OK\nstatus=running\nqueues=%u\nuptime_s=%llu\n", d->nq,
-			(unsigned long long)((now_ms() - d->start_ms) / 1000));
+		scanner_update_gauges(d->scanner);
+		fprintf(f,
+			"OK\nstatus=running\nengine=loaded\nsignatures=%llu\ntest_signatures=%s\n"
+			"database=%s\nqueues=%u\nuptime_s=%llu\n",
+			(unsigned long long)d->scan_stats.signatures,
+			d->cfg.test_signatures ? "yes (NOT FOR PRODUCTION)" : "no", d->cfg.database,
+			d->nq, (unsigned long long)((now_ms() - d->start_ms) / 1000));
+	} else if (!strcmp(req, "reload")) {
+		if (scanner_reload(d->scanner, err, sizeof(err)) == 0)
+			fprintf(f, "OK\nreloaded %llu signatures from %s\n",
+				(unsigned long long)d->scan_stats.signatures, d->cfg.database);
+		else
+			fprintf(f, "ERR reload failed, the running engine stays: %s\n", err);
 	} else if (!strcmp(req, "stats")) {
 		fputs("OK\n", f);
 		daemon_print_stats(d, f, STATS_TEXT);

@@ -16,6 +16,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "rules.h"
+#include "scan.h"
 
 int daemon_load_ports(struct daemon *d, char *err, size_t errlen)
 {
@@ -105,6 +106,11 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	d.scanner = scanner_new(&d.cfg, &d.scan_stats, err, sizeof(err));
+	if (!d.scanner)
+		fatalx("%s", err);
+	if (scanner_start(d.scanner))
+		fatalx("cannot start the scan threads");
 	d.nq = d.cfg.queue_count;
 	d.qt = calloc(d.nq, sizeof(*d.qt));
 	if (!d.qt)
@@ -129,7 +135,8 @@ int main(int argc, char **argv)
 		if (sigwait(&set, &sig))
 			continue;
 		if (sig == SIGHUP) {
-			log_info("SIGHUP: reloading the ports file");
+			log_info("SIGHUP: reloading the signatures and the ports file");
+			scanner_reload(d.scanner, err, sizeof(err));
 			if (daemon_load_ports(&d, err, sizeof(err)))
 				log_warnx("%s", err);
 			continue;
@@ -144,5 +151,6 @@ int main(int argc, char **argv)
 	for (i = 0; i < d.nq; i++)
 		qthread_free(d.qt[i]);
 	free(d.qt);
+	scanner_free(d.scanner);
 	return 0;
 }

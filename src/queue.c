@@ -11,6 +11,9 @@
 #include "inject.h"
 #include "log.h"
 #include "nfqueue.h"
+#include "policy.h"
+#include "scan.h"
+#include "session.h"
 
 #define SWEEP_MS	1000
 #define SYN_TIMEOUT	30000
@@ -26,16 +29,21 @@ struct hold {
 	enum flow_dir dir;
 	uint32_t seq, end; /* the held range */
 	uint64_t start_us;
-	uint64_t release_us; /* test hold: accept then; 0: waits for a result */
+	uint64_t release_us; /* test hold: accept then; 0: waits for its scans */
 	uint64_t deadline_ms;
+	unsigned int pending; /* scans not back yet */
+	int resolved;	      /* verdict given (hold time limit); waits for its scans */
+	enum outcome outcome; /* the worst so far */
+	char virus[128];
 };
 
 /* what processing the current packet decided */
 struct pkt_ctx {
 	struct flow *flow;
 	enum flow_dir dir;
-	int hold;
+	int hold; /* test hold */
 	int reset;
+	struct session_req req;
 };
 
 struct qthread {
@@ -49,6 +57,7 @@ struct qthread {
 	struct hold *holds;
 	uint64_t last_sweep;
 	struct pkt_ctx cur;
+	struct scan_sink sink;
 	pthread_t tid;
 	struct stats st;
 };
@@ -69,6 +78,7 @@ static void flow_end(struct qthread *qt, struct flow *f)
 		reasm_free(&f->dir[0], &qt->lim);
 	if (f->dir[1].started)
 		reasm_free(&f->dir[1], &qt->lim);
+	session_free(f->app);
 	flow_free(f);
 }
 
@@ -79,6 +89,7 @@ static uint64_t flow_timeout(const struct flow *f)
 		return SYN_TIMEOUT;
 	case FLOW_CLOSING:
 	case FLOW_PASS:
+	case FLOW_ABORTED:
 		return CLOSING_TIMEOUT;
 	default:
 		return IDLE_TIMEOUT;
@@ -98,7 +109,7 @@ static void sweep(struct qthread *qt, uint64_t now)
 			/* not due: look no further this round */
 			break;
 		}
-		if (f->state == FLOW_CLOSING)
+		if (f->state == FLOW_CLOSING || f->state == FLOW_ABORTED)
 			STATS_ADD(&qt->st, flows_closed, 1);
 		else
 			STATS_ADD(&qt->st, flows_timed_out, 1);
@@ -124,6 +135,7 @@ static struct flow *flow_start(struct qthread *qt, const struct pkt *p, uint64_t
 			return NULL;
 	}
 	f->proto = (uint8_t)(qt->d->port_proto[p->dport] - 1);
+	f->app = session_new((enum ports_proto)f->proto, &qt->d->cfg, &qt->st);
 	f->client_isn = p->seq;
 	reasm_init(&f->dir[DIR_TO_SERVER], p->seq + 1);
 	STATS_ADD(&qt->st, flows_total, 1);
@@ -181,20 +193,18 @@ static void reset_both(struct qthread *qt, struct flow *f, enum flow_dir dir, ui
 
 	send_tcp(qt, f, dir, seq, other_next, TCPF_RST | TCPF_ACK);
 	send_tcp(qt, f, other, other_next, seq, TCPF_RST | TCPF_ACK);
-	f->state = FLOW_CLOSING;
+	STATS_ADD(&qt->st, resets, 1);
+	f->state = FLOW_ABORTED;
 }
 
 /* --- holds --- */
 
-static void hold_add(struct qthread *qt, uint32_t id, const struct pkt *p, uint64_t now)
+static struct hold *hold_add(struct qthread *qt, uint32_t id, const struct pkt *p, uint64_t now)
 {
 	struct hold *h = calloc(1, sizeof(*h));
 
-	if (!h) {
-		/* cannot hold: the error policy decides */
-		nfqueue_verdict(qt->nfq, id, qt->d->cfg.on_error == POLICY_PASS, 0);
-		return;
-	}
+	if (!h)
+		return NULL;
 	h->id = id;
 	h->flow = qt->cur.flow;
 	h->dir = qt->cur.dir;
@@ -202,19 +212,18 @@ static void hold_add(struct qthread *qt, uint32_t id, const struct pkt *p, uint6
 	h->end = p->seq + (uint32_t)p->payload_len;
 	h->start_us = now_us();
 	h->deadline_ms = now + qt->d->cfg.hold_timeout * 1000ULL;
-	if (qt->d->cfg.test_hold[0])
-		h->release_us = h->start_us + qt->d->cfg.test_hold_ms * 1000ULL;
 	h->flow->holds++;
 	h->next = qt->holds;
 	qt->holds = h;
 	STATS_ADD(&qt->st, holds_total, 1);
 	STATS_ADD(&qt->st, holds_current, 1);
+	return h;
 }
 
-static void hold_release(struct qthread *qt, struct hold *h, int accept)
+/* Gives the held packet its verdict. */
+static void hold_verdict(struct qthread *qt, struct hold *h, int accept)
 {
 	uint64_t us = now_us() - h->start_us;
-	struct flow *f = h->flow;
 
 	nfqueue_verdict(qt->nfq, h->id, accept, 0);
 	if (accept)
@@ -223,11 +232,77 @@ static void hold_release(struct qthread *qt, struct hold *h, int accept)
 		STATS_ADD(&qt->st, verdict_drop, 1);
 	STATS_ADD(&qt->st, holds_current, (uint64_t)-1);
 	STATS_ADD(&qt->st, hold_time_us_total, us);
-	if (us > qt->st.hold_time_us_max)
-		STATS_SET(&qt->st, hold_time_us_max, us);
+	STATS_MAX(&qt->st, hold_time_us_max, us);
+	h->resolved = 1;
+}
+
+/* Unlinks and frees H (its verdict given, its scans back). */
+static void hold_free(struct qthread *qt, struct hold *h)
+{
+	struct hold **pp;
+	struct flow *f = h->flow;
+
+	for (pp = &qt->holds; *pp; pp = &(*pp)->next) {
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	}
 	if (--f->holds == 0 && !f->linked)
 		flow_end(qt, f);
 	free(h);
+}
+
+/* SMTP reject: the server gets an RST (it stores nothing), the client a 554 naming the
+ * virus, then the end of the connection. */
+static void reject_smtp(struct qthread *qt, struct hold *h)
+{
+	struct flow *f = h->flow;
+	const struct flow_key *k = &f->key;
+	char msg[256];
+	int n = snprintf(msg, sizeof(msg), "554 5.7.1 Virus found: %s (rejected by mailscan)\r\n",
+			 h->virus[0] ? h->virus : "message blocked by policy");
+	struct tcp_spec s = {
+		.family = k->family,
+		.saddr = k->saddr,
+		.daddr = k->caddr,
+		.sport = k->sport,
+		.dport = k->cport,
+		.seq = f->dir[DIR_TO_CLIENT].next,
+		.ack = f->dir[DIR_TO_SERVER].next,
+		.flags = TCPF_PSH | TCPF_ACK | TCPF_FIN,
+		.window = 1024,
+		.payload = (const uint8_t *)msg,
+		.payload_len = (size_t)n,
+	};
+
+	send_tcp(qt, f, DIR_TO_SERVER, h->seq, f->dir[DIR_TO_CLIENT].next, TCPF_RST | TCPF_ACK);
+	if (inject_send(qt->inj, &s) < 0) {
+		STATS_ADD(&qt->st, inject_errors, 1);
+		log_warn("queue %u: injecting the 554", qt->queue);
+	} else {
+		STATS_ADD(&qt->st, injected_packets, 1);
+		STATS_ADD(&qt->st, smtp_rejects, 1);
+	}
+	f->state = FLOW_ABORTED;
+}
+
+/* Carries out the outcome of a hold whose scans are all back. */
+static void hold_act(struct qthread *qt, struct hold *h)
+{
+	switch (h->outcome) {
+	case OUTCOME_PASS:
+		hold_verdict(qt, h, 1);
+		break;
+	case OUTCOME_REJECT:
+		hold_verdict(qt, h, 0);
+		reject_smtp(qt, h);
+		break;
+	case OUTCOME_RESET:
+		hold_verdict(qt, h, 0);
+		reset_both(qt, h->flow, h->dir, h->seq);
+		break;
+	}
 }
 
 static int in_held_range(const struct qthread *qt, const struct flow *f, enum flow_dir dir,
@@ -248,28 +323,78 @@ static int in_held_range(const struct qthread *qt, const struct flow *f, enum fl
 /* Resolves the holds that are due; returns ms until the next one (or -1). */
 static int holds_due(struct qthread *qt, uint64_t now)
 {
-	struct hold **pp = &qt->holds, *h;
+	struct hold *h, *n;
 	uint64_t next = UINT64_MAX, nus = now_us();
 
-	while ((h = *pp)) {
+	for (h = qt->holds; h; h = n) {
+		n = h->next;
+		if (h->resolved)
+			continue;
 		if (h->release_us && nus >= h->release_us) {
-			*pp = h->next;
-			hold_release(qt, h, 1);
+			hold_verdict(qt, h, 1);
+			hold_free(qt, h);
 		} else if (now >= h->deadline_ms) {
-			*pp = h->next;
 			STATS_ADD(&qt->st, holds_expired, 1);
 			log_warnx("queue %u: hold expired after %u s, on_error=%s", qt->queue,
 				  qt->d->cfg.hold_timeout, config_policy_name(qt->d->cfg.on_error));
-			hold_release(qt, h, qt->d->cfg.on_error == POLICY_PASS);
+			h->outcome = policy_outcome(&qt->d->cfg, (enum ports_proto)h->flow->proto,
+						    SCAN_TIMEOUT);
+			hold_act(qt, h);
+			if (!h->pending)
+				hold_free(qt, h);
 		} else {
 			uint64_t t = h->release_us ? now + (h->release_us - nus + 999) / 1000
 						   : h->deadline_ms;
 
 			next = t < next ? t : next;
-			pp = &h->next;
 		}
 	}
 	return next == UINT64_MAX ? -1 : (int)(next - now);
+}
+
+static void count_message(struct qthread *qt, const struct scan_job *j)
+{
+	if (j->candidate)
+		return;
+	switch (j->result) {
+	case SCAN_CLEAN:
+		STATS_ADD(&qt->st, smtp_messages_clean, 1);
+		break;
+	case SCAN_INFECTED:
+		STATS_ADD(&qt->st, smtp_messages_infected, 1);
+		break;
+	default:
+		STATS_ADD(&qt->st, smtp_messages_errors, 1);
+		break;
+	}
+}
+
+/* Scans that came back: each settles its hold once all of the hold's are in. */
+static void scans_done(struct qthread *qt)
+{
+	struct scan_job *j, *n;
+
+	for (j = scan_sink_take(&qt->sink); j; j = n) {
+		struct hold *h = j->owner;
+		enum outcome o =
+			policy_outcome(&qt->d->cfg, (enum ports_proto)h->flow->proto, j->result);
+
+		n = j->next;
+		count_message(qt, j);
+		if (j->result != SCAN_CLEAN)
+			log_warnx("%s %s: %s, %s", scan_result_name(j->result), j->virus, j->meta,
+				  policy_outcome_name(o));
+		if (o != OUTCOME_PASS && h->outcome == OUTCOME_PASS) {
+			h->outcome = o;
+			snprintf(h->virus, sizeof(h->virus), "%s", j->virus);
+		}
+		scan_job_free(j);
+		if (--h->pending)
+			continue;
+		if (!h->resolved)
+			hold_act(qt, h);
+		hold_free(qt, h);
+	}
 }
 
 /* --- the packet path --- */
@@ -281,6 +406,8 @@ static void deliver(void *arg, const uint8_t *data, size_t len)
 	struct qthread *qt = arg;
 	const struct config *c = &qt->d->cfg;
 
+	if (qt->cur.flow->app && qt->cur.flow->state != FLOW_PASS)
+		session_push(qt->cur.flow->app, qt->cur.flow, qt->cur.dir, data, len, &qt->cur.req);
 	if (qt->cur.dir != DIR_TO_SERVER) {
 		STATS_ADD(&qt->st, stream_bytes_to_client, len);
 		return;
@@ -326,6 +453,59 @@ static enum verdict handle_syn(struct qthread *qt, struct flow *f, enum flow_dir
 	return V_ACCEPT;
 }
 
+static void jobs_free(struct scan_job *j)
+{
+	struct scan_job *n;
+
+	for (; j; j = n) {
+		n = j->next;
+		scan_job_free(j);
+	}
+}
+
+/* What the packet's bytes asked for: a reset, a block, a hold for scans, an offload. */
+static enum verdict settle(struct qthread *qt, struct flow *f, enum flow_dir dir,
+			   const struct pkt *p, uint32_t id, uint64_t now)
+{
+	struct session_req *req = &qt->cur.req;
+	struct scan_job *j, *n;
+	struct hold *h;
+
+	if (qt->cur.reset || req->block) {
+		jobs_free(req->jobs);
+		if (req->block && req->block_outcome == OUTCOME_REJECT) {
+			struct hold tmp = { .flow = f, .dir = dir, .seq = p->seq };
+
+			reject_smtp(qt, &tmp);
+		} else {
+			reset_both(qt, f, dir, p->seq);
+		}
+		return V_DROP;
+	}
+	if (req->offload) {
+		jobs_free(req->jobs);
+		f->state = FLOW_PASS;
+		return V_OFFLOAD;
+	}
+	if (!req->jobs && !qt->cur.hold)
+		return V_ACCEPT;
+	h = hold_add(qt, id, p, now);
+	if (!h) {
+		/* cannot hold: the error policy decides */
+		jobs_free(req->jobs);
+		return qt->d->cfg.on_error == POLICY_PASS ? V_ACCEPT : V_DROP;
+	}
+	if (qt->cur.hold && !req->jobs)
+		h->release_us = h->start_us + qt->d->cfg.test_hold_ms * 1000ULL;
+	for (j = req->jobs; j; j = n) {
+		n = j->next;
+		j->owner = h;
+		h->pending++;
+		scanner_submit(qt->d->scanner, j, &qt->sink);
+	}
+	return V_HELD;
+}
+
 static enum verdict handle_data(struct qthread *qt, struct flow *f, enum flow_dir dir,
 				const struct pkt *p, uint32_t id, uint64_t now)
 {
@@ -345,15 +525,7 @@ static enum verdict handle_data(struct qthread *qt, struct flow *f, enum flow_di
 		STATS_ADD(&qt->st, held_retransmissions_dropped, 1);
 		return V_DROP;
 	}
-	if (qt->cur.reset) {
-		reset_both(qt, f, dir, p->seq);
-		return V_DROP;
-	}
-	if (qt->cur.hold) {
-		hold_add(qt, id, p, now);
-		return V_HELD;
-	}
-	return V_ACCEPT;
+	return settle(qt, f, dir, p, id, now);
 }
 
 static enum verdict handle(struct qthread *qt, const struct pkt *p, uint32_t id, uint64_t now)
@@ -385,8 +557,8 @@ static enum verdict handle(struct qthread *qt, const struct pkt *p, uint32_t id,
 	flow_touch(qt->flows, f, now);
 	if (f->state == FLOW_PASS)
 		return V_OFFLOAD;
-	if (f->state == FLOW_CLOSING && f->fin[0] + f->fin[1] == 0 && p->payload_len)
-		return V_DROP; /* reset by us: nothing more reaches either side */
+	if (f->state == FLOW_ABORTED)
+		return V_DROP; /* reset or rejected by us: nothing more reaches either side */
 	if (p->flags & TCPF_SYN)
 		return handle_syn(qt, f, dir, p, now);
 	if ((p->flags & TCPF_ACK) && f->dir[!dir].started)
@@ -463,7 +635,10 @@ static void flush(struct qthread *qt)
 static void *qthread_main(void *arg)
 {
 	struct qthread *qt = arg;
-	struct pollfd pfd = { .fd = nfqueue_fd(qt->nfq), .events = POLLIN };
+	struct pollfd pfd[2] = {
+		{ .fd = nfqueue_fd(qt->nfq), .events = POLLIN },
+		{ .fd = qt->sink.efd, .events = POLLIN },
+	};
 
 	while (!qt->d->stop) {
 		uint64_t now = now_ms();
@@ -472,8 +647,10 @@ static void *qthread_main(void *arg)
 		flush(qt);
 		if (timeout < 0 || timeout > 200)
 			timeout = 200;
-		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
 			break;
+		if (pfd[1].revents & POLLIN)
+			scans_done(qt);
 		for (i = 0; i < RECV_ROUNDS; i++) {
 			n = nfqueue_receive(qt->nfq, on_packet, qt);
 			if (n < 0 && errno == ENOBUFS) {
@@ -506,6 +683,10 @@ struct qthread *qthread_new(struct daemon *d, uint16_t queue)
 	qt->lim.total_cap = d->cfg.total_buffer;
 	qt->lim.total = &qt->reasm_total;
 	qt->flows = flow_table_new(d->cfg.max_flows, (uint32_t)now_us() ^ queue);
+	if (scan_sink_init(&qt->sink)) {
+		free(qt);
+		return NULL;
+	}
 	qt->nfq = nfqueue_new(queue, QUEUE_RCVBUF);
 	if (!qt->nfq)
 		log_warn("queue %u: binding", queue);
@@ -535,6 +716,7 @@ void qthread_free(struct qthread *qt)
 
 	if (!qt)
 		return;
+	scan_sink_destroy(&qt->sink);
 	for (h = qt->holds; h; h = n) {
 		n = h->next;
 		if (--h->flow->holds == 0 && !h->flow->linked)

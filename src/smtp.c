@@ -7,7 +7,7 @@
 
 #include "smtp.h"
 
-#define MAX_PENDING 256	   /* commands awaiting a reply */
+#define MAX_PENDING 256 /* commands awaiting a reply */
 #define MAX_EVENTS  16
 #define RAW_CAP	    65536 /* content kept until DATA is answered, to replay if refused */
 
@@ -32,11 +32,11 @@ struct smtp {
 	enum dstate dot_kind; /* the line start a dot came at */
 	struct buf msg;
 	int oversize;
-	int ambiguous;	     /* an ambiguous end was seen in this message */
-	size_t line_start;   /* offset of the current content line in msg */
+	int ambiguous;	      /* an ambiguous end was seen in this message */
+	size_t line_start;    /* offset of the current content line in msg */
 	size_t smuggle_start; /* content after a DATA line following an ambiguous end */
-	int confirmed;	     /* the server answered DATA with 354 */
-	struct buf raw;	     /* content bytes before that answer */
+	int confirmed;	      /* the server answered DATA with 354 */
+	struct buf raw;	      /* content bytes before that answer */
 	int raw_full;
 	int bdat;
 	uint64_t bdat_left;
@@ -59,8 +59,8 @@ static const struct {
 	const char *verb;
 	enum pkind kind;
 } commands[] = {
-	{ "EHLO", P_HELO }, { "HELO", P_HELO }, { "LHLO", P_HELO }, { "MAIL", P_MAIL },
-	{ "RCPT", P_RCPT }, { "DATA", P_DATA }, { "BDAT", P_BDAT }, { "STARTTLS", P_STARTTLS },
+	{ "EHLO", P_HELO },  { "HELO", P_HELO },  { "LHLO", P_HELO },  { "MAIL", P_MAIL },
+	{ "RCPT", P_RCPT },  { "DATA", P_DATA },  { "BDAT", P_BDAT },  { "STARTTLS", P_STARTTLS },
 	{ "RSET", P_OTHER }, { "QUIT", P_OTHER }, { "NOOP", P_OTHER }, { "VRFY", P_OTHER },
 	{ "EXPN", P_OTHER }, { "HELP", P_OTHER }, { "AUTH", P_OTHER },
 };

@@ -13,6 +13,7 @@ NS_S=${NS_PREFIX}s
 C4=10.89.1.2 G4C=10.89.1.1 G4S=10.89.2.1 S4=10.89.2.2
 C6=fd89:1::2 G6C=fd89:1::1 G6S=fd89:2::1 S6=fd89:2::2
 WORK=${WORK:-$(mktemp -d /tmp/mailscan-test.XXXXXX)}
+chmod 755 "$WORK" # mail servers run as their own users
 PIDS=""
 
 fail() {
@@ -102,7 +103,8 @@ write_config() {
 		echo "control_socket = $WORK/control.sock"
 		echo "quarantine = $WORK/quarantine"
 		echo "tmpdir = $WORK/tmp"
-		echo "database = $WORK/sigs"
+		echo "database = $TOP/build/testsigs"
+		echo "test_signatures = yes"
 		for l in "$@"; do echo "$l"; done
 	} >"$CONF"
 }
@@ -161,3 +163,50 @@ stat() { ctl stats | sed -n "s/^$1=//p"; }
 
 xfer_server() { bg in_s "$PY" "$TOP/tests/tools/xfer.py" server "$1"; wait_for 5 in_s sh -c "ss -ltn | grep -q ':$1 '" || fail "server on $1"; }
 xfer_client() { in_c "$PY" "$TOP/tests/tools/xfer.py" client "$@"; }
+
+# start_postfix: a private postfix instance in the server namespace, accepting mail for
+# example.org into the Maildir $WORK/pf/mail/inbox/ (as nobody). Ports from $@ (25).
+start_postfix() {
+	local pf=$WORK/pf port
+	mkdir -p "$pf/etc" "$pf/queue" "$pf/data" "$pf/mail"
+	chown nobody:nogroup "$pf/mail"
+	cp /etc/postfix/master.cf "$pf/etc/master.cf"
+	for port in "${@:-25}"; do
+		[ "$port" = 25 ] && continue
+		echo "$port inet n - y - - smtpd" >>"$pf/etc/master.cf"
+	done
+	cat >"$pf/etc/main.cf" <<CF
+compatibility_level = 3.6
+queue_directory = $pf/queue
+data_directory = $pf/data
+mail_owner = postfix
+myhostname = mx.example.org
+mydestination =
+inet_interfaces = all
+inet_protocols = all
+mynetworks = 0.0.0.0/0 [::]/0
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+virtual_mailbox_domains = example.org
+virtual_mailbox_base = $pf/mail
+virtual_mailbox_maps = static:inbox/
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+maillog_file = $pf/maillog
+maillog_file_prefixes = /
+smtputf8_enable = no
+message_size_limit = 104857600
+virtual_mailbox_limit = 0
+CF
+	chown postfix "$pf/data"
+	in_s postfix -c "$pf/etc" set-permissions >/dev/null 2>&1 || true
+	# postfix speaks only to syslog, or to a terminal: script gives it one for errors
+	in_s script -qc "postfix -c $pf/etc start" /dev/null >"$pf/start.log" 2>&1 ||
+		fail "postfix start: $(cat "$pf/start.log")"
+	for port in "${@:-25}"; do
+		wait_for 10 in_s sh -c "ss -ltn | grep -q ':$port '" || fail "postfix not listening on $port"
+	done
+}
+
+# messages postfix delivered
+delivered() { find "$WORK/pf/mail/inbox/new" -type f 2>/dev/null | sort; }
+delivered_count() { delivered | wc -l; }

@@ -10,9 +10,18 @@ struct step {
 	const char *bytes;
 };
 
-#define C(x) { SMTP_CLIENT, x }
-#define S(x) { SMTP_SERVER, x }
-#define END  { SMTP_CLIENT, NULL }
+#define C(x)                                                                                       \
+	{                                                                                          \
+		SMTP_CLIENT, x                                                                     \
+	}
+#define S(x)                                                                                       \
+	{                                                                                          \
+		SMTP_SERVER, x                                                                     \
+	}
+#define END                                                                                        \
+	{                                                                                          \
+		SMTP_CLIENT, NULL                                                                  \
+	}
 
 /* events as text: M[flags](message) or TLS */
 static void log_events(struct smtp *p, char *log, size_t cap)
@@ -27,14 +36,12 @@ static void log_events(struct smtp *p, char *log, size_t cap)
 			continue;
 		}
 		snprintf(log + n, cap - n, "M%s%s%s(%.*s);", e.candidate ? "c" : "",
-			 e.oversize ? "o" : "", e.bdat ? "b" : "", (int)e.len,
-			 (const char *)e.msg);
+			 e.oversize ? "o" : "", e.bdat ? "b" : "", (int)e.len, (const char *)e.msg);
 	}
 }
 
 /* feeds each step in pieces of CHUNK bytes (0: whole) */
-static struct smtp *run(const struct step *st, size_t chunk, char *log, size_t cap,
-			size_t max_msg)
+static struct smtp *run(const struct step *st, size_t chunk, char *log, size_t cap, size_t max_msg)
 {
 	struct smtp *p = smtp_new(max_msg, 64);
 
@@ -54,8 +61,7 @@ static struct smtp *run(const struct step *st, size_t chunk, char *log, size_t c
 	return p;
 }
 
-static struct smtp *check(const char *name, const struct step *st, const char *want,
-			  size_t max_msg)
+static struct smtp *check(const char *name, const struct step *st, const char *want, size_t max_msg)
 {
 	static char whole[16384], bytewise[16384], other[16384];
 	struct smtp *p = run(st, 0, whole, sizeof(whole), max_msg), *q;
@@ -81,21 +87,35 @@ static struct smtp *check(const char *name, const struct step *st, const char *w
 }
 
 #define GREET S("220 mx.example.org ESMTP\r\n")
-#define EHLO  C("EHLO client.example.org\r\n"), \
-	S("250-mx.example.org\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 STARTTLS\r\n")
-#define ENV   C("MAIL FROM:<a@example.org>\r\n"), S("250 2.1.0 Ok\r\n"), \
-	C("RCPT TO:<b@example.org>\r\n"), S("250 2.1.5 Ok\r\n")
+#define EHLO                                                                                       \
+	C("EHLO client.example.org\r\n"),                                                          \
+		S("250-mx.example.org\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 STARTTLS\r\n")
+#define ENV                                                                                        \
+	C("MAIL FROM:<a@example.org>\r\n"), S("250 2.1.0 Ok\r\n"),                                 \
+		C("RCPT TO:<b@example.org>\r\n"), S("250 2.1.5 Ok\r\n")
 
 static void test_data(void)
 {
-	const struct step plain[] = { GREET, EHLO, ENV, C("DATA\r\n"), S("354 go\r\n"),
-				      C("Subject: x\r\n\r\nhello\r\n.\r\n"), S("250 queued\r\n"),
-				      C("QUIT\r\n"), S("221 bye\r\n"), END };
-	const struct step stuffed[] = { GREET, ENV, C("DATA\r\n"), S("354 go\r\n"),
+	const struct step plain[] = { GREET,
+				      EHLO,
+				      ENV,
+				      C("DATA\r\n"),
+				      S("354 go\r\n"),
+				      C("Subject: x\r\n\r\nhello\r\n.\r\n"),
+				      S("250 queued\r\n"),
+				      C("QUIT\r\n"),
+				      S("221 bye\r\n"),
+				      END };
+	const struct step stuffed[] = { GREET,
+					ENV,
+					C("DATA\r\n"),
+					S("354 go\r\n"),
 					C("..leading\r\n.\r\n..\r\n...\r\nend\r\n.\r\n"),
-					S("250 ok\r\n"), END };
-	const struct step empty[] = { GREET, ENV, C("DATA\r\n"), S("354 go\r\n"), C(".\r\n"),
-				      S("250 ok\r\n"), END };
+					S("250 ok\r\n"),
+					END };
+	const struct step empty[] = {
+		GREET, ENV, C("DATA\r\n"), S("354 go\r\n"), C(".\r\n"), S("250 ok\r\n"), END
+	};
 	struct smtp *p;
 
 	p = check("plain", plain, "M(Subject: x\r\n\r\nhello\r\n);", 1 << 20);
@@ -107,8 +127,13 @@ static void test_data(void)
 	/* ".." unstuffs to "." and the single-dot lines inside are content */
 	smtp_free(check("stuffed", stuffed, "M(.leading\r\n);", 1 << 20));
 	{
-		const struct step st2[] = { GREET, ENV, C("DATA\r\n"), S("354 go\r\n"),
-					    C("..\r\n...\r\n.x\r\n.\r\n"), S("250 ok\r\n"), END };
+		const struct step st2[] = { GREET,
+					    ENV,
+					    C("DATA\r\n"),
+					    S("354 go\r\n"),
+					    C("..\r\n...\r\n.x\r\n.\r\n"),
+					    S("250 ok\r\n"),
+					    END };
 
 		smtp_free(check("stuffed2", st2, "M(.\r\n..\r\nx\r\n);", 1 << 20));
 	}
@@ -119,13 +144,16 @@ static void test_pipelining(void)
 {
 	/* one group: envelope and DATA together, replies together; two transactions */
 	const struct step st[] = {
-		GREET, EHLO,
+		GREET,
+		EHLO,
 		C("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\n"
 		  "RCPT TO:<c@example.org>\r\nDATA\r\n"),
 		S("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
 		C("one\r\n.\r\nMAIL FROM:<d@example.org>\r\nRCPT TO:<e@example.org>\r\nDATA\r\n"),
-		S("250 queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"), C("two\r\n.\r\nQUIT\r\n"),
-		S("250 queued\r\n221 bye\r\n"), END,
+		S("250 queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+		C("two\r\n.\r\nQUIT\r\n"),
+		S("250 queued\r\n221 bye\r\n"),
+		END,
 	};
 	struct smtp *p = check("pipelined", st, "M(one\r\n);M(two\r\n);", 1 << 20);
 
@@ -142,13 +170,24 @@ static void test_data_without_waiting(void)
 				      S("354 go\r\n250 ok\r\n"), END };
 	/* DATA refused: what followed were commands, not content */
 	const struct step refused[] = {
-		GREET, C("MAIL FROM:<a@example.org>\r\n"), S("250 ok\r\n"), C("DATA\r\n"),
-		C("NOOP\r\nRSET\r\n"), S("554 no valid recipients\r\n250 ok\r\n250 ok\r\n"),
-		ENV, C("DATA\r\n"), S("354 go\r\n"), C("real\r\n.\r\n"), S("250 ok\r\n"), END,
+		GREET,
+		C("MAIL FROM:<a@example.org>\r\n"),
+		S("250 ok\r\n"),
+		C("DATA\r\n"),
+		C("NOOP\r\nRSET\r\n"),
+		S("554 no valid recipients\r\n250 ok\r\n250 ok\r\n"),
+		ENV,
+		C("DATA\r\n"),
+		S("354 go\r\n"),
+		C("real\r\n.\r\n"),
+		S("250 ok\r\n"),
+		END,
 	};
 	/* 354 refused with 5xx: no content at all */
-	const struct step no354[] = { GREET, ENV, C("DATA\r\n"), S("451 try later\r\n"),
-				      C("QUIT\r\n"), S("221 bye\r\n"), END };
+	const struct step no354[] = {
+		GREET, ENV, C("DATA\r\n"), S("451 try later\r\n"), C("QUIT\r\n"), S("221 bye\r\n"),
+		END
+	};
 	struct smtp *p;
 
 	smtp_free(check("early", early, "M(early content\r\n);", 1 << 20));
@@ -164,15 +203,23 @@ static void test_data_without_waiting(void)
 
 static void test_bdat(void)
 {
-	const struct step last[] = { GREET, EHLO, ENV, C("BDAT 5\r\nhelloBDAT 6 LAST\r\n world"),
-				     S("250 ok\r\n250 ok\r\n"), C("QUIT\r\n"), END };
+	const struct step last[] = { GREET,
+				     EHLO,
+				     ENV,
+				     C("BDAT 5\r\nhelloBDAT 6 LAST\r\n world"),
+				     S("250 ok\r\n250 ok\r\n"),
+				     C("QUIT\r\n"),
+				     END };
 	/* a chunk that looks like commands and a terminator is just octets */
 	const struct step octets[] = { GREET, ENV, C("BDAT 15 LAST\r\n.\r\nQUIT\r\nDATA\r\n"),
 				       S("250 ok\r\n"), END };
-	const struct step zero[] = { GREET, ENV, C("BDAT 3\r\nabc"), S("250 ok\r\n"),
-				     C("BDAT 0 LAST\r\n"), S("250 ok\r\n"), END };
-	const struct step nolast[] = { GREET, ENV, C("BDAT 3\r\nabc"), S("250 ok\r\n"),
-				       C("RSET\r\n"), S("250 ok\r\n"), END };
+	const struct step zero[] = {
+		GREET,		 ENV, C("BDAT 3\r\nabc"), S("250 ok\r\n"), C("BDAT 0 LAST\r\n"),
+		S("250 ok\r\n"), END
+	};
+	const struct step nolast[] = {
+		GREET, ENV, C("BDAT 3\r\nabc"), S("250 ok\r\n"), C("RSET\r\n"), S("250 ok\r\n"), END
+	};
 	const struct step bad[] = { GREET, ENV, C("BDAT x LAST\r\nQUIT\r\n"),
 				    S("501 syntax\r\n221 bye\r\n"), END };
 	struct smtp *p;
@@ -189,9 +236,21 @@ static void test_bdat(void)
 static void test_rset_and_transactions(void)
 {
 	const struct step st[] = {
-		GREET, ENV, C("RSET\r\n"), S("250 ok\r\n"), ENV, C("DATA\r\n"), S("354 go\r\n"),
-		C("first\r\n.\r\n"), S("250 ok\r\n"), ENV, C("DATA\r\n"), S("354 go\r\n"),
-		C("second\r\n.\r\n"), S("250 ok\r\n"), END,
+		GREET,
+		ENV,
+		C("RSET\r\n"),
+		S("250 ok\r\n"),
+		ENV,
+		C("DATA\r\n"),
+		S("354 go\r\n"),
+		C("first\r\n.\r\n"),
+		S("250 ok\r\n"),
+		ENV,
+		C("DATA\r\n"),
+		S("354 go\r\n"),
+		C("second\r\n.\r\n"),
+		S("250 ok\r\n"),
+		END,
 	};
 	struct smtp *p = check("transactions", st, "M(first\r\n);M(second\r\n);", 1 << 20);
 
@@ -201,10 +260,20 @@ static void test_rset_and_transactions(void)
 
 static void test_starttls(void)
 {
-	const struct step ok[] = { GREET, EHLO, C("STARTTLS\r\n"), S("220 ready\r\n"),
-				   C("\x16\x03\x01 binary tls DATA\r\n.\r\n"), END };
-	const struct step no[] = { GREET, C("STARTTLS\r\n"), S("454 not available\r\n"), ENV,
-				   C("DATA\r\n"), S("354 go\r\n"), C("x\r\n.\r\n"), END };
+	const struct step ok[] = { GREET,
+				   EHLO,
+				   C("STARTTLS\r\n"),
+				   S("220 ready\r\n"),
+				   C("\x16\x03\x01 binary tls DATA\r\n.\r\n"),
+				   END };
+	const struct step no[] = { GREET,
+				   C("STARTTLS\r\n"),
+				   S("454 not available\r\n"),
+				   ENV,
+				   C("DATA\r\n"),
+				   S("354 go\r\n"),
+				   C("x\r\n.\r\n"),
+				   END };
 
 	smtp_free(check("starttls", ok, "TLS;", 1 << 20));
 	smtp_free(check("starttls refused", no, "M(x\r\n);", 1 << 20));
@@ -213,17 +282,24 @@ static void test_starttls(void)
 static void test_ambiguous_ends(void)
 {
 	/* each bare variant reports the candidate; the strict end reports the whole */
-	const struct step lflf[] = { GREET, ENV, C("DATA\r\n"), S("354 go\r\n"),
-				     C("a\n.\nb\r\n.\r\n"), END };
-	const struct step lfcrlf[] = { GREET, ENV, C("DATA\r\n"), S("354 go\r\n"),
-				       C("a\n.\r\nb\r\n.\r\n"), END };
-	const struct step crcrlf[] = { GREET, ENV, C("DATA\r\n"), S("354 go\r\n"),
-				       C("a\r.\r\nb\r\n.\r\n"), END };
-	const struct step crlflf[] = { GREET, ENV, C("DATA\r\n"), S("354 go\r\n"),
-				       C("a\r\n.\nb\r\n.\r\n"), END };
+	const struct step lflf[] = {
+		GREET, ENV, C("DATA\r\n"), S("354 go\r\n"), C("a\n.\nb\r\n.\r\n"), END
+	};
+	const struct step lfcrlf[] = {
+		GREET, ENV, C("DATA\r\n"), S("354 go\r\n"), C("a\n.\r\nb\r\n.\r\n"), END
+	};
+	const struct step crcrlf[] = {
+		GREET, ENV, C("DATA\r\n"), S("354 go\r\n"), C("a\r.\r\nb\r\n.\r\n"), END
+	};
+	const struct step crlflf[] = {
+		GREET, ENV, C("DATA\r\n"), S("354 go\r\n"), C("a\r\n.\nb\r\n.\r\n"), END
+	};
 	/* smuggling: a second transaction after a bare end is reported on its own */
 	const struct step smuggle[] = {
-		GREET, ENV, C("DATA\r\n"), S("354 go\r\n"),
+		GREET,
+		ENV,
+		C("DATA\r\n"),
+		S("354 go\r\n"),
 		C("Subject: one\r\n\r\nok\n.\r\nMAIL FROM:<x@evil>\r\nRCPT TO:<b@example.org>\r\n"
 		  "DATA\r\nSubject: evil\r\n\r\npayload\r\n.\r\n"),
 		END,
@@ -253,17 +329,27 @@ static void test_limits_and_garbage(void)
 		GREET,
 		C("XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
 		  "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\r\n"),
-		S("500 line too long\r\n"), ENV, C("DATA\r\n"), S("354 go\r\n"), C("x\r\n.\r\n"),
+		S("500 line too long\r\n"),
+		ENV,
+		C("DATA\r\n"),
+		S("354 go\r\n"),
+		C("x\r\n.\r\n"),
 		END,
 	};
 	/* garbage first, then the virus: inspection goes on */
 	const struct step garbage[] = {
-		GREET, C("\x01\x02\xff\xfe garbage\r\n\x80\x81\r\nGET / HTTP/1.0\r\n"),
-		S("500 what\r\n500 what\r\n500 what\r\n"), ENV, C("DATA\r\n"), S("354 go\r\n"),
-		C("virus\r\n.\r\n"), END,
+		GREET,
+		C("\x01\x02\xff\xfe garbage\r\n\x80\x81\r\nGET / HTTP/1.0\r\n"),
+		S("500 what\r\n500 what\r\n500 what\r\n"),
+		ENV,
+		C("DATA\r\n"),
+		S("354 go\r\n"),
+		C("virus\r\n.\r\n"),
+		END,
 	};
-	const struct step big[] = { GREET, ENV, C("DATA\r\n"), S("354 go\r\n"),
-				    C("0123456789abcdef\r\n.\r\n"), END };
+	const struct step big[] = {
+		GREET, ENV, C("DATA\r\n"), S("354 go\r\n"), C("0123456789abcdef\r\n.\r\n"), END
+	};
 	struct smtp *p;
 
 	p = check("long line", longline, "M(x\r\n);", 1 << 20);

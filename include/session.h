@@ -1,0 +1,33 @@
+/* A followed session: the protocol parser of one flow, turning its messages into scan
+ * jobs for the queue thread. */
+#ifndef MAILSCAN_SESSION_H
+#define MAILSCAN_SESSION_H
+
+#include "config.h"
+#include "flow.h"
+#include "policy.h"
+#include "ports.h"
+#include "scan.h"
+#include "stats.h"
+
+/* What the bytes just pushed ask of the packet that carried them. */
+struct session_req {
+	struct scan_job *jobs; /* messages completed: hold the packet for their scans */
+	int offload;	       /* the rest of the flow cannot be read (TLS) */
+	int block;	       /* a message is blocked without a scan (oversize) */
+	enum outcome block_outcome;
+};
+
+struct session;
+
+struct session *session_new(enum ports_proto, const struct config *, struct stats *);
+void session_free(struct session *);
+/* In-order bytes of DIR; fills REQ (jobs are for the caller to submit). */
+void session_push(struct session *, const struct flow *, enum flow_dir, const uint8_t *data,
+		  size_t len, struct session_req *req);
+enum ports_proto session_proto(const struct session *);
+
+/* "flow=CLIENT.PORT>SERVER.PORT" */
+void session_flow_name(const struct flow *, char *buf, size_t len);
+
+#endif
