@@ -6,7 +6,8 @@ PKGS="
 gcc make pkg-config clang-format
 libmnl-dev libnetfilter-queue-dev libnftnl-dev libclamav-dev
 clamav clamav-testfiles
-nftables iproute2 ethtool conntrack procps
+nftables iproute2 ethtool conntrack procps openssl util-linux
+postfix swaks
 python3 python3-scapy iperf3
 "
 missing=""

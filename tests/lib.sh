@@ -197,6 +197,14 @@ smtputf8_enable = no
 message_size_limit = 104857600
 virtual_mailbox_limit = 0
 CF
+	# a self-signed certificate, for STARTTLS
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mx.example.org \
+		-keyout "$pf/etc/key.pem" -out "$pf/etc/cert.pem" >/dev/null 2>&1 || fail "openssl"
+	cat >>"$pf/etc/main.cf" <<CF
+smtpd_tls_cert_file = $pf/etc/cert.pem
+smtpd_tls_key_file = $pf/etc/key.pem
+smtpd_tls_security_level = may
+CF
 	chown postfix "$pf/data"
 	in_s postfix -c "$pf/etc" set-permissions >/dev/null 2>&1 || true
 	# postfix speaks only to syslog, or to a terminal: script gives it one for errors
@@ -210,3 +218,33 @@ CF
 # messages postfix delivered
 delivered() { find "$WORK/pf/mail/inbox/new" -type f 2>/dev/null | sort; }
 delivered_count() { delivered | wc -l; }
+
+SMTPSEND="$TOP/tests/tools/smtpsend.py"
+# make_mail KIND: writes $WORK/KIND.eml
+make_mail() { "$PY" "$SMTPSEND" make "$1" "$WORK/$1.eml"; }
+# smtp_send ADDR PORT KIND MODE [KIND2]: the client's final answer
+smtp_send() { in_c "$PY" "$SMTPSEND" send "$1" "$2" "$WORK/$3.eml" "$4" ${5:+"$WORK/$5.eml"}; }
+
+# was_delivered KIND: a delivered file ends with the message as sent (postfix adds its
+# trace headers on top and stores lines with LF)
+was_delivered() {
+	local f
+	for f in $(delivered); do
+		"$PY" - "$WORK/$1.eml" "$f" <<'PY' && return 0
+import sys
+sent = open(sys.argv[1], "rb").read().replace(b"\r\n", b"\n")
+got = open(sys.argv[2], "rb").read()
+sys.exit(0 if got.endswith(sent) else 1)
+PY
+	done
+	return 1
+}
+
+# wait until postfix's queue is empty (delivery done)
+postfix_settle() {
+	local i
+	for i in $(seq 50); do
+		[ -z "$(find "$WORK/pf/queue/active" "$WORK/pf/queue/incoming" "$WORK/pf/queue/maildrop" -type f 2>/dev/null)" ] && sleep 0.3 && return 0
+		sleep 0.2
+	done
+}

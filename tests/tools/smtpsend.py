@@ -6,7 +6,7 @@ make KIND OUT: writes a test message: clean, stuffed (lines starting with dots),
   clam.zip attached), mbox (clam.exe.mbox.base64 as a message).
 send HOST PORT FILE MODE [FILE2]: sends FILE from a@example.org to b@example.org and
   prints the server's (or mailscan's) final answer: "CODE text", or "reset"/"closed".
-  MODE: smtplib | pipeline | bdat | bytes (1-byte segments) | splitend (the end of
+  MODE: smtplib | starttls | pipeline | bdat | bytes (1-byte segments) | splitend (the end of
   data in three segments) | lflf | lfcrlf | crcrlf (a bare end of data, then the
   message FILE2 smuggled behind it) | early (content sent right after DATA).
 Every socket operation times out after 30 s.
@@ -15,6 +15,7 @@ import base64
 import os
 import socket
 import smtplib
+import ssl
 import sys
 import time
 from email.message import EmailMessage
@@ -87,9 +88,15 @@ def stuff(msg):
 
 def send(host, port, path, mode, path2=None):
     msg = open(path, "rb").read()
-    if mode == "smtplib":
+    if mode in ("smtplib", "starttls"):
         with smtplib.SMTP(host, port, timeout=30) as c:
             c.ehlo("client.example.org")
+            if mode == "starttls":
+                ctx = ssl.create_default_context()
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                c.starttls(context=ctx)
+                c.ehlo("client.example.org")
             c.sendmail("a@example.org", ["b@example.org"], msg)
         return "250 sent"
     c = Raw(host, port)
