@@ -6,7 +6,7 @@ PKGS="
 gcc make pkg-config clang-format
 libmnl-dev libnetfilter-queue-dev libnftnl-dev libclamav-dev
 clamav clamav-testfiles
-nftables iproute2 ethtool conntrack procps openssl util-linux
+nftables iproute2 ethtool conntrack procps openssl bsdutils
 postfix swaks
 python3 python3-scapy iperf3
 "
@@ -21,6 +21,8 @@ if [ -z "$missing" ]; then
 fi
 [ "$(id -u)" = 0 ] || { echo "deps: missing:$missing (run as root)" >&2; exit 2; }
 export DEBIAN_FRONTEND=noninteractive
+# postfix serves only the tests' private instances: no system configuration
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
