@@ -67,6 +67,8 @@ static const struct {
 
 static int buf_put(struct buf *b, const uint8_t *d, size_t n)
 {
+	if (!n)
+		return 0;
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
 		uint8_t *p;
@@ -156,10 +158,10 @@ static void emit(struct smtp *s, size_t from, int candidate)
 	if (!e)
 		return;
 	s->evbuf[s->nev - 1] = malloc(n ? n : 1);
-	if (s->evbuf[s->nev - 1])
-		memcpy(s->evbuf[s->nev - 1], s->msg.p + from, n);
-	else
+	if (!s->evbuf[s->nev - 1])
 		n = 0;
+	else if (n)
+		memcpy(s->evbuf[s->nev - 1], s->msg.p + from, n);
 	e->msg = s->evbuf[s->nev - 1];
 	e->len = n;
 	e->oversize = s->oversize;
