@@ -41,9 +41,13 @@ $(B)/tests/%: tests/unit/%.c $(PURE_O) $(SYS_O) $(SCAN_O)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
+$(B)/tools/scanbench: tests/tools/scanbench.c $(PURE_O) $(SCAN_O)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 # mailscan's test signatures (clamav-testfiles + EICAR), for tests and the demo
 testsigs: build/testsigs/mailscan-test.hdb
@@ -83,3 +87,4 @@ clean:
 
 bench: all
 	scripts/bench-packet.sh
+	scripts/bench-scan.sh
