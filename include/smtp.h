@@ -50,6 +50,6 @@ void smtp_free(struct smtp *);
 int smtp_push(struct smtp *, enum smtp_dir, const uint8_t *data, size_t len);
 /* The next event, or 0 when there is none. */
 int smtp_next(struct smtp *, struct smtp_event *);
-const struct smtp_counters *smtp_counters(const struct smtp *);
+const struct smtp_counters *smtp_counters(struct smtp *);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "msg.h"
 #include "smtp.h"
 
 #define MAX_PENDING 256 /* commands awaiting a reply */
@@ -12,9 +13,6 @@
 #define RAW_CAP	    65536 /* content kept until DATA is answered, to replay if refused */
 
 enum cmode { C_CMD, C_DATA, C_BDAT, C_DONE };
-/* content states: line starts (after CRLF, bare LF, bare CR), inside a line, a CR
- * inside a line, a dot at a line start, a dot and a CR at a line start */
-enum dstate { D_BOL_CRLF, D_BOL_LF, D_BOL_CR, D_MID, D_CR, D_DOT, D_DOT_CR };
 enum pkind { P_OTHER, P_HELO, P_MAIL, P_RCPT, P_DATA, P_BDAT, P_STARTTLS };
 
 struct buf {
@@ -23,20 +21,14 @@ struct buf {
 };
 
 struct smtp {
-	size_t max_msg, max_line;
+	size_t max_line;
 	enum cmode cmode;
 	struct buf line; /* client command line */
 	int line_long;
-	/* message content */
-	enum dstate ds;
-	enum dstate dot_kind; /* the line start a dot came at */
-	struct buf msg;
-	int oversize;
-	int ambiguous;	      /* an ambiguous end was seen in this message */
-	size_t line_start;    /* offset of the current content line in msg */
-	size_t smuggle_start; /* content after a DATA line following an ambiguous end */
-	int confirmed;	      /* the server answered DATA with 354 */
-	struct buf raw;	      /* content bytes before that answer */
+	/* message content; after an ambiguous end, a DATA line resumes SMTP */
+	struct msg_reader msg;
+	int confirmed;	/* the server answered DATA with 354 */
+	struct buf raw; /* content bytes before that answer */
 	int raw_full;
 	int bdat;
 	uint64_t bdat_left;
@@ -92,9 +84,8 @@ struct smtp *smtp_new(size_t max_message, size_t max_line)
 
 	if (!s)
 		return NULL;
-	s->max_msg = max_message;
 	s->max_line = max_line;
-	s->smuggle_start = SIZE_MAX;
+	msg_reader_init(&s->msg, max_message, "DATA", 0);
 	return s;
 }
 
@@ -115,14 +106,15 @@ void smtp_free(struct smtp *s)
 		return;
 	events_clear(s);
 	free(s->line.p);
-	free(s->msg.p);
+	msg_reader_free(&s->msg);
 	free(s->raw.p);
 	free(s->sline.p);
 	free(s);
 }
 
-const struct smtp_counters *smtp_counters(const struct smtp *s)
+const struct smtp_counters *smtp_counters(struct smtp *s)
 {
+	s->cnt.bare_line_ends = s->msg.bare_ends;
 	return &s->cnt;
 }
 
@@ -149,11 +141,11 @@ static struct smtp_event *event_add(struct smtp *s, enum smtp_event_type t)
 	return e;
 }
 
-/* a copy of msg[from, len) as a message event */
-static void emit(struct smtp *s, size_t from, int candidate)
+/* a copy of a message (or candidate) as an event */
+static void emit(void *arg, const uint8_t *msg, size_t n, int candidate, int oversize)
 {
+	struct smtp *s = arg;
 	struct smtp_event *e = event_add(s, SMTP_EV_MESSAGE);
-	size_t n = s->msg.len - from;
 
 	if (!e)
 		return;
@@ -161,41 +153,30 @@ static void emit(struct smtp *s, size_t from, int candidate)
 	if (!s->evbuf[s->nev - 1])
 		n = 0;
 	else if (n)
-		memcpy(s->evbuf[s->nev - 1], s->msg.p + from, n);
+		memcpy(s->evbuf[s->nev - 1], msg, n);
 	e->msg = s->evbuf[s->nev - 1];
 	e->len = n;
-	e->oversize = s->oversize;
+	e->oversize = oversize;
 	e->candidate = candidate;
 	e->bdat = s->bdat;
 	if (candidate)
 		s->cnt.candidates++;
+	else
+		s->cnt.messages++;
 }
 
 static void message_reset(struct smtp *s)
 {
-	s->msg.len = 0;
-	s->oversize = 0;
-	s->ambiguous = 0;
-	s->line_start = 0;
-	s->smuggle_start = SIZE_MAX;
-	s->ds = D_BOL_CRLF;
+	msg_reader_reset(&s->msg);
 	s->bdat = 0;
 }
 
-static void msg_put(struct smtp *s, const uint8_t *d, size_t n)
+/* a whole message (the last BDAT chunk) */
+static void message_done(struct smtp *s)
 {
-	if (s->oversize)
-		return;
-	if (s->msg.len + n > s->max_msg) {
-		n = s->max_msg - s->msg.len;
-		s->oversize = 1;
-	}
-	buf_put(&s->msg, d, n);
-}
-
-static void msg_byte(struct smtp *s, uint8_t c)
-{
-	msg_put(s, &c, 1);
+	emit(s, s->msg.p, s->msg.len, 0, s->msg.oversize);
+	s->cnt.bdat_messages++;
+	message_reset(s);
 }
 
 /* --- pending commands --- */
@@ -223,147 +204,21 @@ static int pending_pop(struct smtp *s)
 
 /* --- message content (DATA) --- */
 
-/* A content line ended (msg[line_start, len) ends with its line end): after an
- * ambiguous end, a DATA line may start a smuggled transaction's content. */
-static void content_line_end(struct smtp *s)
-{
-	size_t n;
-	const uint8_t *l;
-
-	if (s->ambiguous && !s->oversize) {
-		l = s->msg.p + s->line_start;
-		n = s->msg.len - s->line_start;
-		while (n && (l[n - 1] == '\n' || l[n - 1] == '\r'))
-			n--;
-		if (n == 4 && !strncasecmp((const char *)l, "DATA", 4))
-			s->smuggle_start = s->msg.len;
-	}
-	s->line_start = s->msg.len;
-}
-
-static void data_end(struct smtp *s, int strict)
-{
-	if (s->smuggle_start != SIZE_MAX && s->smuggle_start <= s->msg.len)
-		emit(s, s->smuggle_start, 1);
-	if (!strict) {
-		s->cnt.bare_line_ends++;
-		emit(s, 0, 1);
-		return;
-	}
-	emit(s, 0, 0);
-	s->cnt.messages++;
-	message_reset(s);
-	s->cmode = C_CMD;
-	if (s->confirmed)
-		s->raw.len = 0;
-	/* the end of data is answered like a command */
-	pending_push(s, P_OTHER);
-}
-
-static void data_byte(struct smtp *s, uint8_t c);
-
-/* an ambiguous end: the strict reading goes on with the dot and line end as content */
-static void data_ambiguous(struct smtp *s, enum dstate kind, int crlf)
-{
-	data_end(s, 0);
-	s->ambiguous = 1;
-	(void)kind;
-	msg_byte(s, '.');
-	if (crlf)
-		msg_byte(s, '\r');
-	msg_byte(s, '\n');
-	content_line_end(s);
-	s->ds = crlf ? D_BOL_CRLF : D_BOL_LF;
-}
-
-static void data_mid(struct smtp *s, uint8_t c)
-{
-	msg_byte(s, c);
-	if (c == '\r') {
-		s->ds = D_CR;
-	} else if (c == '\n') {
-		content_line_end(s);
-		s->ds = D_BOL_LF;
-	} else {
-		s->ds = D_MID;
-	}
-}
-
-static void data_byte(struct smtp *s, uint8_t c)
-{
-	switch (s->ds) {
-	case D_BOL_CRLF:
-	case D_BOL_LF:
-	case D_BOL_CR:
-		if (c == '.') {
-			s->dot_kind = s->ds;
-			s->ds = D_DOT;
-			return;
-		}
-		data_mid(s, c);
-		return;
-	case D_MID:
-		data_mid(s, c);
-		return;
-	case D_CR:
-		if (c == '\n') {
-			msg_byte(s, c);
-			content_line_end(s);
-			s->ds = D_BOL_CRLF;
-		} else if (c == '.') {
-			/* a bare CR, then a dot: a line start to lax servers */
-			s->dot_kind = D_BOL_CR;
-			s->ds = D_DOT;
-		} else {
-			data_mid(s, c);
-		}
-		return;
-	case D_DOT:
-		if (c == '\r') {
-			s->ds = D_DOT_CR;
-		} else if (c == '\n') {
-			data_ambiguous(s, s->dot_kind, 0);
-		} else {
-			/* dot-stuffing: the leading dot is dropped */
-			data_mid(s, c);
-		}
-		return;
-	case D_DOT_CR:
-		if (c == '\n') {
-			if (s->dot_kind == D_BOL_CRLF)
-				data_end(s, 1);
-			else
-				data_ambiguous(s, s->dot_kind, 1);
-			return;
-		}
-		/* ".\r" and something else: a stuffed dot, a CR, and the byte */
-		msg_byte(s, '\r');
-		s->ds = D_CR;
-		data_byte(s, c);
-		return;
-	}
-}
-
 /* Content bytes; returns how many were consumed (all, unless data ended). */
 static size_t data_push(struct smtp *s, const uint8_t *d, size_t n)
 {
-	size_t i = 0;
+	int done;
+	size_t used = msg_reader_push(&s->msg, d, n, &done, emit, s);
 
-	while (i < n && s->cmode == C_DATA) {
-		/* fast path: a run inside a line */
-		if (s->ds == D_MID) {
-			size_t j = i;
-
-			while (j < n && d[j] != '\r' && d[j] != '\n')
-				j++;
-			msg_put(s, d + i, j - i);
-			i = j;
-			if (i == n)
-				break;
-		}
-		data_byte(s, d[i++]);
+	if (done) {
+		message_reset(s);
+		s->cmode = C_CMD;
+		if (s->confirmed)
+			s->raw.len = 0;
+		/* the end of data is answered like a command */
+		pending_push(s, P_OTHER);
 	}
-	return i;
+	return used;
 }
 
 /* --- commands --- */
@@ -438,10 +293,7 @@ static void command(struct smtp *s, char *line)
 		s->bdat_last = *end != '\0';
 		s->cmode = C_BDAT;
 		if (n == 0 && s->bdat_last) {
-			emit(s, 0, 0);
-			s->cnt.messages++;
-			s->cnt.bdat_messages++;
-			message_reset(s);
+			message_done(s);
 			s->cmode = C_CMD;
 		} else if (n == 0) {
 			s->cmode = C_CMD;
@@ -485,15 +337,11 @@ static size_t bdat_push(struct smtp *s, const uint8_t *d, size_t n)
 {
 	size_t take = n < s->bdat_left ? n : (size_t)s->bdat_left;
 
-	msg_put(s, d, take);
+	msg_reader_raw(&s->msg, d, take);
 	s->bdat_left -= take;
 	if (s->bdat_left == 0) {
-		if (s->bdat_last) {
-			emit(s, 0, 0);
-			s->cnt.messages++;
-			s->cnt.bdat_messages++;
-			message_reset(s);
-		}
+		if (s->bdat_last)
+			message_done(s);
 		s->cmode = C_CMD;
 	}
 	return take;

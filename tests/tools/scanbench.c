@@ -19,13 +19,14 @@ static uint8_t *make_message(size_t size, unsigned int seed, size_t *len)
 	size_t n, col = 0;
 	uint32_t x = seed * 2654435761u + 1;
 
-	n = (size_t)sprintf((char *)m,
-			    "From: a@example.org\r\nTo: b@example.org\r\nSubject: bench %u\r\n"
-			    "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
-			    "--B\r\nContent-Type: text/plain\r\n\r\nmessage %u, see attached.\r\n"
-			    "--B\r\nContent-Type: application/octet-stream; name=\"data.bin\"\r\n"
-			    "Content-Transfer-Encoding: base64\r\n\r\n",
-			    seed, seed);
+	n = (size_t)sprintf(
+		(char *)m,
+		"From: a@example.org\r\nTo: b@example.org\r\nSubject: bench %u\r\n"
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
+		"--B\r\nContent-Type: text/plain\r\n\r\nmessage %u, see attached.\r\n"
+		"--B\r\nContent-Type: application/octet-stream; name=\"data.bin\"\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\n",
+		seed, seed);
 	while (n < size) {
 		x ^= x << 13;
 		x ^= x >> 17;

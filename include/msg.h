@@ -1,0 +1,41 @@
+/* A dot-stuffed message body (SMTP DATA, a POP3 RETR/TOP response) read up to its end.
+ * Pure. The standard end is CRLF.CRLF; the bare variants (LF.LF, LF.CRLF, CR.CRLF,
+ * CRLF.LF) end it for lax receivers: each is reported as a candidate message, the
+ * reading goes on, and a line that resumes the protocol after such an end (SMTP's DATA,
+ * POP3's +OK) starts a further candidate: what a lax receiver takes for the next one. */
+#ifndef MAILSCAN_MSG_H
+#define MAILSCAN_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct msg_reader {
+	size_t max;	    /* bytes kept; the rest is counted as oversize */
+	const char *resume; /* the resuming line: exactly this, or starting with it */
+	int resume_prefix;
+	int state, dot_kind;
+	uint8_t *p;
+	size_t len, cap;
+	int oversize;
+	int ambiguous;
+	size_t line_start;
+	size_t resume_start; /* where a candidate after a resuming line starts, or SIZE_MAX */
+	uint64_t bare_ends;  /* ambiguous ends seen, over the reader's life */
+};
+
+/* Called for each message end: the body read so far (borrowed). */
+typedef void (*msg_end_fn)(void *arg, const uint8_t *msg, size_t len, int candidate,
+			   int oversize);
+
+void msg_reader_init(struct msg_reader *, size_t max, const char *resume, int resume_prefix);
+void msg_reader_free(struct msg_reader *);
+/* Starts a new message. */
+void msg_reader_reset(struct msg_reader *);
+/* Reads dot-stuffed content; stops after the standard end (*DONE = 1). Returns how
+ * many bytes it consumed. */
+size_t msg_reader_push(struct msg_reader *, const uint8_t *data, size_t len, int *done,
+		       msg_end_fn, void *arg);
+/* Appends octets as they are (BDAT chunks). */
+void msg_reader_raw(struct msg_reader *, const uint8_t *data, size_t len);
+
+#endif

@@ -1,0 +1,211 @@
+/* Dot-stuffed message bodies: pure, libc only. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "msg.h"
+
+/* line starts (after CRLF, bare LF, bare CR), inside a line, a CR inside a line, a dot
+ * at a line start, a dot and a CR at a line start */
+enum { D_BOL_CRLF, D_BOL_LF, D_BOL_CR, D_MID, D_CR, D_DOT, D_DOT_CR };
+
+void msg_reader_init(struct msg_reader *m, size_t max, const char *resume, int resume_prefix)
+{
+	memset(m, 0, sizeof(*m));
+	m->max = max;
+	m->resume = resume;
+	m->resume_prefix = resume_prefix;
+	m->resume_start = SIZE_MAX;
+}
+
+void msg_reader_free(struct msg_reader *m)
+{
+	free(m->p);
+	m->p = NULL;
+	m->len = m->cap = 0;
+}
+
+void msg_reader_reset(struct msg_reader *m)
+{
+	m->len = 0;
+	m->oversize = 0;
+	m->ambiguous = 0;
+	m->line_start = 0;
+	m->resume_start = SIZE_MAX;
+	m->state = D_BOL_CRLF;
+}
+
+static void put(struct msg_reader *m, const uint8_t *d, size_t n)
+{
+	if (m->oversize || !n)
+		return;
+	if (m->len + n > m->max) {
+		n = m->max - m->len;
+		m->oversize = 1;
+	}
+	if (m->len + n > m->cap) {
+		size_t cap = m->cap ? m->cap : 4096;
+		uint8_t *p;
+
+		while (cap < m->len + n)
+			cap *= 2;
+		p = realloc(m->p, cap);
+		if (!p) {
+			m->oversize = 1;
+			return;
+		}
+		m->p = p;
+		m->cap = cap;
+	}
+	memcpy(m->p + m->len, d, n);
+	m->len += n;
+}
+
+void msg_reader_raw(struct msg_reader *m, const uint8_t *d, size_t n)
+{
+	put(m, d, n);
+}
+
+static void put_byte(struct msg_reader *m, uint8_t c)
+{
+	put(m, &c, 1);
+}
+
+/* A content line ended: after an ambiguous end, a resuming line starts a candidate. */
+static void line_end(struct msg_reader *m)
+{
+	const uint8_t *l = m->p + m->line_start;
+	size_t n = m->len - m->line_start, r;
+
+	if (m->ambiguous && !m->oversize && m->resume) {
+		r = strlen(m->resume);
+		while (n && (l[n - 1] == '\n' || l[n - 1] == '\r'))
+			n--;
+		if ((m->resume_prefix ? n >= r : n == r) &&
+		    !strncasecmp((const char *)l, m->resume, r))
+			m->resume_start = m->len;
+	}
+	m->line_start = m->len;
+}
+
+struct ctx {
+	msg_end_fn fn;
+	void *arg;
+	int done;
+};
+
+static void end(struct msg_reader *m, struct ctx *x, int strict)
+{
+	if (m->resume_start != SIZE_MAX && m->resume_start <= m->len)
+		x->fn(x->arg, m->p + m->resume_start, m->len - m->resume_start, 1, 0);
+	if (!strict) {
+		m->bare_ends++;
+		x->fn(x->arg, m->p, m->len, 1, m->oversize);
+		return;
+	}
+	x->fn(x->arg, m->p, m->len, 0, m->oversize);
+	x->done = 1;
+}
+
+/* an ambiguous end: the strict reading goes on with the dot and line end as content */
+static void ambiguous(struct msg_reader *m, struct ctx *x, int crlf)
+{
+	end(m, x, 0);
+	m->ambiguous = 1;
+	put_byte(m, '.');
+	if (crlf)
+		put_byte(m, '\r');
+	put_byte(m, '\n');
+	line_end(m);
+	m->state = crlf ? D_BOL_CRLF : D_BOL_LF;
+}
+
+static void mid(struct msg_reader *m, uint8_t c)
+{
+	put_byte(m, c);
+	if (c == '\r') {
+		m->state = D_CR;
+	} else if (c == '\n') {
+		line_end(m);
+		m->state = D_BOL_LF;
+	} else {
+		m->state = D_MID;
+	}
+}
+
+static void byte(struct msg_reader *m, struct ctx *x, uint8_t c)
+{
+	switch (m->state) {
+	case D_BOL_CRLF:
+	case D_BOL_LF:
+	case D_BOL_CR:
+		if (c == '.') {
+			m->dot_kind = m->state;
+			m->state = D_DOT;
+			return;
+		}
+		mid(m, c);
+		return;
+	case D_MID:
+		mid(m, c);
+		return;
+	case D_CR:
+		if (c == '\n') {
+			put_byte(m, c);
+			line_end(m);
+			m->state = D_BOL_CRLF;
+		} else if (c == '.') {
+			/* a bare CR, then a dot: a line start to lax readers */
+			m->dot_kind = D_BOL_CR;
+			m->state = D_DOT;
+		} else {
+			mid(m, c);
+		}
+		return;
+	case D_DOT:
+		if (c == '\r')
+			m->state = D_DOT_CR;
+		else if (c == '\n')
+			ambiguous(m, x, 0);
+		else
+			mid(m, c); /* dot-stuffing: the leading dot is dropped */
+		return;
+	case D_DOT_CR:
+		if (c == '\n') {
+			if (m->dot_kind == D_BOL_CRLF)
+				end(m, x, 1);
+			else
+				ambiguous(m, x, 1);
+			return;
+		}
+		/* ".\r" and something else: a stuffed dot, a CR, and the byte */
+		put_byte(m, '\r');
+		m->state = D_CR;
+		byte(m, x, c);
+		return;
+	}
+}
+
+size_t msg_reader_push(struct msg_reader *m, const uint8_t *d, size_t n, int *done,
+		       msg_end_fn fn, void *arg)
+{
+	struct ctx x = { fn, arg, 0 };
+	size_t i = 0;
+
+	while (i < n && !x.done) {
+		/* fast path: a run inside a line */
+		if (m->state == D_MID) {
+			size_t j = i;
+
+			while (j < n && d[j] != '\r' && d[j] != '\n')
+				j++;
+			put(m, d + i, j - i);
+			i = j;
+			if (i == n)
+				break;
+		}
+		byte(m, &x, d[i++]);
+	}
+	*done = x.done;
+	return i;
+}
