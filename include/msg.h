@@ -24,8 +24,7 @@ struct msg_reader {
 };
 
 /* Called for each message end: the body read so far (borrowed). */
-typedef void (*msg_end_fn)(void *arg, const uint8_t *msg, size_t len, int candidate,
-			   int oversize);
+typedef void (*msg_end_fn)(void *arg, const uint8_t *msg, size_t len, int candidate, int oversize);
 
 void msg_reader_init(struct msg_reader *, size_t max, const char *resume, int resume_prefix);
 void msg_reader_free(struct msg_reader *);
@@ -33,8 +32,8 @@ void msg_reader_free(struct msg_reader *);
 void msg_reader_reset(struct msg_reader *);
 /* Reads dot-stuffed content; stops after the standard end (*DONE = 1). Returns how
  * many bytes it consumed. */
-size_t msg_reader_push(struct msg_reader *, const uint8_t *data, size_t len, int *done,
-		       msg_end_fn, void *arg);
+size_t msg_reader_push(struct msg_reader *, const uint8_t *data, size_t len, int *done, msg_end_fn,
+		       void *arg);
 /* Appends octets as they are (BDAT chunks). */
 void msg_reader_raw(struct msg_reader *, const uint8_t *data, size_t len);
 

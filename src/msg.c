@@ -186,8 +186,8 @@ static void byte(struct msg_reader *m, struct ctx *x, uint8_t c)
 	}
 }
 
-size_t msg_reader_push(struct msg_reader *m, const uint8_t *d, size_t n, int *done,
-		       msg_end_fn fn, void *arg)
+size_t msg_reader_push(struct msg_reader *m, const uint8_t *d, size_t n, int *done, msg_end_fn fn,
+		       void *arg)
 {
 	struct ctx x = { fn, arg, 0 };
 	size_t i = 0;

@@ -1,0 +1,50 @@
+/* POP3 push parser: fed both directions of a session, no I/O, no clock. Commands are
+ * matched in order with their responses (pipelining included); single- or multi-line
+ * is decided by the command and the status. RETR and TOP bodies are reported as
+ * messages, dot-unstuffed up to the terminating line (ambiguous ends as candidates). */
+#ifndef MAILSCAN_POP3_H
+#define MAILSCAN_POP3_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum pop3_dir { POP3_CLIENT = 0, POP3_SERVER = 1 };
+
+enum pop3_event_type {
+	POP3_EV_MESSAGE, /* a RETR or TOP body ended (or a candidate end) */
+	POP3_EV_STLS,	 /* the server agreed to STLS: the rest is TLS */
+};
+
+struct pop3_event {
+	enum pop3_event_type type;
+	const uint8_t *msg; /* borrowed until the next pop3_push */
+	size_t len;
+	int oversize;
+	int candidate;
+	int top; /* a TOP response: a partial message */
+	unsigned long msgno;
+	const char *user;
+};
+
+struct pop3_counters {
+	uint64_t commands;
+	uint64_t retr;	       /* RETR answered +OK */
+	uint64_t top;	       /* TOP answered +OK */
+	uint64_t messages;     /* bodies that ended (RETR and TOP) */
+	uint64_t candidates;   /* bodies reported at an ambiguous end */
+	uint64_t bare_line_ends;
+	uint64_t pipelined;
+	uint64_t unknown_commands;
+	uint64_t long_lines;
+	uint64_t errors; /* -ERR responses */
+};
+
+struct pop3;
+
+struct pop3 *pop3_new(size_t max_message, size_t max_line);
+void pop3_free(struct pop3 *);
+int pop3_push(struct pop3 *, enum pop3_dir, const uint8_t *data, size_t len);
+int pop3_next(struct pop3 *, struct pop3_event *);
+const struct pop3_counters *pop3_counters(struct pop3 *);
+
+#endif

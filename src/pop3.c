@@ -1,0 +1,312 @@
+/* POP3 push parser: pure, libc only. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "msg.h"
+#include "pop3.h"
+
+#define MAX_PENDING 256
+#define MAX_EVENTS  16
+
+enum pkind { P_OTHER, P_USER, P_APOP, P_AUTH, P_LIST, P_UIDL, P_RETR, P_TOP, P_CAPA, P_STLS };
+enum smode { S_LINE, S_MULTI, S_DONE };
+
+struct pending {
+	uint8_t kind;
+	uint8_t multi; /* +OK starts a multi-line response */
+	unsigned long arg;
+};
+
+struct line {
+	char *p;
+	size_t len, cap;
+	int is_long;
+};
+
+struct pop3 {
+	size_t max_line;
+	struct line cline, sline;
+	struct pending pending[MAX_PENDING];
+	unsigned int phead, pcount;
+	int sasl; /* the server sent a SASL challenge: the next client line answers it */
+	enum smode smode;
+	struct pending cur; /* the command whose multi-line response is being read */
+	struct msg_reader body;
+	char user[128];
+	struct pop3_event ev[MAX_EVENTS];
+	uint8_t *evbuf[MAX_EVENTS];
+	unsigned int nev, evnext;
+	struct pop3_counters cnt;
+};
+
+/* commands as data: the kind, and whether +OK starts a multi-line response
+ * (0: never, 1: always, 2: only without an argument) */
+static const struct {
+	const char *verb;
+	enum pkind kind;
+	int multi;
+} commands[] = {
+	{ "USER", P_USER, 0 }, { "PASS", P_OTHER, 0 }, { "APOP", P_APOP, 0 },
+	{ "AUTH", P_AUTH, 2 }, { "STAT", P_OTHER, 0 }, { "LIST", P_LIST, 2 },
+	{ "UIDL", P_UIDL, 2 }, { "RETR", P_RETR, 1 },  { "TOP", P_TOP, 1 },
+	{ "DELE", P_OTHER, 0 }, { "NOOP", P_OTHER, 0 }, { "RSET", P_OTHER, 0 },
+	{ "QUIT", P_OTHER, 0 }, { "CAPA", P_CAPA, 1 }, { "STLS", P_STLS, 0 },
+};
+
+struct pop3 *pop3_new(size_t max_message, size_t max_line)
+{
+	struct pop3 *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->max_line = max_line;
+	/* after an ambiguous end, a +OK line starts what a lax client reads next */
+	msg_reader_init(&p->body, max_message, "+OK", 1);
+	return p;
+}
+
+static void events_clear(struct pop3 *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->nev; i++) {
+		free(p->evbuf[i]);
+		p->evbuf[i] = NULL;
+	}
+	p->nev = p->evnext = 0;
+}
+
+void pop3_free(struct pop3 *p)
+{
+	if (!p)
+		return;
+	events_clear(p);
+	free(p->cline.p);
+	free(p->sline.p);
+	msg_reader_free(&p->body);
+	free(p);
+}
+
+const struct pop3_counters *pop3_counters(struct pop3 *p)
+{
+	p->cnt.bare_line_ends = p->body.bare_ends;
+	return &p->cnt;
+}
+
+int pop3_next(struct pop3 *p, struct pop3_event *e)
+{
+	if (p->evnext >= p->nev)
+		return 0;
+	*e = p->ev[p->evnext++];
+	return 1;
+}
+
+static struct pop3_event *event_add(struct pop3 *p, enum pop3_event_type t)
+{
+	struct pop3_event *e;
+
+	if (p->nev >= MAX_EVENTS)
+		return NULL;
+	e = &p->ev[p->nev++];
+	memset(e, 0, sizeof(*e));
+	e->type = t;
+	e->user = p->user;
+	return e;
+}
+
+static void emit(void *arg, const uint8_t *msg, size_t n, int candidate, int oversize)
+{
+	struct pop3 *p = arg;
+	struct pop3_event *e;
+
+	if (p->cur.kind != P_RETR && p->cur.kind != P_TOP)
+		return; /* a listing, not a message */
+	e = event_add(p, POP3_EV_MESSAGE);
+	if (!e)
+		return;
+	p->evbuf[p->nev - 1] = malloc(n ? n : 1);
+	if (!p->evbuf[p->nev - 1])
+		n = 0;
+	else if (n)
+		memcpy(p->evbuf[p->nev - 1], msg, n);
+	e->msg = p->evbuf[p->nev - 1];
+	e->len = n;
+	e->oversize = oversize;
+	e->candidate = candidate;
+	e->top = p->cur.kind == P_TOP;
+	e->msgno = p->cur.arg;
+	if (candidate)
+		p->cnt.candidates++;
+	else
+		p->cnt.messages++;
+}
+
+/* Collects a line; returns 1 when it is complete (in L->p, without its line end). */
+static int line_byte(struct pop3 *p, struct line *l, uint8_t c)
+{
+	if (c != '\n') {
+		if (l->len + 1 >= p->max_line) {
+			l->is_long = 1;
+			return 0;
+		}
+		if (l->len + 2 > l->cap) {
+			size_t cap = l->cap ? l->cap * 2 : 128;
+			char *n = realloc(l->p, cap);
+
+			if (!n) {
+				l->is_long = 1;
+				return 0;
+			}
+			l->p = n;
+			l->cap = cap;
+		}
+		l->p[l->len++] = (char)c;
+		return 0;
+	}
+	if (!l->p && !(l->p = malloc(l->cap = 128)))
+		return 0;
+	if (l->len && l->p[l->len - 1] == '\r')
+		l->len--;
+	l->p[l->len] = '\0';
+	return 1;
+}
+
+static void pending_push(struct pop3 *p, struct pending e)
+{
+	if (p->pcount)
+		p->cnt.pipelined++;
+	if (p->pcount == MAX_PENDING)
+		return;
+	p->pending[(p->phead + p->pcount++) % MAX_PENDING] = e;
+}
+
+static int pending_pop(struct pop3 *p, struct pending *e)
+{
+	if (!p->pcount)
+		return 0;
+	*e = p->pending[p->phead];
+	p->phead = (p->phead + 1) % MAX_PENDING;
+	p->pcount--;
+	return 1;
+}
+
+static void command(struct pop3 *p, const char *line)
+{
+	size_t i, vlen = strcspn(line, " ");
+	const char *arg = line + vlen + strspn(line + vlen, " ");
+	struct pending e = { P_OTHER, 0, 0 };
+	int known = 0;
+
+	p->cnt.commands++;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (vlen == strlen(commands[i].verb) &&
+		    !strncasecmp(line, commands[i].verb, vlen)) {
+			e.kind = (uint8_t)commands[i].kind;
+			e.multi = commands[i].multi == 1 || (commands[i].multi == 2 && !*arg);
+			known = 1;
+			break;
+		}
+	}
+	if (!known)
+		p->cnt.unknown_commands++;
+	if (isdigit((unsigned char)*arg))
+		e.arg = strtoul(arg, NULL, 10);
+	if (e.kind == P_USER || e.kind == P_APOP)
+		snprintf(p->user, sizeof(p->user), "%.*s", (int)strcspn(arg, " "), arg);
+	pending_push(p, e);
+}
+
+static void client_push(struct pop3 *p, const uint8_t *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && p->smode != S_DONE; i++) {
+		if (!line_byte(p, &p->cline, d[i]))
+			continue;
+		if (p->cline.is_long) {
+			/* answered with an error by the server: still one command */
+			p->cnt.long_lines++;
+			p->cline.p[0] = '\0';
+		}
+		if (p->sasl)
+			p->sasl = 0; /* a SASL response, not a command */
+		else
+			command(p, p->cline.p);
+		p->cline.len = 0;
+		p->cline.is_long = 0;
+	}
+}
+
+static void status(struct pop3 *p, const char *line)
+{
+	struct pending e;
+
+	if (line[0] == '+' && (line[1] == ' ' || line[1] == '\0') && p->pcount &&
+	    p->pending[p->phead].kind == P_AUTH) {
+		p->sasl = 1; /* a challenge: AUTH is still pending */
+		return;
+	}
+	if (strncasecmp(line, "+OK", 3) && strncasecmp(line, "-ERR", 4))
+		return; /* neither: not an answer a client acts on */
+	if (!pending_pop(p, &e))
+		return; /* the greeting */
+	p->sasl = 0;
+	if (line[0] == '-') {
+		p->cnt.errors++;
+		return;
+	}
+	if (e.kind == P_STLS) {
+		event_add(p, POP3_EV_STLS);
+		p->smode = S_DONE;
+		return;
+	}
+	if (e.kind == P_RETR)
+		p->cnt.retr++;
+	if (e.kind == P_TOP)
+		p->cnt.top++;
+	if (e.multi) {
+		p->cur = e;
+		msg_reader_reset(&p->body);
+		p->smode = S_MULTI;
+	}
+}
+
+static void server_push(struct pop3 *p, const uint8_t *d, size_t n)
+{
+	size_t i = 0;
+	int done;
+
+	while (i < n) {
+		switch (p->smode) {
+		case S_MULTI:
+			i += msg_reader_push(&p->body, d + i, n - i, &done, emit, p);
+			if (done)
+				p->smode = S_LINE;
+			break;
+		case S_LINE:
+			if (line_byte(p, &p->sline, d[i++])) {
+				if (p->sline.is_long)
+					p->cnt.long_lines++;
+				status(p, p->sline.p);
+				p->sline.len = 0;
+				p->sline.is_long = 0;
+			}
+			break;
+		case S_DONE:
+			return;
+		}
+	}
+}
+
+int pop3_push(struct pop3 *p, enum pop3_dir dir, const uint8_t *d, size_t n)
+{
+	events_clear(p);
+	if (dir == POP3_CLIENT)
+		client_push(p, d, n);
+	else
+		server_push(p, d, n);
+	return 0;
+}
