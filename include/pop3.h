@@ -28,10 +28,10 @@ struct pop3_event {
 
 struct pop3_counters {
 	uint64_t commands;
-	uint64_t retr;	       /* RETR answered +OK */
-	uint64_t top;	       /* TOP answered +OK */
-	uint64_t messages;     /* bodies that ended (RETR and TOP) */
-	uint64_t candidates;   /* bodies reported at an ambiguous end */
+	uint64_t retr;	     /* RETR answered +OK */
+	uint64_t top;	     /* TOP answered +OK */
+	uint64_t messages;   /* bodies that ended (RETR and TOP) */
+	uint64_t candidates; /* bodies reported at an ambiguous end */
 	uint64_t bare_line_ends;
 	uint64_t pipelined;
 	uint64_t unknown_commands;

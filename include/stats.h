@@ -81,6 +81,20 @@
 	X(smtp_long_lines, C, "SMTP command lines over the cap")                                   \
 	X(smtp_data_refused, C, "SMTP DATA refused by the server")                                 \
 	X(smtp_rejects, C, "SMTP 554 replies injected")                                            \
+	X(pop3_sessions, C, "POP3 sessions followed")                                              \
+	X(pop3_messages_clean, C, "POP3 messages retrieved clean (RETR and TOP)")                  \
+	X(pop3_messages_infected, C, "POP3 messages infected (never completed)")                   \
+	X(pop3_messages_oversize, C, "POP3 messages over max_message_size (oversize applies)")     \
+	X(pop3_messages_errors, C, "POP3 messages whose scan failed or hit a limit")               \
+	X(pop3_retr, C, "POP3 RETR answered +OK")                                                  \
+	X(pop3_top, C, "POP3 TOP answered +OK (partial messages)")                                 \
+	X(pop3_candidates, C, "POP3 candidate messages (ambiguous ends) scanned")                  \
+	X(pop3_bare_line_ends, C, "POP3 ends of a body with a bare CR or LF")                      \
+	X(pop3_pipelined, C, "POP3 commands sent before the previous response")                    \
+	X(pop3_stls, C, "POP3 sessions passed through after STLS")                                 \
+	X(pop3_unknown_commands, C, "POP3 unknown commands")                                       \
+	X(pop3_long_lines, C, "POP3 lines over the cap")                                           \
+	X(pop3_errors, C, "POP3 -ERR responses")                                                   \
 	X(resets, C, "connections reset (both sides)")
 
 #define STATS_FIELD(name, kind, help) uint64_t name;

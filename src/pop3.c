@@ -49,11 +49,11 @@ static const struct {
 	enum pkind kind;
 	int multi;
 } commands[] = {
-	{ "USER", P_USER, 0 }, { "PASS", P_OTHER, 0 }, { "APOP", P_APOP, 0 },
-	{ "AUTH", P_AUTH, 2 }, { "STAT", P_OTHER, 0 }, { "LIST", P_LIST, 2 },
-	{ "UIDL", P_UIDL, 2 }, { "RETR", P_RETR, 1 },  { "TOP", P_TOP, 1 },
+	{ "USER", P_USER, 0 },	{ "PASS", P_OTHER, 0 }, { "APOP", P_APOP, 0 },
+	{ "AUTH", P_AUTH, 2 },	{ "STAT", P_OTHER, 0 }, { "LIST", P_LIST, 2 },
+	{ "UIDL", P_UIDL, 2 },	{ "RETR", P_RETR, 1 },	{ "TOP", P_TOP, 1 },
 	{ "DELE", P_OTHER, 0 }, { "NOOP", P_OTHER, 0 }, { "RSET", P_OTHER, 0 },
-	{ "QUIT", P_OTHER, 0 }, { "CAPA", P_CAPA, 1 }, { "STLS", P_STLS, 0 },
+	{ "QUIT", P_OTHER, 0 }, { "CAPA", P_CAPA, 1 },	{ "STLS", P_STLS, 0 },
 };
 
 struct pop3 *pop3_new(size_t max_message, size_t max_line)

@@ -352,19 +352,30 @@ static int holds_due(struct qthread *qt, uint64_t now)
 	return next == UINT64_MAX ? -1 : (int)(next - now);
 }
 
-static void count_message(struct qthread *qt, const struct scan_job *j)
+static void count_message(struct qthread *qt, enum ports_proto proto, const struct scan_job *j)
 {
+	int smtp = proto == PROTO_SMTP;
+
 	if (j->candidate)
 		return;
 	switch (j->result) {
 	case SCAN_CLEAN:
-		STATS_ADD(&qt->st, smtp_messages_clean, 1);
+		if (smtp)
+			STATS_ADD(&qt->st, smtp_messages_clean, 1);
+		else
+			STATS_ADD(&qt->st, pop3_messages_clean, 1);
 		break;
 	case SCAN_INFECTED:
-		STATS_ADD(&qt->st, smtp_messages_infected, 1);
+		if (smtp)
+			STATS_ADD(&qt->st, smtp_messages_infected, 1);
+		else
+			STATS_ADD(&qt->st, pop3_messages_infected, 1);
 		break;
 	default:
-		STATS_ADD(&qt->st, smtp_messages_errors, 1);
+		if (smtp)
+			STATS_ADD(&qt->st, smtp_messages_errors, 1);
+		else
+			STATS_ADD(&qt->st, pop3_messages_errors, 1);
 		break;
 	}
 }
@@ -380,7 +391,7 @@ static void scans_done(struct qthread *qt)
 			policy_outcome(&qt->d->cfg, (enum ports_proto)h->flow->proto, j->result);
 
 		n = j->next;
-		count_message(qt, j);
+		count_message(qt, (enum ports_proto)h->flow->proto, j);
 		if (j->result != SCAN_CLEAN)
 			log_warnx("%s %s: %s, %s", scan_result_name(j->result), j->virus, j->meta,
 				  policy_outcome_name(o));

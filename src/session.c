@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "session.h"
+#include "pop3.h"
 #include "smtp.h"
 
 #define MAX_LINE 4096 /* command and reply lines kept; longer ones are counted */
@@ -15,7 +16,10 @@ struct session {
 	const struct config *cfg;
 	struct stats *st;
 	struct smtp *smtp;
-	struct smtp_counters seen; /* already added to the thread's counters */
+	struct pop3 *pop3;
+	/* the parser's counters already added to the thread's */
+	struct smtp_counters smtp_seen;
+	struct pop3_counters pop3_seen;
 };
 
 struct session *session_new(enum ports_proto proto, const struct config *cfg, struct stats *st)
@@ -34,6 +38,13 @@ struct session *session_new(enum ports_proto proto, const struct config *cfg, st
 			return NULL;
 		}
 		STATS_ADD(st, smtp_sessions, 1);
+	} else {
+		s->pop3 = pop3_new(cfg->max_message_size, MAX_LINE);
+		if (!s->pop3) {
+			free(s);
+			return NULL;
+		}
+		STATS_ADD(st, pop3_sessions, 1);
 	}
 	return s;
 }
@@ -43,6 +54,7 @@ void session_free(struct session *s)
 	if (!s)
 		return;
 	smtp_free(s->smtp);
+	pop3_free(s->pop3);
 	free(s);
 }
 
@@ -69,8 +81,8 @@ static void smtp_sync_counters(struct session *s)
 	const struct smtp_counters *c = smtp_counters(s->smtp);
 
 #define SYNC(field, stat)                                                                          \
-	STATS_ADD(s->st, stat, c->field - s->seen.field);                                          \
-	s->seen.field = c->field
+	STATS_ADD(s->st, stat, c->field - s->smtp_seen.field);                                     \
+	s->smtp_seen.field = c->field
 	SYNC(transactions, smtp_transactions);
 	SYNC(bdat_messages, smtp_bdat_messages);
 	SYNC(candidates, smtp_candidates);
@@ -82,53 +94,100 @@ static void smtp_sync_counters(struct session *s)
 #undef SYNC
 }
 
-static void smtp_message(struct session *s, const struct flow *f, const struct smtp_event *e,
-			 struct session_req *req)
+static void pop3_sync_counters(struct session *s)
 {
+	const struct pop3_counters *c = pop3_counters(s->pop3);
+
+#define SYNC(field, stat)                                                                          \
+	STATS_ADD(s->st, stat, c->field - s->pop3_seen.field);                                     \
+	s->pop3_seen.field = c->field
+	SYNC(retr, pop3_retr);
+	SYNC(top, pop3_top);
+	SYNC(candidates, pop3_candidates);
+	SYNC(bare_line_ends, pop3_bare_line_ends);
+	SYNC(pipelined, pop3_pipelined);
+	SYNC(unknown_commands, pop3_unknown_commands);
+	SYNC(long_lines, pop3_long_lines);
+	SYNC(errors, pop3_errors);
+#undef SYNC
+}
+
+/* A message (or candidate) ended: a scan job, or the oversize policy. META says what
+ * logs and the quarantine record of it. */
+static void message(struct session *s, const struct flow *f, const uint8_t *msg, size_t len,
+		    int oversize, int candidate, const char *meta, struct session_req *req)
+{
+	const char *name = ports_proto_name(s->proto);
 	char flow[128];
 	struct scan_job *j;
 
-	if (e->oversize) {
-		if (e->candidate)
+	session_flow_name(f, flow, sizeof(flow));
+	if (oversize) {
+		if (candidate)
 			return; /* the whole message decides */
-		STATS_ADD(s->st, smtp_messages_oversize, 1);
-		req->block_outcome = policy_oversize(s->cfg, PROTO_SMTP);
+		if (s->proto == PROTO_SMTP)
+			STATS_ADD(s->st, smtp_messages_oversize, 1);
+		else
+			STATS_ADD(s->st, pop3_messages_oversize, 1);
+		req->block_outcome = policy_oversize(s->cfg, s->proto);
 		req->block = req->block_outcome != OUTCOME_PASS;
-		session_flow_name(f, flow, sizeof(flow));
-		log_info("smtp %s: message over max_message_size, oversize=%s", flow,
+		log_info("%s %s: message over max_message_size, oversize=%s", name, flow,
 			 config_policy_name(s->cfg->oversize));
 		return;
 	}
-	j = scan_job_new(e->msg, e->len);
+	j = scan_job_new(msg, len);
 	if (!j) {
-		req->block_outcome = policy_outcome(s->cfg, PROTO_SMTP, SCAN_ERROR);
+		req->block_outcome = policy_outcome(s->cfg, s->proto, SCAN_ERROR);
 		req->block = req->block_outcome != OUTCOME_PASS;
 		return;
 	}
-	session_flow_name(f, flow, sizeof(flow));
-	snprintf(j->meta, sizeof(j->meta), "proto=smtp flow=%s helo=%s from=%s to=%s%s", flow,
-		 e->helo, e->mail_from, e->rcpt_to, e->candidate ? " candidate=yes" : "");
-	j->action = config_action_name(s->cfg->smtp_action);
-	j->candidate = e->candidate;
+	snprintf(j->meta, sizeof(j->meta), "proto=%s flow=%s %s%s", name, flow, meta,
+		 candidate ? " candidate=yes" : "");
+	j->action = config_action_name(policy_action(s->cfg, s->proto));
+	j->candidate = candidate;
 	j->next = req->jobs;
 	req->jobs = j;
+}
+
+static void pop3_events(struct session *s, const struct flow *f, struct session_req *req)
+{
+	struct pop3_event e;
+	char meta[256];
+
+	while (pop3_next(s->pop3, &e)) {
+		if (e.type == POP3_EV_STLS) {
+			STATS_ADD(s->st, pop3_stls, 1);
+			req->offload = 1;
+			continue;
+		}
+		snprintf(meta, sizeof(meta), "user=%s msg=%lu%s", e.user[0] ? e.user : "-", e.msgno,
+			 e.top ? " top=yes" : "");
+		message(s, f, e.msg, e.len, e.oversize, e.candidate, meta, req);
+	}
+	pop3_sync_counters(s);
 }
 
 void session_push(struct session *s, const struct flow *f, enum flow_dir dir, const uint8_t *d,
 		  size_t len, struct session_req *req)
 {
 	struct smtp_event e;
+	char meta[512];
 
-	if (!s->smtp)
+	if (s->pop3) {
+		pop3_push(s->pop3, dir == DIR_TO_SERVER ? POP3_CLIENT : POP3_SERVER, d, len);
+		pop3_events(s, f, req);
 		return;
+	}
 	smtp_push(s->smtp, dir == DIR_TO_SERVER ? SMTP_CLIENT : SMTP_SERVER, d, len);
 	while (smtp_next(s->smtp, &e)) {
 		if (e.type == SMTP_EV_STARTTLS) {
 			STATS_ADD(s->st, smtp_starttls, 1);
 			req->offload = 1;
-		} else {
-			smtp_message(s, f, &e, req);
+			continue;
 		}
+		snprintf(meta, sizeof(meta), "helo=%s from=%s to=%s", e.helo, e.mail_from,
+			 e.rcpt_to);
+		message(s, f, e.msg, e.len, e.oversize, e.candidate, meta, req);
 	}
 	smtp_sync_counters(s);
 }

@@ -248,3 +248,68 @@ postfix_settle() {
 		sleep 0.2
 	done
 }
+
+# start_dovecot [PORT...]: a private dovecot POP3 server in the server namespace; user
+# alice (password secret) with the Maildir $WORK/dc/home/alice/Maildir, STLS available.
+start_dovecot() {
+	local dc=$WORK/dc port
+	mkdir -p "$dc/run" "$dc/state" "$dc/home/alice/Maildir/new" "$dc/home/alice/Maildir/cur" \
+		"$dc/home/alice/Maildir/tmp"
+	chown -R nobody:nogroup "$dc/home"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=pop.example.org \
+		-keyout "$dc/key.pem" -out "$dc/cert.pem" >/dev/null 2>&1 || fail "openssl"
+	{
+		cat <<CF
+protocols = pop3
+listen = *, ::
+base_dir = $dc/run
+state_dir = $dc/state
+log_path = $dc/log
+ssl = yes
+ssl_cert = <$dc/cert.pem
+ssl_key = <$dc/key.pem
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+passdb {
+  driver = static
+  args = password=secret
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$dc/home/%u
+}
+mail_location = maildir:~/Maildir
+pop3_uidl_format = %g
+default_internal_user = dovecot
+default_login_user = dovenull
+service pop3-login {
+  inet_listener pop3 {
+CF
+		for port in "${@:-110}"; do
+			[ "$port" = 110 ] && echo "    port = 110" && continue
+		done
+		echo "  }"
+		for port in "${@:-110}"; do
+			[ "$port" = 110 ] && continue
+			printf '  inet_listener pop3_%s {\n    port = %s\n  }\n' "$port" "$port"
+		done
+		echo "}"
+	} >"$dc/dovecot.conf"
+	in_s dovecot -c "$dc/dovecot.conf" || fail "dovecot: $(cat "$dc/log" 2>/dev/null)"
+	for port in "${@:-110}"; do
+		wait_for 10 in_s sh -c "ss -ltn | grep -q ':$port '" || fail "dovecot not on $port: $(cat "$dc/log")"
+	done
+}
+
+# seed_mailbox FILE...: the messages, in order, into alice's Maildir (stored with LF)
+seed_mailbox() {
+	local f i=0
+	for f in "$@"; do
+		i=$((i + 1))
+		tr -d '\r' <"$f" >"$WORK/dc/home/alice/Maildir/cur/100000000$i.M$i.test:2,"
+	done
+	chown -R nobody:nogroup "$WORK/dc/home"
+}
+mailbox_count() { ls "$WORK/dc/home/alice/Maildir/cur" "$WORK/dc/home/alice/Maildir/new" | grep -c '^1'; }
+
+POP3GET="$TOP/tests/tools/pop3get.py"

@@ -10,9 +10,18 @@ struct step {
 	const char *bytes;
 };
 
-#define C(x) { POP3_CLIENT, x }
-#define S(x) { POP3_SERVER, x }
-#define END  { POP3_CLIENT, NULL }
+#define C(x)                                                                                       \
+	{                                                                                          \
+		POP3_CLIENT, x                                                                     \
+	}
+#define S(x)                                                                                       \
+	{                                                                                          \
+		POP3_SERVER, x                                                                     \
+	}
+#define END                                                                                        \
+	{                                                                                          \
+		POP3_CLIENT, NULL                                                                  \
+	}
 
 static void log_events(struct pop3 *p, char *log, size_t cap)
 {
@@ -31,8 +40,7 @@ static void log_events(struct pop3 *p, char *log, size_t cap)
 	}
 }
 
-static struct pop3 *run(const struct step *st, size_t chunk, char *log, size_t cap,
-			size_t max_msg)
+static struct pop3 *run(const struct step *st, size_t chunk, char *log, size_t cap, size_t max_msg)
 {
 	struct pop3 *p = pop3_new(max_msg, 64);
 
@@ -52,8 +60,7 @@ static struct pop3 *run(const struct step *st, size_t chunk, char *log, size_t c
 	return p;
 }
 
-static struct pop3 *check(const char *name, const struct step *st, const char *want,
-			  size_t max_msg)
+static struct pop3 *check(const char *name, const struct step *st, const char *want, size_t max_msg)
 {
 	static char a[16384], b[16384];
 	struct pop3 *p = run(st, 0, a, sizeof(a), max_msg), *q;
@@ -79,10 +86,21 @@ static struct pop3 *check(const char *name, const struct step *st, const char *w
 static void test_retr(void)
 {
 	const struct step st[] = {
-		GREET, LOGIN, C("STAT\r\n"), S("+OK 2 320\r\n"), C("LIST\r\n"),
-		S("+OK 2 messages\r\n1 120\r\n2 200\r\n.\r\n"), C("UIDL 1\r\n"), S("+OK 1 abc\r\n"),
-		C("RETR 1\r\n"), S("+OK 120 octets\r\nSubject: one\r\n\r\nbody\r\n.\r\n"),
-		C("DELE 1\r\n"), S("+OK deleted\r\n"), C("QUIT\r\n"), S("+OK bye\r\n"), END,
+		GREET,
+		LOGIN,
+		C("STAT\r\n"),
+		S("+OK 2 320\r\n"),
+		C("LIST\r\n"),
+		S("+OK 2 messages\r\n1 120\r\n2 200\r\n.\r\n"),
+		C("UIDL 1\r\n"),
+		S("+OK 1 abc\r\n"),
+		C("RETR 1\r\n"),
+		S("+OK 120 octets\r\nSubject: one\r\n\r\nbody\r\n.\r\n"),
+		C("DELE 1\r\n"),
+		S("+OK deleted\r\n"),
+		C("QUIT\r\n"),
+		S("+OK bye\r\n"),
+		END,
 	};
 	struct pop3 *p = check("retr", st, "R1[alice](Subject: one\r\n\r\nbody\r\n);", 1 << 20);
 
@@ -97,11 +115,17 @@ static void test_stuffed_and_top(void)
 {
 	/* a body line that is only ".." is a "." line; "..x" is ".x" */
 	const struct step st[] = {
-		GREET, LOGIN, C("RETR 2\r\n"), S("+OK\r\n..\r\n..x\r\nend\r\n.\r\n"),
-		C("TOP 2 0\r\n"), S("+OK\r\nSubject: two\r\n\r\n.\r\n"), END,
+		GREET,
+		LOGIN,
+		C("RETR 2\r\n"),
+		S("+OK\r\n..\r\n..x\r\nend\r\n.\r\n"),
+		C("TOP 2 0\r\n"),
+		S("+OK\r\nSubject: two\r\n\r\n.\r\n"),
+		END,
 	};
-	struct pop3 *p = check("stuffed", st, "R2[alice](.\r\n.x\r\nend\r\n);T2[alice](Subject: two\r\n\r\n);",
-			       1 << 20);
+	struct pop3 *p =
+		check("stuffed", st,
+		      "R2[alice](.\r\n.x\r\nend\r\n);T2[alice](Subject: two\r\n\r\n);", 1 << 20);
 
 	CHECK_INT(pop3_counters(p)->top, 1);
 	pop3_free(p);
@@ -111,12 +135,14 @@ static void test_errors_and_pipelining(void)
 {
 	/* -ERR to RETR: single line, no body; pipelined RETRs answered in order */
 	const struct step st[] = {
-		GREET, LOGIN, C("RETR 9\r\nRETR 1\r\nRETR 2\r\nQUIT\r\n"),
+		GREET,
+		LOGIN,
+		C("RETR 9\r\nRETR 1\r\nRETR 2\r\nQUIT\r\n"),
 		S("-ERR no such message\r\n+OK\r\nfirst\r\n.\r\n+OK\r\nsecond\r\n.\r\n+OK bye\r\n"),
 		END,
 	};
-	struct pop3 *p = check("pipelined", st, "R1[alice](first\r\n);R2[alice](second\r\n);",
-			       1 << 20);
+	struct pop3 *p =
+		check("pipelined", st, "R1[alice](first\r\n);R2[alice](second\r\n);", 1 << 20);
 
 	CHECK_INT(pop3_counters(p)->errors, 1);
 	CHECK_INT(pop3_counters(p)->pipelined, 3);
@@ -127,13 +153,25 @@ static void test_capa_auth_apop(void)
 {
 	/* AUTH with a SASL exchange: the client's answer is not a command */
 	const struct step st[] = {
-		GREET, C("CAPA\r\n"), S("+OK\r\nUSER\r\nSASL PLAIN\r\nSTLS\r\n.\r\n"),
-		C("AUTH PLAIN\r\n"), S("+ \r\n"), C("AGJvYgBzZWNyZXQ=\r\n"), S("+OK welcome\r\n"),
-		C("AUTH\r\n"), S("+OK\r\nPLAIN\r\n.\r\n"), C("RETR 1\r\n"), S("+OK\r\nx\r\n.\r\n"),
+		GREET,
+		C("CAPA\r\n"),
+		S("+OK\r\nUSER\r\nSASL PLAIN\r\nSTLS\r\n.\r\n"),
+		C("AUTH PLAIN\r\n"),
+		S("+ \r\n"),
+		C("AGJvYgBzZWNyZXQ=\r\n"),
+		S("+OK welcome\r\n"),
+		C("AUTH\r\n"),
+		S("+OK\r\nPLAIN\r\n.\r\n"),
+		C("RETR 1\r\n"),
+		S("+OK\r\nx\r\n.\r\n"),
 		END,
 	};
-	const struct step apop[] = { GREET, C("APOP bob 0123456789abcdef\r\n"), S("+OK\r\n"),
-				     C("RETR 3\r\n"), S("+OK\r\ny\r\n.\r\n"), END };
+	const struct step apop[] = { GREET,
+				     C("APOP bob 0123456789abcdef\r\n"),
+				     S("+OK\r\n"),
+				     C("RETR 3\r\n"),
+				     S("+OK\r\ny\r\n.\r\n"),
+				     END };
 	struct pop3 *p = check("auth", st, "R1[](x\r\n);", 1 << 20);
 
 	CHECK_INT(pop3_counters(p)->unknown_commands, 0);
@@ -146,8 +184,9 @@ static void test_stls(void)
 {
 	const struct step ok[] = { GREET, C("STLS\r\n"), S("+OK begin TLS\r\n"),
 				   S("\x16\x03\x01 tls +OK\r\n.\r\n"), END };
-	const struct step no[] = { GREET, C("STLS\r\n"), S("-ERR not now\r\n"), LOGIN,
-				   C("RETR 1\r\n"), S("+OK\r\nz\r\n.\r\n"), END };
+	const struct step no[] = { GREET, C("STLS\r\n"),   S("-ERR not now\r\n"),
+				   LOGIN, C("RETR 1\r\n"), S("+OK\r\nz\r\n.\r\n"),
+				   END };
 
 	pop3_free(check("stls", ok, "STLS;", 1 << 20));
 	pop3_free(check("stls refused", no, "R1[alice](z\r\n);", 1 << 20));
@@ -156,9 +195,16 @@ static void test_stls(void)
 static void test_garbage_long_ambiguous(void)
 {
 	const struct step garbage[] = {
-		GREET, C("\x01\x02 junk\r\nXYZZY\r\n"), S("-ERR what\r\n-ERR what\r\n"),
-		C("XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\r\n"),
-		S("-ERR too long\r\n"), LOGIN, C("RETR 1\r\n"), S("+OK\r\nvirus\r\n.\r\n"), END,
+		GREET,
+		C("\x01\x02 junk\r\nXYZZY\r\n"),
+		S("-ERR what\r\n-ERR what\r\n"),
+		C("XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\r"
+		  "\n"),
+		S("-ERR too long\r\n"),
+		LOGIN,
+		C("RETR 1\r\n"),
+		S("+OK\r\nvirus\r\n.\r\n"),
+		END,
 	};
 	const struct step amb[] = { GREET, LOGIN, C("RETR 1\r\n"),
 				    S("+OK\r\na\n.\n+OK\r\nb\r\n.\r\n"), END };
@@ -170,8 +216,8 @@ static void test_garbage_long_ambiguous(void)
 	CHECK_INT(pop3_counters(p)->unknown_commands, 3);
 	CHECK_INT(pop3_counters(p)->long_lines, 1);
 	pop3_free(p);
-	p = check("ambiguous", amb, "R1c[alice](a\n);R1c[alice](b\r\n);R1[alice](a\n.\n+OK\r\nb\r\n);",
-		  1 << 20);
+	p = check("ambiguous", amb,
+		  "R1c[alice](a\n);R1c[alice](b\r\n);R1[alice](a\n.\n+OK\r\nb\r\n);", 1 << 20);
 	CHECK_INT(pop3_counters(p)->bare_line_ends, 1);
 	pop3_free(p);
 	pop3_free(check("oversize", big, "R1o[alice](0123456789);", 10));
