@@ -1,9 +1,10 @@
 #!/bin/bash
 # The demo, on the embedded default: builds mailscan, makes client / gateway / server
-# network namespaces with a real postfix on the server, installs the rules on the
-# gateway, runs mailscand there with mailscan's TEST signatures, sends a clean and an
-# infected mail through it, and shows what each side got and the counters. Everything
-# it creates is removed at the end. Run as root on Debian 12.
+# network namespaces with a real postfix and dovecot on the server, installs the rules
+# on the gateway, runs mailscand there with mailscan's TEST signatures, sends a clean
+# and an infected mail through it (SMTP) and retrieves a clean and an infected one
+# (POP3), and shows what each side got and the counters. Everything it creates is
+# removed at the end. Run as root on Debian 12.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "scripts/demo.sh: run as root" >&2; exit 2; }
@@ -14,9 +15,10 @@ NS_PREFIX=msdemo
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "topology: client $C4 -> gateway (mailscand) -> server $S4 (postfix)"
+step "topology: client $C4 -> gateway (mailscand) -> server $S4 (postfix, dovecot)"
 topology_gateway
 start_postfix
+start_dovecot
 
 step "mailscanctl rules install --gateway; ports list"
 write_config "queues = 0"
@@ -42,11 +44,18 @@ step "what postfix stored"
 echo "$(delivered_count) message(s) in the mailbox"
 for f in $(delivered); do grep -m1 '^Subject:' "$f"; done
 
+step "POP3: the client retrieves message 1 (clean) and 2 (EICAR) from dovecot"
+seed_mailbox "$WORK/clean.eml" "$WORK/eicar.eml"
+mkdir -p "$WORK/got"
+in_c "$PY" "$POP3GET" retr $S4 110 "$WORK/got" 1 2
+echo "retrieved: $(ls "$WORK/got" | tr '\n' ' ')(message 2 never completed)"
+echo "messages still on the server: $(mailbox_count)"
+
 step "mailscand's log"
 cat "$WORK/mailscand.log"
 
 step "mailscanctl stats (mail and scan counters)"
-ctl stats | grep -E '^(smtp_(sessions|messages_clean|messages_infected|rejects)|scans|scans_infected|holds_total|flows_total|quarantined)='
+ctl stats | grep -E '^(smtp_(sessions|messages_clean|messages_infected|rejects)|pop3_(sessions|messages_clean|messages_infected)|resets|scans|scans_infected|holds_total|flows_total|quarantined)='
 
 step "mailscanctl rules show (kernel counters)"
 in_g "$BUILD/mailscanctl" -c "$CONF" rules show
