@@ -1,5 +1,6 @@
 /* Sessions: the glue between a flow's bytes, its protocol parser and the scanner. */
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,41 +76,52 @@ void session_flow_name(const struct flow *f, char *buf, size_t len)
 		 af == AF_INET6 ? "]" : "", f->key.sport);
 }
 
-/* the parser's counters since the last look, into the thread's */
-static void smtp_sync_counters(struct session *s)
+/* Which parser counter feeds which thread counter. */
+struct counter_map {
+	size_t from; /* in the parser's counters */
+	size_t to;   /* in struct stats */
+};
+
+#define MAP(ptype, field, stat)                                                                    \
+	{                                                                                          \
+		offsetof(struct ptype, field), offsetof(struct stats, stat)                        \
+	}
+static const struct counter_map smtp_map[] = {
+	MAP(smtp_counters, transactions, smtp_transactions),
+	MAP(smtp_counters, bdat_messages, smtp_bdat_messages),
+	MAP(smtp_counters, candidates, smtp_candidates),
+	MAP(smtp_counters, bare_line_ends, smtp_bare_line_ends),
+	MAP(smtp_counters, pipelined, smtp_pipelined),
+	MAP(smtp_counters, unknown_commands, smtp_unknown_commands),
+	MAP(smtp_counters, long_lines, smtp_long_lines),
+	MAP(smtp_counters, data_refused, smtp_data_refused),
+};
+static const struct counter_map pop3_map[] = {
+	MAP(pop3_counters, retr, pop3_retr),
+	MAP(pop3_counters, top, pop3_top),
+	MAP(pop3_counters, candidates, pop3_candidates),
+	MAP(pop3_counters, bare_line_ends, pop3_bare_line_ends),
+	MAP(pop3_counters, pipelined, pop3_pipelined),
+	MAP(pop3_counters, unknown_commands, pop3_unknown_commands),
+	MAP(pop3_counters, long_lines, pop3_long_lines),
+	MAP(pop3_counters, errors, pop3_errors),
+};
+#undef MAP
+
+/* Adds what the parser counted since the last look (SEEN) to the thread's counters. */
+static void sync_counters(struct stats *st, const void *now, void *seen,
+			  const struct counter_map *map, size_t n)
 {
-	const struct smtp_counters *c = smtp_counters(s->smtp);
+	size_t i;
 
-#define SYNC(field, stat)                                                                          \
-	STATS_ADD(s->st, stat, c->field - s->smtp_seen.field);                                     \
-	s->smtp_seen.field = c->field
-	SYNC(transactions, smtp_transactions);
-	SYNC(bdat_messages, smtp_bdat_messages);
-	SYNC(candidates, smtp_candidates);
-	SYNC(bare_line_ends, smtp_bare_line_ends);
-	SYNC(pipelined, smtp_pipelined);
-	SYNC(unknown_commands, smtp_unknown_commands);
-	SYNC(long_lines, smtp_long_lines);
-	SYNC(data_refused, smtp_data_refused);
-#undef SYNC
-}
+	for (i = 0; i < n; i++) {
+		uint64_t v = *(const uint64_t *)(const void *)((const char *)now + map[i].from);
+		uint64_t *old = (uint64_t *)(void *)((char *)seen + map[i].from);
 
-static void pop3_sync_counters(struct session *s)
-{
-	const struct pop3_counters *c = pop3_counters(s->pop3);
-
-#define SYNC(field, stat)                                                                          \
-	STATS_ADD(s->st, stat, c->field - s->pop3_seen.field);                                     \
-	s->pop3_seen.field = c->field
-	SYNC(retr, pop3_retr);
-	SYNC(top, pop3_top);
-	SYNC(candidates, pop3_candidates);
-	SYNC(bare_line_ends, pop3_bare_line_ends);
-	SYNC(pipelined, pop3_pipelined);
-	SYNC(unknown_commands, pop3_unknown_commands);
-	SYNC(long_lines, pop3_long_lines);
-	SYNC(errors, pop3_errors);
-#undef SYNC
+		__atomic_fetch_add((uint64_t *)(void *)((char *)st + map[i].to), v - *old,
+				   __ATOMIC_RELAXED);
+		*old = v;
+	}
 }
 
 /* A message (or candidate) ended: a scan job, or the oversize policy. META says what
@@ -164,7 +176,8 @@ static void pop3_events(struct session *s, const struct flow *f, struct session_
 			 e.top ? " top=yes" : "");
 		message(s, f, e.msg, e.len, e.oversize, e.candidate, meta, req);
 	}
-	pop3_sync_counters(s);
+	sync_counters(s->st, pop3_counters(s->pop3), &s->pop3_seen, pop3_map,
+		      sizeof(pop3_map) / sizeof(pop3_map[0]));
 }
 
 void session_push(struct session *s, const struct flow *f, enum flow_dir dir, const uint8_t *d,
@@ -189,5 +202,6 @@ void session_push(struct session *s, const struct flow *f, enum flow_dir dir, co
 			 e.rcpt_to);
 		message(s, f, e.msg, e.len, e.oversize, e.candidate, meta, req);
 	}
-	smtp_sync_counters(s);
+	sync_counters(s->st, smtp_counters(s->smtp), &s->smtp_seen, smtp_map,
+		      sizeof(smtp_map) / sizeof(smtp_map[0]));
 }

@@ -3,12 +3,7 @@
 #include <stdlib.h>
 
 #include "pop3.h"
-#include "unit.h"
-
-struct step {
-	enum pop3_dir dir;
-	const char *bytes;
-};
+#include "dialogue.h"
 
 #define C(x)                                                                                       \
 	{                                                                                          \
@@ -40,44 +35,31 @@ static void log_events(struct pop3 *p, char *log, size_t cap)
 	}
 }
 
-static struct pop3 *run(const struct step *st, size_t chunk, char *log, size_t cap, size_t max_msg)
+static void *ops_new(size_t max_msg)
 {
-	struct pop3 *p = pop3_new(max_msg, 64);
-
-	log[0] = '\0';
-	for (; st->bytes; st++) {
-		const uint8_t *b = (const uint8_t *)st->bytes;
-		size_t len = strlen(st->bytes), off = 0;
-
-		while (off < len) {
-			size_t n = chunk && chunk < len - off ? chunk : len - off;
-
-			pop3_push(p, st->dir, b + off, n);
-			log_events(p, log, cap);
-			off += n;
-		}
-	}
-	return p;
+	return pop3_new(max_msg, 64);
 }
+
+static void ops_free(void *p)
+{
+	pop3_free(p);
+}
+
+static void ops_push(void *p, int dir, const uint8_t *d, size_t n)
+{
+	pop3_push(p, (enum pop3_dir)dir, d, n);
+}
+
+static void ops_log(void *p, char *log, size_t cap)
+{
+	log_events(p, log, cap);
+}
+
+static const struct dialogue_ops ops = { ops_new, ops_free, ops_push, ops_log };
 
 static struct pop3 *check(const char *name, const struct step *st, const char *want, size_t max_msg)
 {
-	static char a[16384], b[16384];
-	struct pop3 *p = run(st, 0, a, sizeof(a), max_msg), *q;
-	size_t chunk;
-
-	if (strcmp(a, want))
-		fprintf(stderr, "%s: whole\n", name);
-	CHECK_STR(a, want);
-	for (chunk = 1; chunk < 9; chunk++) {
-		q = run(st, chunk, b, sizeof(b), max_msg);
-		if (strcmp(b, want)) {
-			fprintf(stderr, "%s: chunks of %zu\n", name, chunk);
-			CHECK_STR(b, want);
-		}
-		pop3_free(q);
-	}
-	return p;
+	return dialogue_check(&ops, name, st, want, max_msg);
 }
 
 #define GREET S("+OK POP3 ready\r\n")

@@ -3,12 +3,7 @@
 #include <stdlib.h>
 
 #include "smtp.h"
-#include "unit.h"
-
-struct step {
-	enum smtp_dir dir;
-	const char *bytes;
-};
+#include "dialogue.h"
 
 #define C(x)                                                                                       \
 	{                                                                                          \
@@ -40,50 +35,31 @@ static void log_events(struct smtp *p, char *log, size_t cap)
 	}
 }
 
-/* feeds each step in pieces of CHUNK bytes (0: whole) */
-static struct smtp *run(const struct step *st, size_t chunk, char *log, size_t cap, size_t max_msg)
+static void *ops_new(size_t max_msg)
 {
-	struct smtp *p = smtp_new(max_msg, 64);
-
-	log[0] = '\0';
-	for (; st->bytes; st++) {
-		const uint8_t *b = (const uint8_t *)st->bytes;
-		size_t len = strlen(st->bytes), off = 0;
-
-		while (off < len) {
-			size_t n = chunk && chunk < len - off ? chunk : len - off;
-
-			smtp_push(p, st->dir, b + off, n);
-			log_events(p, log, cap);
-			off += n;
-		}
-	}
-	return p;
+	return smtp_new(max_msg, 64);
 }
+
+static void ops_free(void *p)
+{
+	smtp_free(p);
+}
+
+static void ops_push(void *p, int dir, const uint8_t *d, size_t n)
+{
+	smtp_push(p, (enum smtp_dir)dir, d, n);
+}
+
+static void ops_log(void *p, char *log, size_t cap)
+{
+	log_events(p, log, cap);
+}
+
+static const struct dialogue_ops ops = { ops_new, ops_free, ops_push, ops_log };
 
 static struct smtp *check(const char *name, const struct step *st, const char *want, size_t max_msg)
 {
-	static char whole[16384], bytewise[16384], other[16384];
-	struct smtp *p = run(st, 0, whole, sizeof(whole), max_msg), *q;
-	size_t chunk;
-
-	if (strcmp(whole, want))
-		fprintf(stderr, "%s: whole\n", name);
-	CHECK_STR(whole, want);
-	q = run(st, 1, bytewise, sizeof(bytewise), max_msg);
-	if (strcmp(bytewise, want))
-		fprintf(stderr, "%s: byte by byte\n", name);
-	CHECK_STR(bytewise, want);
-	smtp_free(q);
-	for (chunk = 2; chunk < 9; chunk++) {
-		q = run(st, chunk, other, sizeof(other), max_msg);
-		if (strcmp(other, want)) {
-			fprintf(stderr, "%s: chunks of %zu\n", name, chunk);
-			CHECK_STR(other, want);
-		}
-		smtp_free(q);
-	}
-	return p;
+	return dialogue_check(&ops, name, st, want, max_msg);
 }
 
 #define GREET S("220 mx.example.org ESMTP\r\n")
