@@ -12,7 +12,7 @@ LDLIBS     += $(PKG_LIBS) -pthread
 
 B := build
 # pure modules: libc only
-PURE    := config ports iana_tcp log decode reasm flow packet stats policy msg smtp pop3
+PURE    := config ports iana_tcp log buf decode reasm flow packet stats policy msg smtp pop3
 DAEMON  := main queue nfqueue inject ctl_server session
 CTL     := ctl/mailscanctl ctl_client
 SYS     := rules

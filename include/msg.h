@@ -9,13 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 struct msg_reader {
 	size_t max;	    /* bytes kept; the rest is counted as oversize */
 	const char *resume; /* the resuming line: exactly this, or starting with it */
 	int resume_prefix;
 	int state, dot_kind;
-	uint8_t *p;
-	size_t len, cap;
+	struct buf body;
 	int oversize;
 	int ambiguous;
 	size_t line_start;

@@ -20,14 +20,12 @@ void msg_reader_init(struct msg_reader *m, size_t max, const char *resume, int r
 
 void msg_reader_free(struct msg_reader *m)
 {
-	free(m->p);
-	m->p = NULL;
-	m->len = m->cap = 0;
+	buf_free(&m->body);
 }
 
 void msg_reader_reset(struct msg_reader *m)
 {
-	m->len = 0;
+	m->body.len = 0;
 	m->oversize = 0;
 	m->ambiguous = 0;
 	m->line_start = 0;
@@ -39,26 +37,13 @@ static void put(struct msg_reader *m, const uint8_t *d, size_t n)
 {
 	if (m->oversize || !n)
 		return;
-	if (m->len + n > m->max) {
-		n = m->max - m->len;
+	if (m->body.len + n > m->max) {
+		n = m->max - m->body.len;
 		m->oversize = 1;
 	}
-	if (m->len + n > m->cap) {
-		size_t cap = m->cap ? m->cap : 4096;
-		uint8_t *p;
-
-		while (cap < m->len + n)
-			cap *= 2;
-		p = realloc(m->p, cap);
-		if (!p) {
-			m->oversize = 1;
-			return;
-		}
-		m->p = p;
-		m->cap = cap;
-	}
-	memcpy(m->p + m->len, d, n);
-	m->len += n;
+	/* out of memory: the message cannot be kept whole, like an oversize one */
+	if (buf_put(&m->body, d, n))
+		m->oversize = 1;
 }
 
 void msg_reader_raw(struct msg_reader *m, const uint8_t *d, size_t n)
@@ -74,8 +59,8 @@ static void put_byte(struct msg_reader *m, uint8_t c)
 /* A content line ended: after an ambiguous end, a resuming line starts a candidate. */
 static void line_end(struct msg_reader *m)
 {
-	const uint8_t *l = m->p + m->line_start;
-	size_t n = m->len - m->line_start, r;
+	const uint8_t *l = m->body.p + m->line_start;
+	size_t n = m->body.len - m->line_start, r;
 
 	if (m->ambiguous && !m->oversize && m->resume) {
 		r = strlen(m->resume);
@@ -83,9 +68,9 @@ static void line_end(struct msg_reader *m)
 			n--;
 		if ((m->resume_prefix ? n >= r : n == r) &&
 		    !strncasecmp((const char *)l, m->resume, r))
-			m->resume_start = m->len;
+			m->resume_start = m->body.len;
 	}
-	m->line_start = m->len;
+	m->line_start = m->body.len;
 }
 
 struct ctx {
@@ -96,14 +81,17 @@ struct ctx {
 
 static void end(struct msg_reader *m, struct ctx *x, int strict)
 {
-	if (m->resume_start != SIZE_MAX && m->resume_start <= m->len)
-		x->fn(x->arg, m->p + m->resume_start, m->len - m->resume_start, 1, 0);
+	const uint8_t *b = m->body.p;
+	size_t len = m->body.len;
+
+	if (m->resume_start != SIZE_MAX && m->resume_start <= len)
+		x->fn(x->arg, b + m->resume_start, len - m->resume_start, 1, 0);
 	if (!strict) {
 		m->bare_ends++;
-		x->fn(x->arg, m->p, m->len, 1, m->oversize);
+		x->fn(x->arg, b, len, 1, m->oversize);
 		return;
 	}
-	x->fn(x->arg, m->p, m->len, 0, m->oversize);
+	x->fn(x->arg, b, len, 0, m->oversize);
 	x->done = 1;
 }
 

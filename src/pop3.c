@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "msg.h"
 #include "pop3.h"
 
@@ -21,8 +22,7 @@ struct pending {
 };
 
 struct line {
-	char *p;
-	size_t len, cap;
+	struct buf b;
 	int is_long;
 };
 
@@ -84,8 +84,8 @@ void pop3_free(struct pop3 *p)
 	if (!p)
 		return;
 	events_clear(p);
-	free(p->cline.p);
-	free(p->sline.p);
+	buf_free(&p->cline.b);
+	buf_free(&p->sline.b);
 	msg_reader_free(&p->body);
 	free(p);
 }
@@ -144,33 +144,20 @@ static void emit(void *arg, const uint8_t *msg, size_t n, int candidate, int ove
 		p->cnt.messages++;
 }
 
-/* Collects a line; returns 1 when it is complete (in L->p, without its line end). */
+/* Collects a line; returns 1 when it is complete (a string in L->b.p, without its line
+ * end). Bytes past the cap are dropped and the line marked long. */
 static int line_byte(struct pop3 *p, struct line *l, uint8_t c)
 {
 	if (c != '\n') {
-		if (l->len + 1 >= p->max_line) {
+		if (l->b.len + 1 >= p->max_line || buf_put(&l->b, &c, 1))
 			l->is_long = 1;
-			return 0;
-		}
-		if (l->len + 2 > l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 128;
-			char *n = realloc(l->p, cap);
-
-			if (!n) {
-				l->is_long = 1;
-				return 0;
-			}
-			l->p = n;
-			l->cap = cap;
-		}
-		l->p[l->len++] = (char)c;
 		return 0;
 	}
-	if (!l->p && !(l->p = malloc(l->cap = 128)))
+	if (l->b.len && l->b.p[l->b.len - 1] == '\r')
+		l->b.len--;
+	if (buf_put(&l->b, "", 1))
 		return 0;
-	if (l->len && l->p[l->len - 1] == '\r')
-		l->len--;
-	l->p[l->len] = '\0';
+	l->b.len--;
 	return 1;
 }
 
@@ -229,13 +216,13 @@ static void client_push(struct pop3 *p, const uint8_t *d, size_t n)
 		if (p->cline.is_long) {
 			/* answered with an error by the server: still one command */
 			p->cnt.long_lines++;
-			p->cline.p[0] = '\0';
+			p->cline.b.p[0] = '\0';
 		}
 		if (p->sasl)
 			p->sasl = 0; /* a SASL response, not a command */
 		else
-			command(p, p->cline.p);
-		p->cline.len = 0;
+			command(p, (const char *)p->cline.b.p);
+		p->cline.b.len = 0;
 		p->cline.is_long = 0;
 	}
 }
@@ -290,8 +277,8 @@ static void server_push(struct pop3 *p, const uint8_t *d, size_t n)
 			if (line_byte(p, &p->sline, d[i++])) {
 				if (p->sline.is_long)
 					p->cnt.long_lines++;
-				status(p, p->sline.p);
-				p->sline.len = 0;
+				status(p, (const char *)p->sline.b.p);
+				p->sline.b.len = 0;
 				p->sline.is_long = 0;
 			}
 			break;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "msg.h"
 #include "smtp.h"
 
@@ -14,11 +15,6 @@
 
 enum cmode { C_CMD, C_DATA, C_BDAT, C_DONE };
 enum pkind { P_OTHER, P_HELO, P_MAIL, P_RCPT, P_DATA, P_BDAT, P_STARTTLS };
-
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-};
 
 struct smtp {
 	size_t max_line;
@@ -57,27 +53,6 @@ static const struct {
 	{ "EXPN", P_OTHER }, { "HELP", P_OTHER }, { "AUTH", P_OTHER },
 };
 
-static int buf_put(struct buf *b, const uint8_t *d, size_t n)
-{
-	if (!n)
-		return 0;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		uint8_t *p;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p)
-			return -1;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, d, n);
-	b->len += n;
-	return 0;
-}
-
 struct smtp *smtp_new(size_t max_message, size_t max_line)
 {
 	struct smtp *s = calloc(1, sizeof(*s));
@@ -105,10 +80,10 @@ void smtp_free(struct smtp *s)
 	if (!s)
 		return;
 	events_clear(s);
-	free(s->line.p);
+	buf_free(&s->line);
 	msg_reader_free(&s->msg);
-	free(s->raw.p);
-	free(s->sline.p);
+	buf_free(&s->raw);
+	buf_free(&s->sline);
 	free(s);
 }
 
@@ -174,7 +149,7 @@ static void message_reset(struct smtp *s)
 /* a whole message (the last BDAT chunk) */
 static void message_done(struct smtp *s)
 {
-	emit(s, s->msg.p, s->msg.len, 0, s->msg.oversize);
+	emit(s, s->msg.body.p, s->msg.body.len, 0, s->msg.oversize);
 	s->cnt.bdat_messages++;
 	message_reset(s);
 }

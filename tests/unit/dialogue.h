@@ -24,7 +24,7 @@ struct dialogue_ops {
 static inline void *dialogue_run(const struct dialogue_ops *ops, const struct step *st,
 				 size_t chunk, char *log, size_t cap, size_t max_msg)
 {
-	void *p = ops->new(max_msg);
+	void *p = ops->new (max_msg);
 
 	log[0] = '\0';
 	for (; st->bytes; st++) {
