@@ -16,6 +16,7 @@ struct session_req {
 	int offload;	       /* the rest of the flow cannot be read (TLS) */
 	int block;	       /* a message is blocked without a scan (oversize) */
 	enum outcome block_outcome;
+	char block_reason[96];
 };
 
 struct session;

@@ -34,7 +34,7 @@ struct hold {
 	unsigned int pending; /* scans not back yet */
 	int resolved;	      /* verdict given (hold time limit); waits for its scans */
 	enum outcome outcome; /* the worst so far */
-	char virus[128];
+	char reason[160];     /* why it is blocked, for the 554 */
 };
 
 /* what processing the current packet decided */
@@ -253,15 +253,15 @@ static void hold_free(struct qthread *qt, struct hold *h)
 	free(h);
 }
 
-/* SMTP reject: the server gets an RST (it stores nothing), the client a 554 naming the
- * virus, then the end of the connection. */
+/* SMTP reject: the server gets an RST (it stores nothing), the client a 554 with the
+ * reason (the virus name), then the end of the connection. */
 static void reject_smtp(struct qthread *qt, struct hold *h)
 {
 	struct flow *f = h->flow;
 	const struct flow_key *k = &f->key;
 	char msg[256];
-	int n = snprintf(msg, sizeof(msg), "554 5.7.1 Virus found: %s (rejected by mailscan)\r\n",
-			 h->virus[0] ? h->virus : "message blocked by policy");
+	int n = snprintf(msg, sizeof(msg), "554 5.7.1 %s (rejected by mailscan)\r\n",
+			 h->reason[0] ? h->reason : "Message not accepted by policy");
 	struct tcp_spec s = {
 		.family = k->family,
 		.saddr = k->saddr,
@@ -397,7 +397,12 @@ static void scans_done(struct qthread *qt)
 				  policy_outcome_name(o));
 		if (o != OUTCOME_PASS && h->outcome == OUTCOME_PASS) {
 			h->outcome = o;
-			snprintf(h->virus, sizeof(h->virus), "%s", j->virus);
+			if (j->result == SCAN_INFECTED)
+				snprintf(h->reason, sizeof(h->reason), "Virus found: %s", j->virus);
+			else
+				snprintf(h->reason, sizeof(h->reason),
+					 "Message not accepted: scan %s (%s)",
+					 scan_result_name(j->result), j->virus);
 		}
 		scan_job_free(j);
 		if (--h->pending)
@@ -487,6 +492,8 @@ static enum verdict settle(struct qthread *qt, struct flow *f, enum flow_dir dir
 		if (req->block && req->block_outcome == OUTCOME_REJECT) {
 			struct hold tmp = { .flow = f, .dir = dir, .seq = p->seq };
 
+			snprintf(tmp.reason, sizeof(tmp.reason), "Message not accepted: %s",
+				 req->block_reason);
 			reject_smtp(qt, &tmp);
 		} else {
 			reset_both(qt, f, dir, p->seq);

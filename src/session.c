@@ -143,6 +143,8 @@ static void message(struct session *s, const struct flow *f, const uint8_t *msg,
 			STATS_ADD(s->st, pop3_messages_oversize, 1);
 		req->block_outcome = policy_oversize(s->cfg, s->proto);
 		req->block = req->block_outcome != OUTCOME_PASS;
+		snprintf(req->block_reason, sizeof(req->block_reason), "larger than %llu bytes",
+			 (unsigned long long)s->cfg->max_message_size);
 		log_info("%s %s: message over max_message_size, oversize=%s", name, flow,
 			 config_policy_name(s->cfg->oversize));
 		return;
@@ -151,6 +153,8 @@ static void message(struct session *s, const struct flow *f, const uint8_t *msg,
 	if (!j) {
 		req->block_outcome = policy_outcome(s->cfg, s->proto, SCAN_ERROR);
 		req->block = req->block_outcome != OUTCOME_PASS;
+		snprintf(req->block_reason, sizeof(req->block_reason),
+			 "out of memory for the scan");
 		return;
 	}
 	snprintf(j->meta, sizeof(j->meta), "proto=%s flow=%s %s%s", name, flow, meta,

@@ -1,10 +1,11 @@
 #!/bin/bash
 # Through mailscand (gateway): large transfers arrive byte-identical in both directions,
 # IPv4 and IPv6, several at once; the daemon's counters, read with mailscanctl stats,
-# match the traffic and the kernel's own rule counters. JSON and Prometheus agree.
+# match the traffic and the kernel's own rule counters. JSON and Prometheus agree. Two
+# queues, one thread each.
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
-write_config "queues = 0"
+write_config "queues = 0-1"
 xfer_server 25
 start_daemon
 
@@ -43,3 +44,4 @@ prom=$(ctl stats --prometheus)
 echo "$prom" | grep -q '^# TYPE mailscan_flows_total counter$' || fail "prometheus TYPE line"
 echo "$prom" | grep -q '^mailscan_flows_total 6$' || fail "prometheus value: $prom"
 ok "stats --prometheus agrees"
+expect_eq "status: two queue threads" "$(ctl status | sed -n 's/^queues=//p')" 2
