@@ -1,7 +1,7 @@
 #!/bin/bash
 # The one test command: installs dependencies, builds, and runs every test (unit tests,
-# the same unit tests under ASan/UBSan, the integration tests in network namespaces, the
-# format check). Run as root on Debian 12. Prints "test: N passed, N failed" last.
+# the same unit tests under ASan/UBSan, the integration tests in network namespaces,
+# part of them again with the daemon built with ASan/UBSan, the format check). Run as root on Debian 12. Prints "test: N passed, N failed" last.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -30,6 +30,7 @@ run_suite() {
 run_suite unit make -s unit
 run_suite sanitize make -s sanitize
 run_suite integration tests/run-integration.sh
+run_suite sanitize-integration make -s sanitize-integration
 echo "== format"
 if make -s format-check; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 echo "test: $passed passed, $failed failed"

@@ -32,10 +32,16 @@ expect_eq() {
 }
 
 cleanup() {
-	local p ns
+	local p ns rc=$?
 	set +e
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	# a sanitizer build of the daemon reports memory errors and leaks in its log
+	if grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$WORK/mailscand.log" 2>/dev/null; then
+		echo "FAIL: sanitizer report from mailscand:" >&2
+		grep -A20 -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$WORK/mailscand.log" >&2
+		rc=1
+	fi
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^${NS_PREFIX}"); do
 		# processes outlive their namespace's name: end them first
 		p=$(ip netns pids "$ns" 2>/dev/null)
@@ -43,6 +49,7 @@ cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+	exit $rc
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

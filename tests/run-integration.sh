@@ -1,12 +1,17 @@
 #!/bin/bash
 # Runs every integration test (as root, in network namespaces) and sums the results.
-# Usage: run-integration.sh [PATTERN]   (PATTERN filters test paths, e.g. rules/)
+# Usage: run-integration.sh [PATTERN...]   (patterns select test paths, e.g. rules/;
+# BUILD=DIR runs the binaries from DIR, e.g. a sanitizer build)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "integration tests need root (network namespaces)" >&2; exit 2; }
 passed=0 failed=0 bad=""
 for t in $(find "$top/tests/integration" -name '*.sh' | sort); do
-	case "$t" in *"${1:-}"*) ;; *) continue ;; esac
+	if [ $# -gt 0 ]; then
+		hit=0
+		for pat in "$@"; do case "$t" in *"$pat"*) hit=1 ;; esac; done
+		[ $hit = 1 ] || continue
+	fi
 	name=${t#"$top/tests/integration/"}
 	start=$(date +%s)
 	if out=$(timeout 600 bash "$t" 2>&1); then
