@@ -43,6 +43,7 @@ struct config {
 	unsigned int max_flows;	 /* per queue thread */
 	uint64_t flow_buffer;	 /* reassembly bytes per flow direction */
 	uint64_t total_buffer;	 /* reassembly bytes per queue thread */
+	uint64_t message_memory; /* message bytes kept per queue thread */
 	/* test-only: hold (for test_hold_ms) or reset the packet whose client data
 	 * contains the pattern, to exercise holds and injection without a scanner */
 	char test_hold[64];

@@ -11,9 +11,17 @@
 
 #include "buf.h"
 
+/* Bytes that the message bodies of several readers may keep together (one thread's
+ * flows); past it a body is treated as oversize. */
+struct msg_budget {
+	size_t used;
+	size_t cap;
+};
+
 struct msg_reader {
-	size_t max;	    /* bytes kept; the rest is counted as oversize */
-	const char *resume; /* the resuming line: exactly this, or starting with it */
+	size_t max;		   /* bytes kept; the rest is counted as oversize */
+	struct msg_budget *budget; /* NULL: only MAX applies */
+	const char *resume;	   /* the resuming line: exactly this, or starting with it */
 	int resume_prefix;
 	int state, dot_kind;
 	struct buf body;
@@ -27,7 +35,8 @@ struct msg_reader {
 /* Called for each message end: the body read so far (borrowed). */
 typedef void (*msg_end_fn)(void *arg, const uint8_t *msg, size_t len, int candidate, int oversize);
 
-void msg_reader_init(struct msg_reader *, size_t max, const char *resume, int resume_prefix);
+void msg_reader_init(struct msg_reader *, size_t max, struct msg_budget *, const char *resume,
+		     int resume_prefix);
 void msg_reader_free(struct msg_reader *);
 /* Starts a new message. */
 void msg_reader_reset(struct msg_reader *);

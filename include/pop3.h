@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "msg.h"
+
 enum pop3_dir { POP3_CLIENT = 0, POP3_SERVER = 1 };
 
 enum pop3_event_type {
@@ -41,7 +43,8 @@ struct pop3_counters {
 
 struct pop3;
 
-struct pop3 *pop3_new(size_t max_message, size_t max_line);
+/* BUDGET (may be NULL) caps the bodies of all the sessions that share it. */
+struct pop3 *pop3_new(size_t max_message, struct msg_budget *budget, size_t max_line);
 void pop3_free(struct pop3 *);
 int pop3_push(struct pop3 *, enum pop3_dir, const uint8_t *data, size_t len);
 int pop3_next(struct pop3 *, struct pop3_event *);

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "flow.h"
+#include "msg.h"
 #include "policy.h"
 #include "ports.h"
 #include "scan.h"
@@ -21,7 +22,9 @@ struct session_req {
 
 struct session;
 
-struct session *session_new(enum ports_proto, const struct config *, struct stats *);
+/* BUDGET caps the message bodies all of a thread's sessions keep. */
+struct session *session_new(enum ports_proto, const struct config *, struct stats *,
+			    struct msg_budget *budget);
 void session_free(struct session *);
 /* In-order bytes of DIR; fills REQ (jobs are for the caller to submit). */
 void session_push(struct session *, const struct flow *, enum flow_dir, const uint8_t *data,

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "msg.h"
+
 enum smtp_dir { SMTP_CLIENT = 0, SMTP_SERVER = 1 }; /* who sent the bytes */
 
 enum smtp_event_type {
@@ -43,7 +45,8 @@ struct smtp_counters {
 
 struct smtp;
 
-struct smtp *smtp_new(size_t max_message, size_t max_line);
+/* BUDGET (may be NULL) caps the bodies of all the sessions that share it. */
+struct smtp *smtp_new(size_t max_message, struct msg_budget *budget, size_t max_line);
 void smtp_free(struct smtp *);
 /* Consumes all of DATA; returns 0 (there is no input it refuses: garbage is followed
  * as the server answers it). Events are queued for smtp_next. */

@@ -39,6 +39,7 @@
 	X(reasm_overflows, C, "segments dropped at a buffer cap")                                  \
 	X(reasm_unverified, C, "retransmissions of bytes no longer kept (passed)")                 \
 	X(reasm_buffered_bytes, G, "bytes buffered for reassembly")                                \
+	X(message_bytes_kept, G, "message bytes kept for scanning (message_memory caps them)")     \
 	X(injected_packets, C, "packets injected (RST, replies)")                                  \
 	X(inject_errors, C, "injections that failed")                                              \
 	X(enobufs, C, "netlink receive buffer overruns (ENOBUFS)")                                 \

@@ -60,6 +60,7 @@ void config_defaults(struct config *c)
 	c->max_flows = 65536;
 	c->flow_buffer = 1 << 20;
 	c->total_buffer = 256ULL << 20;
+	c->message_memory = 1ULL << 30;
 	c->test_hold_ms = 1000;
 }
 
@@ -228,6 +229,7 @@ static const struct key_def keys[] = {
 	{ "max_flows", K_UINT, OFF(max_flows), 16, 1 << 24 },
 	{ "flow_buffer", K_SIZE, OFF(flow_buffer), 4096, 1ULL << 30 },
 	{ "total_buffer", K_SIZE, OFF(total_buffer), 65536, 1ULL << 40 },
+	{ "message_memory", K_SIZE, OFF(message_memory), 65536, 1ULL << 40 },
 	{ "test_hold", K_STRING, OFF(test_hold), 0, 0 },
 	{ "test_hold_ms", K_UINT, OFF(test_hold_ms), 1, 600000 },
 	{ "test_reset", K_STRING, OFF(test_reset), 0, 0 },

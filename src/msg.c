@@ -9,22 +9,32 @@
  * at a line start, a dot and a CR at a line start */
 enum { D_BOL_CRLF, D_BOL_LF, D_BOL_CR, D_MID, D_CR, D_DOT, D_DOT_CR };
 
-void msg_reader_init(struct msg_reader *m, size_t max, const char *resume, int resume_prefix)
+void msg_reader_init(struct msg_reader *m, size_t max, struct msg_budget *budget,
+		     const char *resume, int resume_prefix)
 {
 	memset(m, 0, sizeof(*m));
 	m->max = max;
+	m->budget = budget;
 	m->resume = resume;
 	m->resume_prefix = resume_prefix;
 	m->resume_start = SIZE_MAX;
 }
 
+static void budget_release(struct msg_reader *m)
+{
+	if (m->budget)
+		m->budget->used -= m->body.len;
+}
+
 void msg_reader_free(struct msg_reader *m)
 {
+	budget_release(m);
 	buf_free(&m->body);
 }
 
 void msg_reader_reset(struct msg_reader *m)
 {
+	budget_release(m);
 	m->body.len = 0;
 	m->oversize = 0;
 	m->ambiguous = 0;
@@ -41,9 +51,18 @@ static void put(struct msg_reader *m, const uint8_t *d, size_t n)
 		n = m->max - m->body.len;
 		m->oversize = 1;
 	}
-	/* out of memory: the message cannot be kept whole, like an oversize one */
-	if (buf_put(&m->body, d, n))
+	if (m->budget && m->budget->used + n > m->budget->cap) {
+		/* the thread's bodies are at their cap: this one cannot be kept whole */
+		n = m->budget->cap > m->budget->used ? m->budget->cap - m->budget->used : 0;
 		m->oversize = 1;
+	}
+	/* out of memory: the message cannot be kept whole, like an oversize one */
+	if (buf_put(&m->body, d, n)) {
+		m->oversize = 1;
+		return;
+	}
+	if (m->budget)
+		m->budget->used += n;
 }
 
 void msg_reader_raw(struct msg_reader *m, const uint8_t *d, size_t n)

@@ -56,7 +56,7 @@ static const struct {
 	{ "QUIT", P_OTHER, 0 }, { "CAPA", P_CAPA, 1 },	{ "STLS", P_STLS, 0 },
 };
 
-struct pop3 *pop3_new(size_t max_message, size_t max_line)
+struct pop3 *pop3_new(size_t max_message, struct msg_budget *budget, size_t max_line)
 {
 	struct pop3 *p = calloc(1, sizeof(*p));
 
@@ -64,7 +64,7 @@ struct pop3 *pop3_new(size_t max_message, size_t max_line)
 		return NULL;
 	p->max_line = max_line;
 	/* after an ambiguous end, a +OK line starts what a lax client reads next */
-	msg_reader_init(&p->body, max_message, "+OK", 1);
+	msg_reader_init(&p->body, max_message, budget, "+OK", 1);
 	return p;
 }
 

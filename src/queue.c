@@ -58,6 +58,7 @@ struct qthread {
 	uint64_t last_sweep;
 	struct pkt_ctx cur;
 	struct scan_sink sink;
+	struct msg_budget budget; /* message bodies kept by this thread's sessions */
 	pthread_t tid;
 	struct stats st;
 };
@@ -117,6 +118,7 @@ static void sweep(struct qthread *qt, uint64_t now)
 	}
 	STATS_SET(&qt->st, flows_active, flow_table_count(qt->flows));
 	STATS_SET(&qt->st, reasm_buffered_bytes, qt->reasm_total);
+	STATS_SET(&qt->st, message_bytes_kept, qt->budget.used);
 }
 
 static struct flow *flow_start(struct qthread *qt, const struct pkt *p, uint64_t now)
@@ -135,7 +137,7 @@ static struct flow *flow_start(struct qthread *qt, const struct pkt *p, uint64_t
 			return NULL;
 	}
 	f->proto = (uint8_t)(qt->d->port_proto[p->dport] - 1);
-	f->app = session_new((enum ports_proto)f->proto, &qt->d->cfg, &qt->st);
+	f->app = session_new((enum ports_proto)f->proto, &qt->d->cfg, &qt->st, &qt->budget);
 	f->client_isn = p->seq;
 	reasm_init(&f->dir[DIR_TO_SERVER], p->seq + 1);
 	STATS_ADD(&qt->st, flows_total, 1);
@@ -700,6 +702,7 @@ struct qthread *qthread_new(struct daemon *d, uint16_t queue)
 	qt->lim.keep_cap = d->cfg.flow_buffer;
 	qt->lim.total_cap = d->cfg.total_buffer;
 	qt->lim.total = &qt->reasm_total;
+	qt->budget.cap = d->cfg.message_memory;
 	qt->flows = flow_table_new(d->cfg.max_flows, (uint32_t)now_us() ^ queue);
 	if (scan_sink_init(&qt->sink)) {
 		free(qt);

@@ -23,7 +23,8 @@ struct session {
 	struct pop3_counters pop3_seen;
 };
 
-struct session *session_new(enum ports_proto proto, const struct config *cfg, struct stats *st)
+struct session *session_new(enum ports_proto proto, const struct config *cfg, struct stats *st,
+			    struct msg_budget *budget)
 {
 	struct session *s = calloc(1, sizeof(*s));
 
@@ -33,14 +34,14 @@ struct session *session_new(enum ports_proto proto, const struct config *cfg, st
 	s->cfg = cfg;
 	s->st = st;
 	if (proto == PROTO_SMTP) {
-		s->smtp = smtp_new(cfg->max_message_size, MAX_LINE);
+		s->smtp = smtp_new(cfg->max_message_size, budget, MAX_LINE);
 		if (!s->smtp) {
 			free(s);
 			return NULL;
 		}
 		STATS_ADD(st, smtp_sessions, 1);
 	} else {
-		s->pop3 = pop3_new(cfg->max_message_size, MAX_LINE);
+		s->pop3 = pop3_new(cfg->max_message_size, budget, MAX_LINE);
 		if (!s->pop3) {
 			free(s);
 			return NULL;
@@ -143,10 +144,15 @@ static void message(struct session *s, const struct flow *f, const uint8_t *msg,
 			STATS_ADD(s->st, pop3_messages_oversize, 1);
 		req->block_outcome = policy_oversize(s->cfg, s->proto);
 		req->block = req->block_outcome != OUTCOME_PASS;
-		snprintf(req->block_reason, sizeof(req->block_reason), "larger than %llu bytes",
-			 (unsigned long long)s->cfg->max_message_size);
-		log_info("%s %s: message over max_message_size, oversize=%s", name, flow,
-			 config_policy_name(s->cfg->oversize));
+		if (len >= s->cfg->max_message_size)
+			snprintf(req->block_reason, sizeof(req->block_reason),
+				 "larger than %llu bytes",
+				 (unsigned long long)s->cfg->max_message_size);
+		else
+			snprintf(req->block_reason, sizeof(req->block_reason),
+				 "no memory to keep it for the scan (message_memory)");
+		log_info("%s %s: message over max_message_size or message_memory, oversize=%s",
+			 name, flow, config_policy_name(s->cfg->oversize));
 		return;
 	}
 	j = scan_job_new(msg, len);

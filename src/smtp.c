@@ -53,14 +53,14 @@ static const struct {
 	{ "EXPN", P_OTHER }, { "HELP", P_OTHER }, { "AUTH", P_OTHER },
 };
 
-struct smtp *smtp_new(size_t max_message, size_t max_line)
+struct smtp *smtp_new(size_t max_message, struct msg_budget *budget, size_t max_line)
 {
 	struct smtp *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
 	s->max_line = max_line;
-	msg_reader_init(&s->msg, max_message, "DATA", 0);
+	msg_reader_init(&s->msg, max_message, budget, "DATA", 0);
 	return s;
 }
 

@@ -60,7 +60,22 @@ static void test_good(void)
 			    "fail_closed = yes\n"
 			    "test_signatures = yes\n"
 			    "offload_mark = 0x1000\n"
-			    "inject_mark = 0x2000\n",
+			    "inject_mark = 0x2000\n"
+			    "on_limit = pass\n"
+			    "hold_timeout = 30\n"
+			    "scan_timeout = 20\n"
+			    "scan_max_size = 20M\n"
+			    "scan_max_filesize = 10M\n"
+			    "scan_max_recursion = 8\n"
+			    "scan_max_files = 500\n"
+			    "quarantine_max = 2G\n"
+			    "max_flows = 1000\n"
+			    "flow_buffer = 64K\n"
+			    "total_buffer = 64M\n"
+			    "message_memory = 512M\n"
+			    "test_hold = HOLDME\n"
+			    "test_hold_ms = 250\n"
+			    "test_reset = RESETME\n",
 			    err, sizeof(err)),
 		  0);
 	CHECK_STR(err, "");
@@ -82,6 +97,21 @@ static void test_good(void)
 	CHECK_INT(c.test_signatures, 1);
 	CHECK_INT(c.offload_mark, 0x1000);
 	CHECK_INT(c.inject_mark, 0x2000);
+	CHECK_INT(c.on_limit, POLICY_PASS);
+	CHECK_INT(c.hold_timeout, 30);
+	CHECK_INT(c.scan_timeout, 20);
+	CHECK_INT(c.scan_max_size, 20 << 20);
+	CHECK_INT(c.scan_max_filesize, 10 << 20);
+	CHECK_INT(c.scan_max_recursion, 8);
+	CHECK_INT(c.scan_max_files, 500);
+	CHECK_INT(c.quarantine_max, 2ULL << 30);
+	CHECK_INT(c.max_flows, 1000);
+	CHECK_INT(c.flow_buffer, 64 << 10);
+	CHECK_INT(c.total_buffer, 64 << 20);
+	CHECK_INT(c.message_memory, 512 << 20);
+	CHECK_STR(c.test_hold, "HOLDME");
+	CHECK_INT(c.test_hold_ms, 250);
+	CHECK_STR(c.test_reset, "RESETME");
 	CHECK_INT(load_text(&c, "queues = 7\nmax_message_size = 2048\n", err, sizeof(err)), 0);
 	CHECK_INT(c.queue_first, 7);
 	CHECK_INT(c.queue_count, 1);
@@ -128,6 +158,11 @@ static void test_errors(void)
 		{ "fail_closed = perhaps\n", "1: fail_closed: invalid boolean" },
 		{ "offload_mark = 0x3\n", "1: offload_mark: invalid mark" },
 		{ "inject_mark = 0\n", "1: inject_mark: invalid mark" },
+		{ "hold_timeout = 0\n", "1: hold_timeout: invalid number" },
+		{ "message_memory = 1K\n", "1: message_memory: invalid number" },
+		{ "test_hold = "
+		  "0123456789012345678901234567890123456789012345678901234567890123456789\n",
+		  "1: test_hold: value too long" },
 	};
 	char err[512], want[512];
 	struct config c;

@@ -37,7 +37,7 @@ static void log_events(struct smtp *p, char *log, size_t cap)
 
 static void *ops_new(size_t max_msg)
 {
-	return smtp_new(max_msg, 64);
+	return smtp_new(max_msg, NULL, 64);
 }
 
 static void ops_free(void *p)
