@@ -23,9 +23,11 @@ SYS_O   := $(SYS:%=$(B)/obj/%.o)
 SCAN_O  := $(SCAN:%=$(B)/obj/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TOOLS   := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
+FUZZ    := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all clean check unit integration sanitize sanitize-integration format format-check deps demo bench testsigs
-all: $(B)/mailscand $(B)/mailscanctl $(UNITS:%=$(B)/tests/%) $(TOOLS:%=$(B)/tools/%) testsigs
+.PHONY: all clean check unit integration sanitize sanitize-integration fuzz format format-check deps demo bench testsigs
+all: $(B)/mailscand $(B)/mailscanctl $(UNITS:%=$(B)/tests/%) $(TOOLS:%=$(B)/tools/%) \
+	$(FUZZ:%=$(B)/fuzz/replay_%) testsigs
 
 $(B)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -54,8 +56,25 @@ testsigs: build/testsigs/mailscan-test.hdb
 build/testsigs/mailscan-test.hdb: scripts/gen-test-sigs.sh
 	@scripts/gen-test-sigs.sh build/testsigs
 
-unit: $(UNITS:%=$(B)/tests/%) testsigs
+# fuzz targets, replayed over their committed corpus without libFuzzer
+$(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(PURE_O)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+
+unit: $(UNITS:%=$(B)/tests/%) $(FUZZ:%=$(B)/fuzz/replay_%) testsigs
 	@TOP=$(CURDIR) tests/run-unit.sh $(B)/tests $(UNITS)
+	@for f in $(FUZZ); do $(B)/fuzz/replay_$$f tests/fuzz/corpus/$$f/* | sed "s/^replay:/replay_$$f:/"; done
+
+# libFuzzer with clang, FUZZ_SECONDS per target; new inputs go to build/fuzz/corpus
+FUZZ_SECONDS ?= 60
+fuzz:
+	@for f in $(FUZZ); do \
+		mkdir -p build/fuzz/corpus/$$f && \
+		clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o build/fuzz/fuzz_$$f \
+			tests/fuzz/fuzz_$$f.c $(PURE:%=src/%.c) && \
+		build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			build/fuzz/corpus/$$f tests/fuzz/corpus/$$f || exit 1; \
+	done
 
 integration: all
 	@tests/run-integration.sh

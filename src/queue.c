@@ -354,6 +354,43 @@ static int holds_due(struct qthread *qt, uint64_t now)
 	return next == UINT64_MAX ? -1 : (int)(next - now);
 }
 
+/* Is another unsettled hold of F's DIR side earlier in the stream than H? */
+static int hold_waits(const struct qthread *qt, const struct hold *h)
+{
+	const struct hold *o;
+
+	for (o = qt->holds; o; o = o->next) {
+		if (o != h && o->flow == h->flow && o->dir == h->dir && !o->resolved &&
+		    SEQ_LT(o->seq, h->seq))
+			return 1;
+	}
+	return 0;
+}
+
+/* Settles the holds of one side of a flow whose scans are all back, in stream order:
+ * a later one waits for an earlier one, so a reset carries the receiver's exact next
+ * sequence number and replies cannot overtake each other. */
+static void holds_settle(struct qthread *qt, struct flow *f, enum flow_dir dir)
+{
+	struct hold *h;
+	int again = 1;
+
+	while (again) {
+		again = 0;
+		for (h = qt->holds; h; h = h->next) {
+			if (h->flow != f || h->dir != dir || h->pending || h->release_us)
+				continue;
+			if (!h->resolved && hold_waits(qt, h))
+				continue;
+			if (!h->resolved)
+				hold_act(qt, h);
+			hold_free(qt, h);
+			again = 1; /* the list changed, and a later hold may be free to go */
+			break;
+		}
+	}
+}
+
 static void count_message(struct qthread *qt, enum ports_proto proto, const struct scan_job *j)
 {
 	int smtp = proto == PROTO_SMTP;
@@ -407,11 +444,8 @@ static void scans_done(struct qthread *qt)
 					 scan_result_name(j->result), j->virus);
 		}
 		scan_job_free(j);
-		if (--h->pending)
-			continue;
-		if (!h->resolved)
-			hold_act(qt, h);
-		hold_free(qt, h);
+		if (--h->pending == 0)
+			holds_settle(qt, h->flow, h->dir);
 	}
 }
 
