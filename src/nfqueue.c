@@ -17,6 +17,9 @@
 #define RECV_SIZE    (256 * 1024)
 #define VERDICT_SIZE (64 * 1024)
 #define VERDICT_MAX  128 /* bytes one verdict message takes at most */
+/* packets the kernel keeps waiting for verdicts (default 1024); past it FAIL_OPEN
+ * accepts them unseen, so bursts of many flows need room */
+#define QUEUE_MAXLEN 16384
 
 struct nfqueue {
 	struct mnl_socket *nl;
@@ -35,6 +38,7 @@ static int send_config(struct nfqueue *q, uint8_t cmd, int params)
 
 	if (params) {
 		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
+		nfq_nlmsg_cfg_put_qmaxlen(nlh, QUEUE_MAXLEN);
 		mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
 		mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(flags));
 	} else {
