@@ -31,3 +31,27 @@ void buf_free(struct buf *b)
 	b->p = NULL;
 	b->len = b->cap = 0;
 }
+
+size_t buf_line(struct buf *b, size_t max, int *is_long, const uint8_t *d, size_t n, int *complete)
+{
+	const uint8_t *lf = memchr(d, '\n', n);
+	size_t take = lf ? (size_t)(lf - d) : n, keep = take;
+
+	*complete = 0;
+	if (b->len + keep > max) {
+		keep = max > b->len ? max - b->len : 0;
+		*is_long = 1;
+	}
+	if (buf_put(b, d, keep))
+		*is_long = 1;
+	if (!lf)
+		return n;
+	if (b->len && b->p[b->len - 1] == '\r')
+		b->len--;
+	if (buf_put(b, "", 1))
+		*is_long = 1;
+	else
+		b->len--; /* the terminator is not part of the line */
+	*complete = 1;
+	return take + 1;
+}

@@ -144,23 +144,6 @@ static void emit(void *arg, const uint8_t *msg, size_t n, int candidate, int ove
 		p->cnt.messages++;
 }
 
-/* Collects a line; returns 1 when it is complete (a string in L->b.p, without its line
- * end). Bytes past the cap are dropped and the line marked long. */
-static int line_byte(struct pop3 *p, struct line *l, uint8_t c)
-{
-	if (c != '\n') {
-		if (l->b.len + 1 >= p->max_line || buf_put(&l->b, &c, 1))
-			l->is_long = 1;
-		return 0;
-	}
-	if (l->b.len && l->b.p[l->b.len - 1] == '\r')
-		l->b.len--;
-	if (buf_put(&l->b, "", 1))
-		return 0;
-	l->b.len--;
-	return 1;
-}
-
 static void pending_push(struct pop3 *p, struct pending e)
 {
 	if (p->pcount)
@@ -208,20 +191,19 @@ static void command(struct pop3 *p, const char *line)
 
 static void client_push(struct pop3 *p, const uint8_t *d, size_t n)
 {
-	size_t i;
+	size_t i = 0;
+	int done;
 
-	for (i = 0; i < n && p->smode != S_DONE; i++) {
-		if (!line_byte(p, &p->cline, d[i]))
-			continue;
-		if (p->cline.is_long) {
-			/* answered with an error by the server: still one command */
-			p->cnt.long_lines++;
-			p->cline.b.p[0] = '\0';
-		}
+	while (i < n && p->smode != S_DONE) {
+		i += buf_line(&p->cline.b, p->max_line, &p->cline.is_long, d + i, n - i, &done);
+		if (!done)
+			break;
+		if (p->cline.is_long)
+			p->cnt.long_lines++; /* answered with an error: still one command */
 		if (p->sasl)
 			p->sasl = 0; /* a SASL response, not a command */
 		else
-			command(p, (const char *)p->cline.b.p);
+			command(p, p->cline.is_long ? "" : (const char *)p->cline.b.p);
 		p->cline.b.len = 0;
 		p->cline.is_long = 0;
 	}
@@ -274,13 +256,17 @@ static void server_push(struct pop3 *p, const uint8_t *d, size_t n)
 				p->smode = S_LINE;
 			break;
 		case S_LINE:
-			if (line_byte(p, &p->sline, d[i++])) {
-				if (p->sline.is_long)
-					p->cnt.long_lines++;
+			i += buf_line(&p->sline.b, p->max_line, &p->sline.is_long, d + i, n - i,
+				      &done);
+			if (!done)
+				break;
+			if (p->sline.is_long)
+				p->cnt.long_lines++;
+			/* a status is at the line's start: a long one is still read */
+			if (p->sline.b.p)
 				status(p, (const char *)p->sline.b.p);
-				p->sline.b.len = 0;
-				p->sline.is_long = 0;
-			}
+			p->sline.b.len = 0;
+			p->sline.is_long = 0;
 			break;
 		case S_DONE:
 			return;

@@ -34,6 +34,7 @@ struct smtp {
 	unsigned int phead, pcount;
 	/* server replies */
 	struct buf sline;
+	int sline_long;
 	/* envelope, for logs */
 	char helo[128], from[256], rcpt[256];
 	/* events; their buffers live until the next push */
@@ -280,28 +281,24 @@ static void command(struct smtp *s, char *line)
 	}
 }
 
+/* Command lines, up to the next mode change. A line ends at LF: servers take a bare LF
+ * too. */
 static size_t cmd_push(struct smtp *s, const uint8_t *d, size_t n)
 {
-	size_t i;
+	size_t i = 0;
+	int done;
 
-	for (i = 0; i < n && s->cmode == C_CMD; i++) {
-		if (d[i] != '\n') {
-			if (s->line.len < s->max_line)
-				buf_put(&s->line, d + i, 1);
-			else
-				s->line_long = 1;
-			continue;
-		}
-		/* a command line ends at LF (servers take a bare LF too) */
-		if (s->line.len && s->line.p[s->line.len - 1] == '\r')
-			s->line.len--;
-		buf_put(&s->line, (const uint8_t *)"", 1);
+	while (i < n && s->cmode == C_CMD) {
+		i += buf_line(&s->line, s->max_line, &s->line_long, d + i, n - i, &done);
+		if (!done)
+			break;
 		if (s->line_long) {
 			/* answered with an error by the server: still one command */
 			s->cnt.long_lines++;
-			s->line.p[0] = '\0';
+			command(s, (char[]){ "" });
+		} else {
+			command(s, (char *)s->line.p);
 		}
-		command(s, (char *)s->line.p);
 		s->line.len = 0;
 		s->line_long = 0;
 	}
@@ -403,17 +400,18 @@ static void reply(struct smtp *s, const char *line)
 
 static void server_push(struct smtp *s, const uint8_t *d, size_t n)
 {
-	size_t i;
+	size_t i = 0;
+	int done;
 
-	for (i = 0; i < n && s->cmode != C_DONE; i++) {
-		if (d[i] != '\n') {
-			if (s->sline.len < s->max_line)
-				buf_put(&s->sline, d + i, 1);
-			continue;
-		}
-		buf_put(&s->sline, (const uint8_t *)"", 1);
-		reply(s, (const char *)s->sline.p);
+	while (i < n && s->cmode != C_DONE) {
+		i += buf_line(&s->sline, s->max_line, &s->sline_long, d + i, n - i, &done);
+		if (!done)
+			break;
+		/* a reply's code is at its start: a long one is still read */
+		if (s->sline.p)
+			reply(s, (const char *)s->sline.p);
 		s->sline.len = 0;
+		s->sline_long = 0;
 	}
 }
 
