@@ -3,7 +3,7 @@
 # Non-interactive and idempotent: packages already present are not fetched again.
 set -eu
 PKGS="
-gcc make pkg-config clang-format
+gcc make pkg-config clang-format git
 libmnl-dev libnetfilter-queue-dev libnftnl-dev libclamav-dev
 clamav clamav-testfiles
 nftables iproute2 ethtool conntrack procps openssl bsdutils
