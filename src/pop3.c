@@ -165,8 +165,8 @@ static int pending_pop(struct pop3 *p, struct pending *e)
 
 static void command(struct pop3 *p, const char *line)
 {
-	size_t i, vlen = strcspn(line, " ");
-	const char *arg = line + vlen + strspn(line + vlen, " ");
+	size_t i, vlen = strcspn(line, " \t");
+	const char *arg = line + vlen + strspn(line + vlen, " \t");
 	struct pending e = { P_OTHER, 0, 0 };
 	int known = 0;
 

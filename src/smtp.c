@@ -210,11 +210,17 @@ static void copy_arg(char *dst, size_t cap, const char *line, size_t skip)
 	snprintf(dst, cap, "%s", line + skip);
 }
 
+#define WS " \t" /* servers separate and trail arguments with spaces or tabs */
+
 static void command(struct smtp *s, char *line)
 {
-	size_t i, vlen = strcspn(line, " ");
+	size_t i, vlen, len = strlen(line);
 	enum pkind k = P_OTHER;
 	int known = 0;
+
+	while (len && strchr(WS, line[len - 1]))
+		line[--len] = '\0';
+	vlen = strcspn(line, WS);
 
 	s->cnt.commands++;
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -241,9 +247,8 @@ static void command(struct smtp *s, char *line)
 			copy_arg(s->rcpt, sizeof(s->rcpt), line, 8);
 		break;
 	case P_DATA:
-		if (vlen != strlen(line))
-			break; /* DATA takes no argument: the server refuses it */
-		/* content from here on, unless the server refuses DATA (replayed then) */
+		/* content from here on, unless the server refuses DATA (replayed then):
+		 * with an argument too, since only the server knows what it accepts */
 		message_reset(s);
 		s->cmode = C_DATA;
 		s->confirmed = 0;
@@ -252,14 +257,13 @@ static void command(struct smtp *s, char *line)
 		break;
 	case P_BDAT: {
 		char *end;
-		const char *arg = line + vlen + strspn(line + vlen, " ");
+		const char *arg = line + vlen + strspn(line + vlen, WS);
 		unsigned long long n;
 
 		if (!isdigit((unsigned char)*arg))
 			break;
 		n = strtoull(arg, &end, 10);
-		while (*end == ' ')
-			end++;
+		end += strspn(end, WS);
 		if (*end && strcasecmp(end, "LAST"))
 			break; /* malformed: a 501, and no chunk follows */
 		if (!s->bdat)

@@ -8,7 +8,8 @@ send HOST PORT FILE MODE [FILE2]: sends FILE from a@example.org to b@example.org
   prints the server's (or mailscan's) final answer: "CODE text", or "reset"/"closed".
   MODE: smtplib | starttls | pipeline | bdat | bytes (1-byte segments) | splitend (the end of
   data in three segments) | lflf | lfcrlf | crcrlf (a bare end of data, then the
-  message FILE2 smuggled behind it) | early (content sent right after DATA).
+  message FILE2 smuggled behind it) | early (content sent right after DATA) |
+  dataspace ("DATA " with a trailing space) | bdattab (BDAT chunks with tabs).
 Every socket operation times out after 30 s.
 """
 import base64
@@ -104,14 +105,15 @@ def send(host, port, path, mode, path2=None):
     c.send(b"EHLO client.example.org\r\n")
     c.expect("250")
     env = b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\n"
-    if mode == "bdat":
+    if mode in ("bdat", "bdattab"):
+        sep = b"\t" if mode == "bdattab" else b" "
         c.send(env)
         c.expect("250")
         c.expect("250")
         for i in range(0, len(msg), 1000):
             chunk = msg[i:i + 1000]
-            last = b" LAST" if i + 1000 >= len(msg) else b""
-            c.send(b"BDAT %d%s\r\n" % (len(chunk), last) + chunk)
+            last = sep + b"LAST" if i + 1000 >= len(msg) else b""
+            c.send(b"BDAT" + sep + b"%d%s\r\n" % (len(chunk), last) + chunk)
             r = c.reply()
             if not r.startswith("250"):
                 return r
@@ -132,7 +134,7 @@ def send(host, port, path, mode, path2=None):
     c.send(env)
     c.expect("250")
     c.expect("250")
-    c.send(b"DATA\r\n")
+    c.send(b"DATA \r\n" if mode == "dataspace" else b"DATA\r\n")
     c.expect("354")
     data = stuff(msg)
     if mode == "bytes":

@@ -148,6 +148,10 @@ static void test_capa_auth_apop(void)
 		S("+OK\r\nx\r\n.\r\n"),
 		END,
 	};
+	const struct step tabs[] = {
+		GREET, C("USER\tcarol\r\n"), S("+OK\r\n"), C("RETR\t4\r\n"), S("+OK\r\nw\r\n.\r\n"),
+		END
+	};
 	const struct step apop[] = { GREET,
 				     C("APOP bob 0123456789abcdef\r\n"),
 				     S("+OK\r\n"),
@@ -160,6 +164,7 @@ static void test_capa_auth_apop(void)
 	CHECK_INT(pop3_counters(p)->commands, 4);
 	pop3_free(p);
 	pop3_free(check("apop", apop, "R3[bob](y\r\n);", 1 << 20));
+	pop3_free(check("tabs", tabs, "R4[carol](w\r\n);", 1 << 20));
 }
 
 static void test_stls(void)

@@ -164,8 +164,36 @@ static void test_data_without_waiting(void)
 		GREET, ENV, C("DATA\r\n"), S("451 try later\r\n"), C("QUIT\r\n"), S("221 bye\r\n"),
 		END
 	};
+	/* what servers take for DATA and BDAT besides the plain forms (postfix: all) */
+	const struct step data_ws[] = { GREET,
+					ENV,
+					C("DATA \r\n"),
+					S("354 go\r\n"),
+					C("one\r\n.\r\n"),
+					ENV,
+					C("data\t\r\n"),
+					S("354 go\r\n"),
+					C("two\r\n.\r\n"),
+					END };
+	const struct step bdat_ws[] = { GREET,		 ENV, C("BDAT 3\tLAST\r\nabc"),
+					S("250 ok\r\n"), ENV, C("bdat  2  last \r\nde"),
+					S("250 ok\r\n"), END };
+	/* DATA with an argument: refused (501), so what follows are commands */
+	const struct step data_arg[] = { GREET,
+					 ENV,
+					 C("DATA x\r\nRSET\r\n"),
+					 S("501 syntax\r\n250 ok\r\n"),
+					 C("DATA\r\n"),
+					 S("354 go\r\n"),
+					 C("three\r\n.\r\n"),
+					 END };
 	struct smtp *p;
 
+	smtp_free(check("DATA with spaces", data_ws, "M(one\r\n);M(two\r\n);", 1 << 20));
+	smtp_free(check("BDAT with tabs", bdat_ws, "Mb(abc);Mb(de);", 1 << 20));
+	p = check("DATA x", data_arg, "M(three\r\n);", 1 << 20);
+	CHECK_INT(smtp_counters(p)->data_refused, 1);
+	smtp_free(p);
 	smtp_free(check("early", early, "M(early content\r\n);", 1 << 20));
 	p = check("refused", refused, "M(real\r\n);", 1 << 20);
 	CHECK_INT(smtp_counters(p)->data_refused, 1);

@@ -1,6 +1,7 @@
 #!/bin/bash
 # What clients and attackers send besides plain DATA: PIPELINING, BDAT/CHUNKING, 1-byte
-# segments, the end of data split across segments, content sent before the 354, and
+# segments, the end of data split across segments, content sent before the 354, "DATA "
+# and BDAT with tabs (postfix takes both), and
 # SMTP smuggling (a bare-LF/CR end of data with a second transaction behind it). Clean
 # mail still arrives intact; nothing infected is ever stored.
 . "$(dirname "$0")/../../lib.sh"
@@ -26,7 +27,7 @@ clean() { # MODE KIND
 	esac
 }
 
-for mode in pipeline bdat bytes splitend early; do
+for mode in pipeline bdat bytes splitend early dataspace bdattab; do
 	clean $mode stuffed
 	infected $mode eicar
 done
