@@ -38,7 +38,7 @@ struct scanner {
 	int stop;
 	pthread_t workers[MAX_WORKERS];
 	unsigned int nworkers;
-	uint64_t qseq;
+	uint64_t qseq; /* quarantine file names */
 };
 
 static const char *const result_names[] = {
@@ -148,7 +148,6 @@ void scanner_update_gauges(struct scanner *s)
 	STATS_SET(s->st, signatures, s->sigs);
 	STATS_SET(s->st, test_signatures, (uint64_t)s->cfg->test_signatures);
 	STATS_SET(s->st, engine_age_s, (now_ms() - s->loaded_ms) / 1000);
-	STATS_SET(s->st, scan_queue_current, s->qseq);
 }
 
 int scanner_reload(struct scanner *s, char *err, size_t errlen)
