@@ -99,17 +99,13 @@ static uint64_t flow_timeout(const struct flow *f)
 
 static void sweep(struct qthread *qt, uint64_t now)
 {
-	struct flow *f;
+	struct flow *f, *newer;
 
-	while ((f = flow_oldest(qt->flows)) && now - f->last_ms >= CLOSING_TIMEOUT) {
-		if (f->holds) {
-			flow_touch(qt->flows, f, now); /* its hold expires first */
-			continue;
-		}
-		if (now - f->last_ms < flow_timeout(f)) {
-			/* not due: look no further this round */
-			break;
-		}
+	/* every flow idle for the shortest timeout is a candidate; each has its own */
+	for (f = flow_oldest(qt->flows); f && now - f->last_ms >= CLOSING_TIMEOUT; f = newer) {
+		newer = f->newer;
+		if (f->holds || now - f->last_ms < flow_timeout(f))
+			continue; /* a held flow waits for its hold's time limit */
 		if (f->state == FLOW_CLOSING || f->state == FLOW_ABORTED)
 			STATS_ADD(&qt->st, flows_closed, 1);
 		else
