@@ -32,11 +32,9 @@ struct flow {
 	struct flow *newer, *older; /* activity list */
 	struct flow_key key;
 	uint64_t last_ms;
-	uint64_t start_ms;
 	enum flow_state state;
 	uint8_t proto; /* enum ports_proto of the server port */
 	uint8_t fin[2];
-	uint32_t fin_seq[2];
 	uint32_t client_isn;
 	struct reasm dir[2];
 	void *app;	    /* the protocol parser's state */
@@ -49,7 +47,6 @@ struct flow_table;
 struct flow_table *flow_table_new(size_t max_flows, uint32_t seed);
 void flow_table_free(struct flow_table *);
 size_t flow_table_count(const struct flow_table *);
-size_t flow_table_max(const struct flow_table *);
 
 /* The flow P belongs to, and the direction of P in it; NULL if none. */
 struct flow *flow_lookup(struct flow_table *, const struct pkt *, enum flow_dir *);

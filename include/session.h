@@ -29,7 +29,6 @@ void session_free(struct session *);
 /* In-order bytes of DIR; fills REQ (jobs are for the caller to submit). */
 void session_push(struct session *, const struct flow *, enum flow_dir, const uint8_t *data,
 		  size_t len, struct session_req *req);
-enum ports_proto session_proto(const struct session *);
 
 /* "flow=CLIENT.PORT>SERVER.PORT" */
 void session_flow_name(const struct flow *, char *buf, size_t len);

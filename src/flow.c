@@ -52,11 +52,6 @@ size_t flow_table_count(const struct flow_table *t)
 	return t->count;
 }
 
-size_t flow_table_max(const struct flow_table *t)
-{
-	return t->max;
-}
-
 /* FNV-1a over the key, seeded, so a peer cannot aim at one bucket */
 static uint32_t key_hash(const struct flow_table *t, const struct flow_key *k)
 {
@@ -148,7 +143,7 @@ struct flow *flow_insert(struct flow_table *t, const struct pkt *p, uint64_t now
 	b = key_hash(t, &f->key) & (t->nbuckets - 1);
 	f->hnext = t->buckets[b];
 	t->buckets[b] = f;
-	f->start_ms = f->last_ms = now_ms;
+	f->last_ms = now_ms;
 	f->linked = 1;
 	list_push(t, f);
 	t->count++;

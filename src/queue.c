@@ -159,8 +159,9 @@ static void pass_flow(struct qthread *qt, const struct pkt *p, enum flow_dir dir
 
 /* --- injection --- */
 
-static void send_tcp(struct qthread *qt, const struct flow *f, enum flow_dir to, uint32_t seq,
-		     uint32_t ack, uint8_t flags)
+/* Sends a packet of F towards TO as if from the other side; 0 or -1 (counted). */
+static int send_tcp(struct qthread *qt, const struct flow *f, enum flow_dir to, uint32_t seq,
+		    uint32_t ack, uint8_t flags, const char *payload)
 {
 	const struct flow_key *k = &f->key;
 	struct tcp_spec s = {
@@ -172,14 +173,18 @@ static void send_tcp(struct qthread *qt, const struct flow *f, enum flow_dir to,
 		.seq = seq,
 		.ack = ack,
 		.flags = flags,
+		.window = payload ? 1024 : 0,
+		.payload = (const uint8_t *)payload,
+		.payload_len = payload ? strlen(payload) : 0,
 	};
 
 	if (inject_send(qt->inj, &s) < 0) {
 		STATS_ADD(&qt->st, inject_errors, 1);
 		log_warn("queue %u: injecting a packet", qt->queue);
-		return;
+		return -1;
 	}
 	STATS_ADD(&qt->st, injected_packets, 1);
+	return 0;
 }
 
 /* Resets both sides. SEQ is where the sender's stream stops for the receiver (the
@@ -189,8 +194,8 @@ static void reset_both(struct qthread *qt, struct flow *f, enum flow_dir dir, ui
 	enum flow_dir other = dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER;
 	uint32_t other_next = f->dir[other].started ? f->dir[other].next : 0;
 
-	send_tcp(qt, f, dir, seq, other_next, TCPF_RST | TCPF_ACK);
-	send_tcp(qt, f, other, other_next, seq, TCPF_RST | TCPF_ACK);
+	send_tcp(qt, f, dir, seq, other_next, TCPF_RST | TCPF_ACK, NULL);
+	send_tcp(qt, f, other, other_next, seq, TCPF_RST | TCPF_ACK, NULL);
 	STATS_ADD(&qt->st, resets, 1);
 	f->state = FLOW_ABORTED;
 }
@@ -251,37 +256,17 @@ static void hold_free(struct qthread *qt, struct hold *h)
 	free(h);
 }
 
-/* SMTP reject: the server gets an RST (it stores nothing), the client a 554 with the
- * reason (the virus name), then the end of the connection. */
-static void reject_smtp(struct qthread *qt, struct hold *h)
+/* SMTP reject: the server gets an RST at SEQ, where the client's stream stops for it
+ * (it stores nothing), the client a 554 with REASON, then the end of the connection. */
+static void reject_smtp(struct qthread *qt, struct flow *f, uint32_t seq, const char *reason)
 {
-	struct flow *f = h->flow;
-	const struct flow_key *k = &f->key;
 	char msg[256];
-	int n = snprintf(msg, sizeof(msg), "554 5.7.1 %s (rejected by mailscan)\r\n",
-			 h->reason[0] ? h->reason : "Message not accepted by policy");
-	struct tcp_spec s = {
-		.family = k->family,
-		.saddr = k->saddr,
-		.daddr = k->caddr,
-		.sport = k->sport,
-		.dport = k->cport,
-		.seq = f->dir[DIR_TO_CLIENT].next,
-		.ack = f->dir[DIR_TO_SERVER].next,
-		.flags = TCPF_PSH | TCPF_ACK | TCPF_FIN,
-		.window = 1024,
-		.payload = (const uint8_t *)msg,
-		.payload_len = (size_t)n,
-	};
 
-	send_tcp(qt, f, DIR_TO_SERVER, h->seq, f->dir[DIR_TO_CLIENT].next, TCPF_RST | TCPF_ACK);
-	if (inject_send(qt->inj, &s) < 0) {
-		STATS_ADD(&qt->st, inject_errors, 1);
-		log_warn("queue %u: injecting the 554", qt->queue);
-	} else {
-		STATS_ADD(&qt->st, injected_packets, 1);
+	snprintf(msg, sizeof(msg), "554 5.7.1 %s (rejected by mailscan)\r\n", reason);
+	send_tcp(qt, f, DIR_TO_SERVER, seq, f->dir[DIR_TO_CLIENT].next, TCPF_RST | TCPF_ACK, NULL);
+	if (send_tcp(qt, f, DIR_TO_CLIENT, f->dir[DIR_TO_CLIENT].next, f->dir[DIR_TO_SERVER].next,
+		     TCPF_PSH | TCPF_ACK | TCPF_FIN, msg) == 0)
 		STATS_ADD(&qt->st, smtp_rejects, 1);
-	}
 	f->state = FLOW_ABORTED;
 }
 
@@ -294,7 +279,8 @@ static void hold_act(struct qthread *qt, struct hold *h)
 		break;
 	case OUTCOME_REJECT:
 		hold_verdict(qt, h, 0);
-		reject_smtp(qt, h);
+		reject_smtp(qt, h->flow, h->seq,
+			    h->reason[0] ? h->reason : "Message not accepted by policy");
 		break;
 	case OUTCOME_RESET:
 		hold_verdict(qt, h, 0);
@@ -522,11 +508,11 @@ static enum verdict settle(struct qthread *qt, struct flow *f, enum flow_dir dir
 	if (qt->cur.reset || req->block) {
 		jobs_free(req->jobs);
 		if (req->block && req->block_outcome == OUTCOME_REJECT) {
-			struct hold tmp = { .flow = f, .dir = dir, .seq = p->seq };
+			char reason[160];
 
-			snprintf(tmp.reason, sizeof(tmp.reason), "Message not accepted: %s",
+			snprintf(reason, sizeof(reason), "Message not accepted: %s",
 				 req->block_reason);
-			reject_smtp(qt, &tmp);
+			reject_smtp(qt, f, p->seq, reason);
 		} else {
 			reset_both(qt, f, dir, p->seq);
 		}
@@ -619,7 +605,6 @@ static enum verdict handle(struct qthread *qt, const struct pkt *p, uint32_t id,
 		f->state = FLOW_CLOSING;
 	} else if ((p->flags & TCPF_FIN) && v != V_DROP) {
 		f->fin[dir] = 1;
-		f->fin_seq[dir] = p->seq + (uint32_t)p->payload_len;
 		if (f->fin[0] && f->fin[1])
 			f->state = FLOW_CLOSING;
 	}

@@ -60,11 +60,6 @@ void session_free(struct session *s)
 	free(s);
 }
 
-enum ports_proto session_proto(const struct session *s)
-{
-	return s->proto;
-}
-
 void session_flow_name(const struct flow *f, char *buf, size_t len)
 {
 	char c[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN];
