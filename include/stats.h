@@ -3,6 +3,7 @@
 #ifndef MAILSCAN_STATS_H
 #define MAILSCAN_STATS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -109,6 +110,12 @@ enum stats_format { STATS_TEXT, STATS_JSON, STATS_PROMETHEUS };
 /* Relaxed atomic adds and loads: one writer per struct, readers on other threads. */
 #define STATS_ADD(s, field, n) __atomic_fetch_add(&(s)->field, (n), __ATOMIC_RELAXED)
 #define STATS_SET(s, field, v) __atomic_store_n(&(s)->field, (v), __ATOMIC_RELAXED)
+/* adds to the counter at byte offset OFF in S (tables of counters) */
+static inline void stats_add_at(struct stats *s, size_t off, uint64_t n)
+{
+	__atomic_fetch_add((uint64_t *)(void *)((char *)s + off), n, __ATOMIC_RELAXED);
+}
+
 /* raises a maximum; safe with several writers */
 #define STATS_MAX(s, field, v)                                                                     \
 	do {                                                                                       \

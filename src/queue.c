@@ -2,6 +2,7 @@
  * Every packet gets its verdict at once, except a packet a parser asks to hold. */
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,8 +297,9 @@ static int in_held_range(const struct qthread *qt, const struct flow *f, enum fl
 
 	if (!f->holds)
 		return 0;
+	/* a resolved hold's packet has had its verdict: its range is no longer held */
 	for (h = qt->holds; h; h = h->next) {
-		if (h->flow == f && h->dir == dir && SEQ_LT(seq, h->end) &&
+		if (h->flow == f && h->dir == dir && !h->resolved && SEQ_LT(seq, h->end) &&
 		    SEQ_GT(seq + (uint32_t)len, h->seq))
 			return 1;
 	}
@@ -373,32 +375,23 @@ static void holds_settle(struct qthread *qt, struct flow *f, enum flow_dir dir)
 	}
 }
 
+/* per protocol: the counter of clean, infected and failed messages */
+static const size_t message_counters[PROTO_COUNT][3] = {
+	[PROTO_SMTP] = { offsetof(struct stats, smtp_messages_clean),
+			 offsetof(struct stats, smtp_messages_infected),
+			 offsetof(struct stats, smtp_messages_errors) },
+	[PROTO_POP3] = { offsetof(struct stats, pop3_messages_clean),
+			 offsetof(struct stats, pop3_messages_infected),
+			 offsetof(struct stats, pop3_messages_errors) },
+};
+
 static void count_message(struct qthread *qt, enum ports_proto proto, const struct scan_job *j)
 {
-	int smtp = proto == PROTO_SMTP;
+	size_t kind = j->result == SCAN_CLEAN ? 0 : j->result == SCAN_INFECTED ? 1 : 2;
 
 	if (j->candidate)
-		return;
-	switch (j->result) {
-	case SCAN_CLEAN:
-		if (smtp)
-			STATS_ADD(&qt->st, smtp_messages_clean, 1);
-		else
-			STATS_ADD(&qt->st, pop3_messages_clean, 1);
-		break;
-	case SCAN_INFECTED:
-		if (smtp)
-			STATS_ADD(&qt->st, smtp_messages_infected, 1);
-		else
-			STATS_ADD(&qt->st, pop3_messages_infected, 1);
-		break;
-	default:
-		if (smtp)
-			STATS_ADD(&qt->st, smtp_messages_errors, 1);
-		else
-			STATS_ADD(&qt->st, pop3_messages_errors, 1);
-		break;
-	}
+		return; /* a reading of a message, counted with the message */
+	stats_add_at(&qt->st, message_counters[proto][kind], 1);
 }
 
 /* Scans that came back: each settles its hold once all of the hold's are in. */

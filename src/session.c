@@ -114,8 +114,7 @@ static void sync_counters(struct stats *st, const void *now, void *seen,
 		uint64_t v = *(const uint64_t *)(const void *)((const char *)now + map[i].from);
 		uint64_t *old = (uint64_t *)(void *)((char *)seen + map[i].from);
 
-		__atomic_fetch_add((uint64_t *)(void *)((char *)st + map[i].to), v - *old,
-				   __ATOMIC_RELAXED);
+		stats_add_at(st, map[i].to, v - *old);
 		*old = v;
 	}
 }
