@@ -2,7 +2,8 @@
  * Pure. The standard end is CRLF.CRLF; the bare variants (LF.LF, LF.CRLF, CR.CRLF,
  * CRLF.LF) end it for lax receivers: each is reported as a candidate message, the
  * reading goes on, and a line that resumes the protocol after such an end (SMTP's DATA,
- * POP3's +OK) starts a further candidate: what a lax receiver takes for the next one. */
+ * POP3's +OK) starts a further candidate: what a lax receiver takes for the next one.
+ * The same holds while the caller marks the body unconfirmed. */
 #ifndef MAILSCAN_MSG_H
 #define MAILSCAN_MSG_H
 
@@ -27,6 +28,7 @@ struct msg_reader {
 	struct buf body;
 	int oversize;
 	int ambiguous;
+	int unconfirmed; /* the receiver may not take this as a body: resuming lines count */
 	size_t line_start;
 	size_t resume_start; /* where a candidate after a resuming line starts, or SIZE_MAX */
 	uint64_t bare_ends;  /* ambiguous ends seen, over the reader's life */

@@ -38,6 +38,7 @@ void msg_reader_reset(struct msg_reader *m)
 	m->body.len = 0;
 	m->oversize = 0;
 	m->ambiguous = 0;
+	m->unconfirmed = 0;
 	m->line_start = 0;
 	m->resume_start = SIZE_MAX;
 	m->state = D_BOL_CRLF;
@@ -81,7 +82,7 @@ static void line_end(struct msg_reader *m)
 	const uint8_t *l = m->body.p + m->line_start;
 	size_t n = m->body.len - m->line_start, r;
 
-	if (m->ambiguous && !m->oversize && m->resume) {
+	if ((m->ambiguous || m->unconfirmed) && !m->oversize && m->resume) {
 		r = strlen(m->resume);
 		while (n && (l[n - 1] == '\n' || l[n - 1] == '\r'))
 			n--;

@@ -252,6 +252,9 @@ static void command(struct smtp *s, char *line)
 		message_reset(s);
 		s->cmode = C_DATA;
 		s->confirmed = 0;
+		/* until the 354, a DATA line in it may start a transaction of its own: when
+		 * the server refuses this DATA and the content is too long to replay */
+		s->msg.unconfirmed = 1;
 		s->raw.len = 0;
 		s->raw_full = 0;
 		break;
@@ -386,9 +389,10 @@ static void reply(struct smtp *s, const char *line)
 			s->cnt.transactions++;
 		break;
 	case P_DATA:
-		if (code == 354)
+		if (code == 354) {
 			s->confirmed = 1;
-		else
+			s->msg.unconfirmed = 0;
+		} else
 			data_refused(s);
 		break;
 	case P_STARTTLS:

@@ -205,6 +205,29 @@ static void test_data_without_waiting(void)
 	smtp_free(p);
 }
 
+/* A refused DATA followed by more than can be replayed: the transaction behind it is
+ * still scanned on its own (a candidate from its DATA line). */
+static void test_refused_data_overflow(void)
+{
+	size_t junk = 70000, i;
+	char *big = malloc(junk + 200);
+	struct smtp *p;
+	char log[4096] = "";
+
+	for (i = 0; i < junk; i++)
+		big[i] = (i % 70 == 69) ? '\n' : 'j';
+	strcpy(big + junk,
+	       "MAIL FROM:<x@evil>\r\nRCPT TO:<b@example.org>\r\nDATA\r\nevil\r\n.\r\n");
+	{
+		const struct step st[] = { GREET, ENV, C("DATA x\r\n"), C(big), S("501 syntax\r\n"),
+					   END };
+		p = dialogue_run(&ops, st, 0, log, sizeof(log), 1 << 20);
+	}
+	CHECK_HAS(log, "Mc(evil\r\n);");
+	smtp_free(p);
+	free(big);
+}
+
 static void test_bdat(void)
 {
 	const struct step last[] = { GREET,
@@ -372,6 +395,7 @@ int main(void)
 	test_data();
 	test_pipelining();
 	test_data_without_waiting();
+	test_refused_data_overflow();
 	test_bdat();
 	test_rset_and_transactions();
 	test_starttls();
