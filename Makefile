@@ -12,7 +12,7 @@ LDLIBS     += $(PKG_LIBS) -pthread
 
 B := build
 # pure modules: libc only
-PURE    := config ports iana_tcp log buf decode reasm flow packet stats policy msg smtp pop3
+PURE    := config ports iana_tcp log buf decode reasm tcpnorm flow packet stats policy msg smtp pop3
 DAEMON  := main queue nfqueue inject ctl_server session
 CTL     := ctl/mailscanctl ctl_client
 SYS     := rules
@@ -86,7 +86,7 @@ check: all unit integration
 # protocols (a sanitizer report in its log fails them).
 SAN_FLAGS := CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	LDFLAGS="-fsanitize=address,undefined"
-SAN_TESTS := packet/0003 packet/0004 smtp/0001 smtp/0002 pop3/0001 pop3/0002
+SAN_TESTS := packet/0003 packet/0004 smtp/0001 smtp/0002 pop3/0001 pop3/0002 tcp/0001 tcp/0003
 sanitize:
 	$(MAKE) B=build/san $(SAN_FLAGS) unit
 

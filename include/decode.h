@@ -10,6 +10,7 @@
 #define TCPF_RST 0x04
 #define TCPF_PSH 0x08
 #define TCPF_ACK 0x10
+#define TCPF_URG 0x20
 
 /* Wrap-safe sequence comparisons. */
 #define SEQ_LT(a, b)  ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
@@ -27,6 +28,10 @@ struct pkt {
 	uint32_t seq;
 	uint32_t ack;
 	uint16_t window;
+	uint16_t urg_ptr;
+	int8_t wscale;	/* window scale option, -1 if absent */
+	uint8_t has_ts; /* timestamp option present */
+	uint32_t tsval;
 	uint16_t l3_len; /* IP header(s) */
 	uint16_t l4_len; /* TCP header with options */
 	const uint8_t *payload;

@@ -14,7 +14,8 @@ enum flow_dir { DIR_TO_SERVER = 0, DIR_TO_CLIENT = 1 };
 enum flow_state {
 	FLOW_SYN,	  /* client SYN seen */
 	FLOW_ESTABLISHED, /* server SYN-ACK seen: both directions reassembled */
-	FLOW_CLOSING,	  /* FIN or RST seen */
+	FLOW_CLOSING,	  /* both FINs in order */
+	FLOW_RESET,	  /* a reset the receiver takes: the connection is gone */
 	FLOW_PASS,	  /* not followed (mid-stream, TLS): passed and offloaded */
 	FLOW_ABORTED,	  /* reset or rejected by us: nothing more passes */
 };
@@ -33,9 +34,12 @@ struct flow {
 	struct flow_key key;
 	uint64_t last_ms;
 	enum flow_state state;
-	uint8_t proto; /* enum ports_proto of the server port */
-	uint8_t fin[2];
+	uint8_t proto;	      /* enum ports_proto of the server port */
+	uint8_t rst_dir;      /* FLOW_RESET: the side that sent it */
+	int8_t wscale[2];     /* window scale each side's SYN announced; -1 none */
+	uint16_t norm_logged; /* normalisation events already logged for this flow */
 	uint32_t client_isn;
+	uint32_t server_isn;
 	struct reasm dir[2];
 	void *app;	    /* the protocol parser's state */
 	unsigned int holds; /* packets of this flow awaiting a verdict */

@@ -9,9 +9,13 @@ struct nfqueue;
 
 struct nfqueue_pkt {
 	uint32_t id;
-	const uint8_t *data; /* the IP packet; may exceed the MTU (GSO) */
+	uint8_t *data; /* the IP packet; may exceed the MTU (GSO); may be changed in place
+			* for nfqueue_verdict_pkt */
 	size_t len;
-	int truncated; /* larger than the copy range: DATA is not all of it */
+	int truncated;	    /* larger than the copy range: DATA is not all of it */
+	int csum_unchecked; /* the kernel has not verified the TCP checksum: a packet from
+			     * the wire that needs it (locally built packets and ones the
+			     * kernel or the card verified need no sum) */
 };
 
 typedef void (*nfqueue_pkt_fn)(void *arg, const struct nfqueue_pkt *);
@@ -27,6 +31,10 @@ int nfqueue_receive(struct nfqueue *, nfqueue_pkt_fn, void *arg);
 /* Queues a verdict; sent with the next nfqueue_flush (or when the batch is full). A
  * non-zero MARK becomes the packet's mark (offload: the rules move it to conntrack). */
 int nfqueue_verdict(struct nfqueue *, uint32_t id, int accept, uint32_t mark);
+/* Queues an accept verdict that replaces the packet with BUF (normalised), with MARK as
+ * nfqueue_verdict. */
+int nfqueue_verdict_pkt(struct nfqueue *, uint32_t id, const uint8_t *buf, size_t len,
+			uint32_t mark);
 /* Sends the queued verdicts in one system call; returns how many batches were sent. */
 int nfqueue_flush(struct nfqueue *);
 

@@ -23,4 +23,13 @@ size_t packet_build(uint8_t *buf, size_t cap, const struct tcp_spec *);
 /* The TCP checksum of a built or received packet is correct. */
 int packet_tcp_csum_ok(const uint8_t *buf, size_t len);
 
+struct pkt;
+/* The same for BUF already decoded into P. */
+int packet_csum_ok(const uint8_t *buf, const struct pkt *);
+/* Recomputes the TCP checksum of BUF (decoded into P) after its bytes changed. */
+void packet_csum_set(uint8_t *buf, const struct pkt *);
+/* Clears URG and the urgent pointer of BUF (decoded into P); the checksum is the
+ * caller's to set. */
+void packet_clear_urg(uint8_t *buf, struct pkt *);
+
 #endif

@@ -17,7 +17,17 @@
 	X(stream_bytes_to_client, C, "server bytes reassembled in order (each byte once)")         \
 	X(packets_not_tcp, C, "queued packets that were not TCP (passed)")                         \
 	X(packets_truncated, C, "packets larger than the queue's copy range (dropped)")            \
-	X(packets_malformed, C, "queued packets that could not be decoded (passed)")               \
+	X(packets_malformed, C, "queued packets that could not be decoded (dropped)")              \
+	X(packets_fragments, C, "TCP fragments (dropped: conntrack reassembles before the queue)") \
+	X(tcp_bad_checksum, C, "segments with a bad TCP checksum (dropped)")                       \
+	X(tcp_urg_cleared, C, "urgent pointers cleared (the receiver reads the byte inline)")      \
+	X(tcp_rewritten, C, "segments rewritten to the bytes already passed (first copy wins)")    \
+	X(tcp_syn_on_established, C, "SYNs on a followed connection (dropped; the flow stays)")    \
+	X(tcp_rst_ignored, C, "resets off the receiver's next sequence number (flow kept)")        \
+	X(tcp_out_of_window, C, "segments beyond the receiver's window (dropped)")                 \
+	X(tcp_paws_dropped, C, "segments with an old timestamp (PAWS; dropped)")                   \
+	X(tcp_no_ack, C, "data without ACK, or before the handshake (dropped)")                    \
+	X(tcp_data_after_close, C, "data after the sender's FIN or reset (connection reset)")      \
 	X(verdict_accept, C, "accept verdicts")                                                    \
 	X(verdict_drop, C, "drop verdicts")                                                        \
 	X(verdict_sends, C, "verdict batches sent to the kernel")                                  \
@@ -36,9 +46,8 @@
 	X(flows_offloaded, C, "flows offloaded from the queue (conntrack mark)")                   \
 	X(reasm_out_of_order, C, "segments buffered out of order")                                 \
 	X(reasm_retransmissions, C, "segments carrying already seen bytes")                        \
-	X(reasm_conflicts, C, "overlapping segments with different bytes (dropped)")               \
-	X(reasm_overflows, C, "segments dropped at a buffer cap")                                  \
-	X(reasm_unverified, C, "retransmissions of bytes no longer kept (passed)")                 \
+	X(reasm_overflows, C, "segments dropped at a buffer cap (sent again)")                     \
+	X(reasm_unverified, C, "segments too far back to be retransmissions (passed)")             \
 	X(reasm_buffered_bytes, G, "bytes buffered for reassembly")                                \
 	X(message_bytes_kept, G, "message bytes kept for scanning (message_memory caps them)")     \
 	X(injected_packets, C, "packets injected (RST, replies)")                                  \

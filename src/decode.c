@@ -21,6 +21,35 @@ static uint32_t get32(const uint8_t *b)
 	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
+/* The options Linux acts on for sequence checks (tcp_parse_options): window scale and
+ * timestamps. A malformed option ends parsing, as there. */
+static void decode_options(const uint8_t *o, size_t len, struct pkt *p)
+{
+	size_t i = 0;
+
+	p->wscale = -1;
+	p->has_ts = 0;
+	while (i < len) {
+		uint8_t kind = o[i], olen;
+
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || (olen = o[i + 1]) < 2 || i + olen > len)
+			break;
+		if (kind == 3 && olen == 3)
+			p->wscale = (int8_t)(o[i + 2] > 14 ? 14 : o[i + 2]);
+		else if (kind == 8 && olen == 10) {
+			p->has_ts = 1;
+			p->tsval = get32(o + i + 2);
+		}
+		i += olen;
+	}
+}
+
 static enum decode_result decode_tcp(const uint8_t *b, size_t len, struct pkt *p)
 {
 	size_t off;
@@ -36,8 +65,10 @@ static enum decode_result decode_tcp(const uint8_t *b, size_t len, struct pkt *p
 	p->dport = get16(b + 2);
 	p->seq = get32(b + 4);
 	p->ack = get32(b + 8);
-	p->flags = b[13] & 0x1f;
+	p->flags = b[13] & 0x3f;
 	p->window = get16(b + 14);
+	p->urg_ptr = get16(b + 18);
+	decode_options(b + 20, off - 20, p);
 	p->l4_len = (uint16_t)off;
 	p->payload = b + off;
 	p->payload_len = len - off;

@@ -15,8 +15,8 @@
 #include "nfqueue.h"
 
 #define RECV_SIZE    (256 * 1024)
-#define VERDICT_SIZE (64 * 1024)
-#define VERDICT_MAX  128 /* bytes one verdict message takes at most */
+#define VERDICT_SIZE (256 * 1024) /* room for a rewritten GSO packet */
+#define VERDICT_MAX  128	  /* bytes one verdict message takes at most */
 /* packets the kernel keeps waiting for verdicts (default 1024); past it FAIL_OPEN
  * accepts them unseen, so bursts of many flows need room */
 #define QUEUE_MAXLEN 16384
@@ -130,6 +130,9 @@ static int packet_cb(const struct nlmsghdr *nlh, void *data)
 		p.len = 0;
 	}
 	p.truncated = attr[NFQA_CAP_LEN] && ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) > p.len;
+	/* with NFQA_CFG_F_GSO the kernel says how far it checked the checksum */
+	p.csum_unchecked = attr[NFQA_SKB_INFO] && (ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO])) &
+						   NFQA_SKB_CSUM_NOTVERIFIED);
 	rc->fn(rc->arg, &p);
 	rc->count++;
 	return MNL_CB_OK;
@@ -159,14 +162,40 @@ int nfqueue_flush(struct nfqueue *q)
 	return n < 0 ? -1 : 1;
 }
 
+/* the next verdict message, with room for EXTRA bytes of packet */
+static struct nlmsghdr *verdict_start(struct nfqueue *q, size_t extra, int *sent)
+{
+	*sent = 0;
+	if (q->vlen + VERDICT_MAX + extra > VERDICT_SIZE)
+		*sent = nfqueue_flush(q);
+	return nfq_nlmsg_put((char *)q->vbuf + q->vlen, NFQNL_MSG_VERDICT, q->queue);
+}
+
+int nfqueue_verdict_pkt(struct nfqueue *q, uint32_t id, const uint8_t *buf, size_t len,
+			uint32_t mark)
+{
+	struct nlmsghdr *nlh;
+	int sent;
+
+	if (len > VERDICT_SIZE - VERDICT_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	nlh = verdict_start(q, NLA_ALIGN(len), &sent);
+	nfq_nlmsg_verdict_put(nlh, (int)id, NF_ACCEPT);
+	nfq_nlmsg_verdict_put_pkt(nlh, buf, (uint32_t)len);
+	if (mark)
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
+	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
+	return sent;
+}
+
 int nfqueue_verdict(struct nfqueue *q, uint32_t id, int accept, uint32_t mark)
 {
 	struct nlmsghdr *nlh;
-	int sent = 0;
+	int sent;
 
-	if (q->vlen + VERDICT_MAX > VERDICT_SIZE)
-		sent = nfqueue_flush(q);
-	nlh = nfq_nlmsg_put((char *)q->vbuf + q->vlen, NFQNL_MSG_VERDICT, q->queue);
+	nlh = verdict_start(q, 0, &sent);
 	nfq_nlmsg_verdict_put(nlh, (int)id, accept ? NF_ACCEPT : NF_DROP);
 	/* setting the conntrack mark from a verdict needs ctnetlink glue that not every
 	 * kernel has; the packet mark always works, and the rules' offload chain copies

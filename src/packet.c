@@ -86,13 +86,33 @@ size_t packet_build(uint8_t *buf, size_t cap, const struct tcp_spec *s)
 	return total;
 }
 
+int packet_csum_ok(const uint8_t *buf, const struct pkt *p)
+{
+	return tcp_csum(p->family, p->saddr, p->daddr, buf + p->l3_len,
+			p->l4_len + p->payload_len) == 0;
+}
+
 int packet_tcp_csum_ok(const uint8_t *buf, size_t len)
 {
 	struct pkt p;
-	size_t seglen;
 
-	if (decode_packet(buf, len, &p) != DECODE_OK)
-		return 0;
-	seglen = p.l4_len + p.payload_len;
-	return tcp_csum(p.family, p.saddr, p.daddr, buf + p.l3_len, seglen) == 0;
+	return decode_packet(buf, len, &p) == DECODE_OK && packet_csum_ok(buf, &p);
+}
+
+void packet_csum_set(uint8_t *buf, const struct pkt *p)
+{
+	uint8_t *t = buf + p->l3_len;
+
+	put16(t + 16, 0);
+	put16(t + 16, tcp_csum(p->family, p->saddr, p->daddr, t, p->l4_len + p->payload_len));
+}
+
+void packet_clear_urg(uint8_t *buf, struct pkt *p)
+{
+	uint8_t *t = buf + p->l3_len;
+
+	t[13] &= (uint8_t)~TCPF_URG;
+	put16(t + 18, 0);
+	p->flags &= (uint8_t)~TCPF_URG;
+	p->urg_ptr = 0;
 }

@@ -12,9 +12,11 @@
 #include "inject.h"
 #include "log.h"
 #include "nfqueue.h"
+#include "packet.h"
 #include "policy.h"
 #include "scan.h"
 #include "session.h"
+#include "tcpnorm.h"
 
 #define SWEEP_MS	1000
 #define SYN_TIMEOUT	30000
@@ -22,6 +24,8 @@
 #define CLOSING_TIMEOUT 10000 /* linger after FIN/RST: late ACKs are not mid-stream */
 #define RECV_ROUNDS	64
 #define QUEUE_RCVBUF	(32u << 20)
+#define LOG_BURST	20 /* normalisation warnings per LOG_PERIOD_MS, then counted */
+#define LOG_PERIOD_MS	10000
 
 struct hold {
 	struct hold *next;
@@ -36,6 +40,8 @@ struct hold {
 	int resolved;	      /* verdict given (hold time limit); waits for its scans */
 	enum outcome outcome; /* the worst so far */
 	char reason[160];     /* why it is blocked, for the 554 */
+	uint8_t *pkt;	      /* the normalised packet to accept, or NULL: as queued */
+	size_t pkt_len;
 };
 
 /* what processing the current packet decided */
@@ -45,6 +51,14 @@ struct pkt_ctx {
 	int hold; /* test hold */
 	int reset;
 	struct session_req req;
+};
+
+/* the packet being handled, as queued: normalisation changes it in place */
+struct cur_pkt {
+	uint8_t *buf;
+	size_t len;
+	struct pkt *p;
+	int changed; /* the verdict carries BUF */
 };
 
 struct qthread {
@@ -58,6 +72,9 @@ struct qthread {
 	struct hold *holds;
 	uint64_t last_sweep;
 	struct pkt_ctx cur;
+	struct cur_pkt pk;
+	uint64_t log_period; /* start of the current warning period */
+	unsigned int log_lines, log_suppressed;
 	struct scan_sink sink;
 	struct msg_budget budget; /* message bodies kept by this thread's sessions */
 	pthread_t tid;
@@ -70,6 +87,18 @@ const struct stats *qthread_stats(const struct qthread *qt)
 }
 
 /* --- flows --- */
+
+/* Starts a new warning period once the last is over, saying what it suppressed. */
+static void log_period(struct qthread *qt, uint64_t now)
+{
+	if (now - qt->log_period < LOG_PERIOD_MS)
+		return;
+	if (qt->log_suppressed)
+		log_warnx("queue %u: %u more tcp normalisation warnings suppressed", qt->queue,
+			  qt->log_suppressed);
+	qt->log_period = now;
+	qt->log_lines = qt->log_suppressed = 0;
+}
 
 static void flow_end(struct qthread *qt, struct flow *f)
 {
@@ -90,6 +119,7 @@ static uint64_t flow_timeout(const struct flow *f)
 	case FLOW_SYN:
 		return SYN_TIMEOUT;
 	case FLOW_CLOSING:
+	case FLOW_RESET:
 	case FLOW_PASS:
 	case FLOW_ABORTED:
 		return CLOSING_TIMEOUT;
@@ -107,12 +137,13 @@ static void sweep(struct qthread *qt, uint64_t now)
 		newer = f->newer;
 		if (f->holds || now - f->last_ms < flow_timeout(f))
 			continue; /* a held flow waits for its hold's time limit */
-		if (f->state == FLOW_CLOSING || f->state == FLOW_ABORTED)
+		if (f->state == FLOW_CLOSING || f->state == FLOW_RESET || f->state == FLOW_ABORTED)
 			STATS_ADD(&qt->st, flows_closed, 1);
 		else
 			STATS_ADD(&qt->st, flows_timed_out, 1);
 		flow_end(qt, f);
 	}
+	log_period(qt, now);
 	STATS_SET(&qt->st, flows_active, flow_table_count(qt->flows));
 	STATS_SET(&qt->st, reasm_buffered_bytes, qt->reasm_total);
 	STATS_SET(&qt->st, message_bytes_kept, qt->budget.used);
@@ -135,8 +166,8 @@ static struct flow *flow_start(struct qthread *qt, const struct pkt *p, uint64_t
 	}
 	f->proto = (uint8_t)(qt->d->port_proto[p->dport] - 1);
 	f->app = session_new((enum ports_proto)f->proto, &qt->d->cfg, &qt->st, &qt->budget);
-	f->client_isn = p->seq;
 	reasm_init(&f->dir[DIR_TO_SERVER], p->seq + 1);
+	tcpnorm_syn(f, p);
 	STATS_ADD(&qt->st, flows_total, 1);
 	return f;
 }
@@ -188,12 +219,28 @@ static int send_tcp(struct qthread *qt, const struct flow *f, enum flow_dir to, 
 	return 0;
 }
 
+/* The next sequence number the receiver of DIR expects: it has everything passed up to
+ * the earliest range still held (RFC 5961 receivers take a reset only there). */
+static uint32_t rcv_nxt(const struct qthread *qt, const struct flow *f, enum flow_dir dir)
+{
+	uint32_t nxt = reasm_rcv_nxt(&f->dir[dir]);
+	const struct hold *h;
+
+	if (!f->dir[dir].started)
+		return 0;
+	for (h = f->holds ? qt->holds : NULL; h; h = h->next) {
+		if (h->flow == f && h->dir == dir && !h->resolved && SEQ_LT(h->seq, nxt))
+			nxt = h->seq;
+	}
+	return nxt;
+}
+
 /* Resets both sides. SEQ is where the sender's stream stops for the receiver (the
  * dropped packet's start): RFC 5961 receivers only take a RST at exactly rcv_nxt. */
 static void reset_both(struct qthread *qt, struct flow *f, enum flow_dir dir, uint32_t seq)
 {
 	enum flow_dir other = dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER;
-	uint32_t other_next = f->dir[other].started ? f->dir[other].next : 0;
+	uint32_t other_next = rcv_nxt(qt, f, other);
 
 	send_tcp(qt, f, dir, seq, other_next, TCPF_RST | TCPF_ACK, NULL);
 	send_tcp(qt, f, other, other_next, seq, TCPF_RST | TCPF_ACK, NULL);
@@ -216,6 +263,17 @@ static struct hold *hold_add(struct qthread *qt, uint32_t id, const struct pkt *
 	h->end = p->seq + (uint32_t)p->payload_len;
 	h->start_us = now_us();
 	h->deadline_ms = now + qt->d->cfg.hold_timeout * 1000ULL;
+	if (qt->pk.changed) {
+		/* normalised: the verdict must carry the new bytes, kept until then */
+		h->pkt = malloc(qt->pk.len);
+		if (!h->pkt) {
+			free(h);
+			return NULL;
+		}
+		packet_csum_set(qt->pk.buf, qt->pk.p);
+		memcpy(h->pkt, qt->pk.buf, qt->pk.len);
+		h->pkt_len = qt->pk.len;
+	}
 	h->flow->holds++;
 	h->next = qt->holds;
 	qt->holds = h;
@@ -229,7 +287,10 @@ static void hold_verdict(struct qthread *qt, struct hold *h, int accept)
 {
 	uint64_t us = now_us() - h->start_us;
 
-	nfqueue_verdict(qt->nfq, h->id, accept, 0);
+	if (accept && h->pkt)
+		nfqueue_verdict_pkt(qt->nfq, h->id, h->pkt, h->pkt_len, 0);
+	else
+		nfqueue_verdict(qt->nfq, h->id, accept, 0);
 	if (accept)
 		STATS_ADD(&qt->st, verdict_accept, 1);
 	else
@@ -254,6 +315,7 @@ static void hold_free(struct qthread *qt, struct hold *h)
 	}
 	if (--f->holds == 0 && !f->linked)
 		flow_end(qt, f);
+	free(h->pkt);
 	free(h);
 }
 
@@ -262,10 +324,11 @@ static void hold_free(struct qthread *qt, struct hold *h)
 static void reject_smtp(struct qthread *qt, struct flow *f, uint32_t seq, const char *reason)
 {
 	char msg[256];
+	uint32_t cnxt = rcv_nxt(qt, f, DIR_TO_CLIENT);
 
 	snprintf(msg, sizeof(msg), "554 5.7.1 %s (rejected by mailscan)\r\n", reason);
-	send_tcp(qt, f, DIR_TO_SERVER, seq, f->dir[DIR_TO_CLIENT].next, TCPF_RST | TCPF_ACK, NULL);
-	if (send_tcp(qt, f, DIR_TO_CLIENT, f->dir[DIR_TO_CLIENT].next, f->dir[DIR_TO_SERVER].next,
+	send_tcp(qt, f, DIR_TO_SERVER, seq, cnxt, TCPF_RST | TCPF_ACK, NULL);
+	if (send_tcp(qt, f, DIR_TO_CLIENT, cnxt, f->dir[DIR_TO_SERVER].next,
 		     TCPF_PSH | TCPF_ACK | TCPF_FIN, msg) == 0)
 		STATS_ADD(&qt->st, smtp_rejects, 1);
 	f->state = FLOW_ABORTED;
@@ -424,6 +487,61 @@ static void scans_done(struct qthread *qt)
 	}
 }
 
+/* --- normalisation: the receiver's TCP is the reference --- */
+
+enum norm_event {
+	NORM_CSUM,
+	NORM_URG,
+	NORM_REWRITE,
+	NORM_SYN,
+	NORM_RST,
+	NORM_WINDOW,
+	NORM_PAWS,
+	NORM_NO_ACK,
+	NORM_AFTER_CLOSE,
+	NORM_COUNT
+};
+
+static const struct {
+	size_t counter;
+	const char *what;
+} norm_events[NORM_COUNT] = {
+	[NORM_CSUM] = { offsetof(struct stats, tcp_bad_checksum), "bad checksum: dropped" },
+	[NORM_URG] = { offsetof(struct stats, tcp_urg_cleared), "urgent pointer: cleared" },
+	[NORM_REWRITE] = { offsetof(struct stats, tcp_rewritten),
+			   "bytes differ from those passed: rewritten to them" },
+	[NORM_SYN] = { offsetof(struct stats, tcp_syn_on_established),
+		       "SYN on the connection: dropped, flow kept" },
+	[NORM_RST] = { offsetof(struct stats, tcp_rst_ignored),
+		       "reset off the receiver's next sequence number: flow kept" },
+	[NORM_WINDOW] = { offsetof(struct stats, tcp_out_of_window),
+			  "data beyond the receiver's window: dropped" },
+	[NORM_PAWS] = { offsetof(struct stats, tcp_paws_dropped), "old timestamp (PAWS): dropped" },
+	[NORM_NO_ACK] = { offsetof(struct stats, tcp_no_ack),
+			  "data without ACK or handshake: dropped" },
+	[NORM_AFTER_CLOSE] = { offsetof(struct stats, tcp_data_after_close),
+			       "data after FIN or reset: connection reset" },
+};
+
+/* Counts an evasion attempt; warns once per flow and kind, LOG_BURST per period. */
+static void norm_event(struct qthread *qt, struct flow *f, enum norm_event e)
+{
+	char name[160];
+
+	stats_add_at(&qt->st, norm_events[e].counter, 1);
+	if (!f || (f->norm_logged & (1u << e)))
+		return;
+	f->norm_logged |= (uint16_t)(1u << e);
+	log_period(qt, now_ms());
+	if (qt->log_lines >= LOG_BURST) {
+		qt->log_suppressed++;
+		return;
+	}
+	qt->log_lines++;
+	session_flow_name(f, name, sizeof(name));
+	log_warnx("tcp %s: flow=%s", norm_events[e].what, name);
+}
+
 /* --- the packet path --- */
 
 /* In-order bytes of the current packet's direction. The protocol parsers plug in
@@ -452,8 +570,6 @@ static void count_reasm(struct qthread *qt, int r)
 		STATS_ADD(&qt->st, reasm_out_of_order, 1);
 	if (r & REASM_RETRANS)
 		STATS_ADD(&qt->st, reasm_retransmissions, 1);
-	if (r & REASM_CONFLICT)
-		STATS_ADD(&qt->st, reasm_conflicts, 1);
 	if (r & REASM_OVERFLOW)
 		STATS_ADD(&qt->st, reasm_overflows, 1);
 	if (r & REASM_UNVERIFIED)
@@ -461,24 +577,6 @@ static void count_reasm(struct qthread *qt, int r)
 }
 
 enum verdict { V_ACCEPT, V_DROP, V_OFFLOAD, V_HELD };
-
-static enum verdict handle_syn(struct qthread *qt, struct flow *f, enum flow_dir dir,
-			       const struct pkt *p, uint64_t now)
-{
-	if (dir == DIR_TO_SERVER && !(p->flags & TCPF_ACK)) {
-		if (p->seq == f->client_isn)
-			return V_ACCEPT; /* a retransmitted SYN */
-		/* the tuple is reused by a new connection */
-		STATS_ADD(&qt->st, flows_closed, 1);
-		flow_end(qt, f);
-		return flow_start(qt, p, now) ? V_ACCEPT : V_OFFLOAD;
-	}
-	if (dir == DIR_TO_CLIENT && (p->flags & TCPF_ACK) && !f->dir[DIR_TO_CLIENT].started) {
-		reasm_init(&f->dir[DIR_TO_CLIENT], p->seq + 1);
-		f->state = FLOW_ESTABLISHED;
-	}
-	return V_ACCEPT;
-}
 
 static void jobs_free(struct scan_job *j)
 {
@@ -538,18 +636,31 @@ static enum verdict settle(struct qthread *qt, struct flow *f, enum flow_dir dir
 static enum verdict handle_data(struct qthread *qt, struct flow *f, enum flow_dir dir,
 				const struct pkt *p, uint32_t id, uint64_t now)
 {
-	struct reasm *r = &f->dir[dir];
+	/* the bytes as queued: a conflicting copy is rewritten there */
+	uint8_t *data = qt->pk.buf + (p->payload - qt->pk.buf);
 	int res;
 
-	if (!r->started)
-		return V_ACCEPT; /* no handshake seen for this side: nothing to follow */
 	memset(&qt->cur, 0, sizeof(qt->cur));
 	qt->cur.flow = f;
 	qt->cur.dir = dir;
-	res = reasm_add(r, &qt->lim, p->seq, p->payload, p->payload_len, deliver, qt);
+	res = reasm_add(&f->dir[dir], &qt->lim, p->seq, data, p->payload_len, deliver, qt);
 	count_reasm(qt, res);
-	if (res & (REASM_CONFLICT | REASM_OVERFLOW))
+	if (res & REASM_AFTER_FIN) {
+		/* never read by the receiver; no legitimate sender does it */
+		norm_event(qt, f, NORM_AFTER_CLOSE);
+		reset_both(qt, f, dir, rcv_nxt(qt, f, dir));
 		return V_DROP;
+	}
+	if (res & REASM_WINDOW) {
+		norm_event(qt, f, NORM_WINDOW);
+		return V_DROP;
+	}
+	if (res & REASM_OVERFLOW)
+		return V_DROP;
+	if (res & REASM_REWRITTEN) {
+		norm_event(qt, f, NORM_REWRITE);
+		qt->pk.changed = 1;
+	}
 	if ((res & REASM_RETRANS) && in_held_range(qt, f, dir, p->seq, p->payload_len)) {
 		STATS_ADD(&qt->st, held_retransmissions_dropped, 1);
 		return V_DROP;
@@ -557,10 +668,76 @@ static enum verdict handle_data(struct qthread *qt, struct flow *f, enum flow_di
 	return settle(qt, f, dir, p, id, now);
 }
 
-static enum verdict handle(struct qthread *qt, const struct pkt *p, uint32_t id, uint64_t now)
+/* Data on a SYN (TCP Fast Open) is the first bytes of its stream, if the receiver takes
+ * it; if not, the sender sends them again and they are compared. */
+static enum verdict syn_data(struct qthread *qt, struct flow *f, enum flow_dir dir,
+			     const struct pkt *p, uint32_t id, uint64_t now)
+{
+	struct pkt d;
+
+	if (!p->payload_len)
+		return V_ACCEPT;
+	d = *p;
+	d.seq++;
+	return handle_data(qt, f, dir, &d, id, now);
+}
+
+static enum verdict start_flow(struct qthread *qt, const struct pkt *p, uint32_t id, uint64_t now)
+{
+	struct flow *f = flow_start(qt, p, now);
+
+	return f ? syn_data(qt, f, DIR_TO_SERVER, p, id, now) : V_OFFLOAD;
+}
+
+static enum verdict handle_syn(struct qthread *qt, struct flow *f, enum flow_dir dir,
+			       const struct pkt *p, uint32_t id, uint64_t now)
+{
+	switch (tcpnorm_syn_kind(f, dir, p)) {
+	case SYN_ESTABLISH:
+		tcpnorm_establish(f, p);
+		/* fall through */
+	case SYN_RETRANS:
+		return syn_data(qt, f, dir, p, id, now);
+	case SYN_NEW:
+		STATS_ADD(&qt->st, flows_closed, 1);
+		flow_end(qt, f);
+		return start_flow(qt, p, id, now);
+	case SYN_ESTABLISHED:
+		break;
+	}
+	norm_event(qt, f, NORM_SYN);
+	return V_DROP;
+}
+
+/* A reset ends the flow only where the receiver takes it; any other is answered by the
+ * receiver with a challenge ACK (or nothing) and passes. */
+static enum verdict handle_rst(struct qthread *qt, struct flow *f, enum flow_dir dir,
+			       const struct pkt *p)
+{
+	if (f->state == FLOW_SYN || !f->dir[dir].started ||
+	    tcpnorm_rst_taken(f, dir, p->seq, rcv_nxt(qt, f, dir))) {
+		f->state = FLOW_RESET;
+		f->rst_dir = (uint8_t)dir;
+	} else {
+		norm_event(qt, f, NORM_RST);
+	}
+	return V_ACCEPT;
+}
+
+static void clear_urg(struct qthread *qt, struct flow *f, struct pkt *p)
+{
+	/* Linux takes the byte under the urgent pointer out of the stream the application
+	 * reads (no SO_OOBINLINE); mail never uses it, so it is read inline as scanned */
+	packet_clear_urg(qt->pk.buf, p);
+	qt->pk.changed = 1;
+	norm_event(qt, f, NORM_URG);
+}
+
+static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint64_t now)
 {
 	enum flow_dir dir = DIR_TO_SERVER;
 	struct flow *f = flow_lookup(qt->flows, p, &dir);
+	enum tcpnorm_drop why;
 	enum verdict v = V_ACCEPT;
 
 	if (!f && !qt->d->port_proto[p->dport])
@@ -573,8 +750,11 @@ static enum verdict handle(struct qthread *qt, const struct pkt *p, uint32_t id,
 		STATS_ADD(&qt->st, bytes_to_client, p->payload_len);
 	}
 	if (!f) {
-		if ((p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN && qt->d->port_proto[p->dport])
-			return flow_start(qt, p, now) ? V_ACCEPT : V_OFFLOAD;
+		if ((p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN && qt->d->port_proto[p->dport]) {
+			if (p->flags & TCPF_URG)
+				clear_urg(qt, NULL, p);
+			return start_flow(qt, p, id, now);
+		}
 		if (p->flags & TCPF_RST)
 			return V_ACCEPT;
 		/* first seen mid-stream (e.g. after a restart): nothing can be followed.
@@ -588,29 +768,60 @@ static enum verdict handle(struct qthread *qt, const struct pkt *p, uint32_t id,
 		return V_OFFLOAD;
 	if (f->state == FLOW_ABORTED)
 		return V_DROP; /* reset or rejected by us: nothing more reaches either side */
+	if (p->flags & TCPF_URG)
+		clear_urg(qt, f, p);
 	if (p->flags & TCPF_SYN)
-		return handle_syn(qt, f, dir, p, now);
-	if ((p->flags & TCPF_ACK) && f->dir[!dir].started)
-		reasm_ack(&f->dir[!dir], &qt->lim, p->ack);
+		return handle_syn(qt, f, dir, p, id, now);
+	if (p->flags & TCPF_RST)
+		return handle_rst(qt, f, dir, p);
+	if (f->state == FLOW_RESET) {
+		if (!p->payload_len || dir != f->rst_dir)
+			return V_ACCEPT; /* the receiver is gone, or answers with a reset */
+		/* more from the side that reset: its reset never reached the receiver */
+		norm_event(qt, f, NORM_AFTER_CLOSE);
+		reset_both(qt, f, dir, rcv_nxt(qt, f, dir));
+		return V_DROP;
+	}
+	if (p->payload_len || (p->flags & TCPF_FIN)) {
+		why = tcpnorm_check(f, dir, p);
+		if (why != DROP_NONE) {
+			norm_event(qt, f, why == DROP_PAWS ? NORM_PAWS : NORM_NO_ACK);
+			return V_DROP;
+		}
+	}
 	if (p->payload_len)
 		v = handle_data(qt, f, dir, p, id, now);
-	if (p->flags & TCPF_RST) {
+	if (v == V_DROP || f->state == FLOW_ABORTED)
+		return v;
+	tcpnorm_taken(f, dir, p, &qt->lim);
+	if (p->flags & TCPF_FIN)
+		reasm_fin(&f->dir[dir], &qt->lim, p->seq + (uint32_t)p->payload_len);
+	if (f->dir[0].fin == FIN_DONE && f->dir[1].fin == FIN_DONE)
 		f->state = FLOW_CLOSING;
-	} else if ((p->flags & TCPF_FIN) && v != V_DROP) {
-		f->fin[dir] = 1;
-		if (f->fin[0] && f->fin[1])
-			f->state = FLOW_CLOSING;
-	}
 	return v;
+}
+
+/* Accepts the current packet, carrying its normalised bytes if they changed. */
+static void accept_pkt(struct qthread *qt, uint32_t id, uint32_t mark)
+{
+	if (!qt->pk.changed) {
+		nfqueue_verdict(qt->nfq, id, 1, mark);
+		return;
+	}
+	packet_csum_set(qt->pk.buf, qt->pk.p);
+	if (nfqueue_verdict_pkt(qt->nfq, id, qt->pk.buf, qt->pk.len, mark) < 0)
+		nfqueue_verdict(qt->nfq, id, 0, 0); /* cannot carry it: sent again */
 }
 
 static void on_packet(void *arg, const struct nfqueue_pkt *np)
 {
 	struct qthread *qt = arg;
 	uint64_t now = now_ms();
+	enum flow_dir dir;
 	struct pkt p;
 	enum verdict v;
 
+	qt->pk = (struct cur_pkt){ .buf = np->data, .len = np->len, .p = &p };
 	if (np->truncated) {
 		/* its bytes cannot be read, so they must not reach the receiver; TCP sends
 		 * them again, usually in smaller segments */
@@ -621,16 +832,27 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 	}
 	switch (decode_packet(np->data, np->len, &p)) {
 	case DECODE_OK:
-		v = handle(qt, &p, np->id, now);
+		/* the receiver discards a bad checksum: so must the view of its stream */
+		if (np->csum_unchecked && !packet_csum_ok(np->data, &p)) {
+			norm_event(qt, flow_lookup(qt->flows, &p, &dir), NORM_CSUM);
+			v = V_DROP;
+		} else {
+			v = handle(qt, &p, np->id, now);
+		}
 		break;
 	case DECODE_NOT_TCP:
-	case DECODE_FRAGMENT:
 		STATS_ADD(&qt->st, packets_not_tcp, 1);
 		v = V_ACCEPT;
 		break;
+	case DECODE_FRAGMENT:
+		/* conntrack reassembles before the queue; one here cannot be read */
+		STATS_ADD(&qt->st, packets_fragments, 1);
+		v = V_DROP;
+		break;
 	default:
+		/* the receiver's TCP discards what cannot be decoded */
 		STATS_ADD(&qt->st, packets_malformed, 1);
-		v = V_ACCEPT;
+		v = V_DROP;
 		break;
 	}
 	switch (v) {
@@ -640,7 +862,7 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 		STATS_ADD(&qt->st, flows_offloaded, 1);
 		/* fall through */
 	case V_ACCEPT:
-		nfqueue_verdict(qt->nfq, np->id, 1, v == V_OFFLOAD ? qt->d->cfg.offload_mark : 0);
+		accept_pkt(qt, np->id, v == V_OFFLOAD ? qt->d->cfg.offload_mark : 0);
 		STATS_ADD(&qt->st, verdict_accept, 1);
 		break;
 	case V_DROP:
@@ -750,6 +972,7 @@ void qthread_free(struct qthread *qt)
 		n = h->next;
 		if (--h->flow->holds == 0 && !h->flow->linked)
 			flow_end(qt, h->flow);
+		free(h->pkt);
 		free(h);
 	}
 	qt->holds = NULL;

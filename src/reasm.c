@@ -7,6 +7,7 @@
 
 #define KEEP_MIN    4096
 #define OLD_HORIZON (1u << 30) /* further back than this: not a retransmission */
+#define PAWS_WINDOW 1	       /* Linux's TCP_PAWS_WINDOW */
 
 struct reasm_seg {
 	struct reasm_seg *next;
@@ -24,7 +25,7 @@ void reasm_init(struct reasm *r, uint32_t next)
 	r->started = 1;
 }
 
-void reasm_free(struct reasm *r, const struct reasm_limits *lim)
+static void ooo_purge(struct reasm *r, const struct reasm_limits *lim)
 {
 	struct reasm_seg *s, *n;
 
@@ -32,10 +33,16 @@ void reasm_free(struct reasm *r, const struct reasm_limits *lim)
 		n = s->next;
 		free(s);
 	}
-	*lim->total -= r->ooo_bytes + r->keep_size;
-	free(r->keep);
+	*lim->total -= r->ooo_bytes;
 	r->ooo = NULL;
 	r->ooo_bytes = 0;
+}
+
+void reasm_free(struct reasm *r, const struct reasm_limits *lim)
+{
+	ooo_purge(r, lim);
+	*lim->total -= r->keep_size;
+	free(r->keep);
 	r->keep = NULL;
 	r->keep_size = r->keep_len = 0;
 }
@@ -51,16 +58,22 @@ static void keep_drop(struct reasm *r, size_t n)
 	r->keep_seq += (uint32_t)n;
 }
 
-static int keep_grow(struct reasm *r, const struct reasm_limits *lim, size_t want)
+/* Makes the ring hold [keep_seq, END): every unacknowledged byte up to END. Growing it
+ * now means the bytes buffered out of order always fit once they are in order. */
+static int keep_room(struct reasm *r, const struct reasm_limits *lim, uint32_t end)
 {
-	size_t size = r->keep_size ? r->keep_size : KEEP_MIN, first;
+	size_t want = end - r->keep_seq, size = r->keep_size ? r->keep_size : KEEP_MIN, first;
 	uint8_t *nb;
 
+	if (want <= r->keep_size)
+		return 0;
+	if (want > lim->keep_cap)
+		return -1;
 	while (size < want)
 		size *= 2;
 	if (size > lim->keep_cap)
 		size = lim->keep_cap;
-	if (size <= r->keep_size || *lim->total + size - r->keep_size > lim->total_cap)
+	if (*lim->total + size - r->keep_size > lim->total_cap)
 		return -1;
 	nb = malloc(size);
 	if (!nb)
@@ -81,26 +94,11 @@ static int keep_grow(struct reasm *r, const struct reasm_limits *lim, size_t wan
 	return 0;
 }
 
-static void keep_append(struct reasm *r, const struct reasm_limits *lim, const uint8_t *d,
-			size_t len)
+/* appends after keep_room made space */
+static void keep_append(struct reasm *r, const uint8_t *d, size_t len)
 {
-	size_t tail, first;
+	size_t tail = (r->keep_head + r->keep_len) % r->keep_size, first = r->keep_size - tail;
 
-	if (r->keep_len + len > r->keep_size)
-		keep_grow(r, lim, r->keep_len + len);
-	if (len > r->keep_size) {
-		/* larger than the ring: keep its newest bytes */
-		keep_drop(r, r->keep_len);
-		r->keep_seq += (uint32_t)(len - r->keep_size);
-		d += len - r->keep_size;
-		len = r->keep_size;
-	}
-	if (r->keep_len + len > r->keep_size)
-		keep_drop(r, r->keep_len + len - r->keep_size);
-	if (!len)
-		return;
-	tail = (r->keep_head + r->keep_len) % r->keep_size;
-	first = r->keep_size - tail;
 	if (first > len)
 		first = len;
 	memcpy(r->keep + tail, d, first);
@@ -108,12 +106,12 @@ static void keep_append(struct reasm *r, const struct reasm_limits *lim, const u
 	r->keep_len += len;
 }
 
-/* Compares old bytes [seq, seq+len), all before r->next, with what was delivered.
- * Bytes the receiver acknowledged are ignored by it and need no check. */
-static int keep_check(const struct reasm *r, uint32_t seq, const uint8_t *d, size_t len)
+/* Makes old bytes [seq, seq+len), all before r->next, equal to what was delivered.
+ * Bytes the receiver acknowledged are discarded by it and need nothing. */
+static int keep_check(const struct reasm *r, uint32_t seq, uint8_t *d, size_t len)
 {
 	int flags = REASM_RETRANS;
-	size_t off, i;
+	size_t off, i, at;
 
 	if (SEQ_LT(seq, r->acked)) {
 		size_t skip = r->acked - seq;
@@ -125,6 +123,7 @@ static int keep_check(const struct reasm *r, uint32_t seq, const uint8_t *d, siz
 		len -= skip;
 	}
 	if (SEQ_LT(seq, r->keep_seq)) {
+		/* not reached: every unacknowledged byte is kept */
 		size_t skip = r->keep_seq - seq;
 
 		flags |= REASM_UNVERIFIED;
@@ -136,21 +135,24 @@ static int keep_check(const struct reasm *r, uint32_t seq, const uint8_t *d, siz
 	}
 	off = seq - r->keep_seq;
 	for (i = 0; i < len; i++) {
-		if (r->keep[(r->keep_head + off + i) % r->keep_size] != d[i])
-			return REASM_CONFLICT;
+		at = (r->keep_head + off + i) % r->keep_size;
+		if (r->keep[at] != d[i]) {
+			d[i] = r->keep[at];
+			flags |= REASM_REWRITTEN;
+		}
 	}
 	return flags;
 }
 
 /* --- out-of-order segments --- */
 
-/* Compares [seq, seq+len) with every buffered segment it overlaps. Returns
- * REASM_CONFLICT on a difference, else whether it was already wholly buffered. */
-static int ooo_check(const struct reasm *r, uint32_t seq, const uint8_t *d, size_t len,
-		     int *covered)
+/* Makes [seq, seq+len) equal to every buffered segment it overlaps; sets COVERED if it
+ * was already wholly buffered. Returns REASM_REWRITTEN if a byte changed. */
+static int ooo_check(const struct reasm *r, uint32_t seq, uint8_t *d, size_t len, int *covered)
 {
 	uint32_t end = seq + (uint32_t)len, cov = seq;
 	const struct reasm_seg *s;
+	int flags = 0;
 
 	for (s = r->ooo; s; s = s->next) {
 		uint32_t send = s->seq + s->len, lo, hi;
@@ -161,13 +163,15 @@ static int ooo_check(const struct reasm *r, uint32_t seq, const uint8_t *d, size
 			continue;
 		lo = SEQ_GT(s->seq, seq) ? s->seq : seq;
 		hi = SEQ_LT(send, end) ? send : end;
-		if (memcmp(s->data + (lo - s->seq), d + (lo - seq), hi - lo))
-			return REASM_CONFLICT;
+		if (memcmp(s->data + (lo - s->seq), d + (lo - seq), hi - lo)) {
+			memcpy(d + (lo - seq), s->data + (lo - s->seq), hi - lo);
+			flags = REASM_REWRITTEN;
+		}
 		if (SEQ_LEQ(s->seq, cov) && SEQ_GT(send, cov))
 			cov = send;
 	}
 	*covered = SEQ_GEQ(cov, end);
-	return 0;
+	return flags;
 }
 
 static int ooo_insert(struct reasm *r, const struct reasm_limits *lim, uint32_t seq,
@@ -192,42 +196,67 @@ static int ooo_insert(struct reasm *r, const struct reasm_limits *lim, uint32_t 
 	return 0;
 }
 
-static void deliver(struct reasm *r, const struct reasm_limits *lim, const uint8_t *d, size_t len,
-		    reasm_deliver_fn fn, void *arg)
+/* A FIN waiting out of order takes effect when the stream reaches it, and is dropped
+ * when data passes over its place; at the FIN the rest of the queue goes (tcp_fin). */
+static int fin_reached(struct reasm *r, const struct reasm_limits *lim)
 {
-	keep_append(r, lim, d, len);
+	if (r->fin != FIN_PENDING)
+		return 0;
+	if (SEQ_GT(r->next, r->fin_seq)) {
+		r->fin = FIN_NONE;
+		return 0;
+	}
+	if (r->next != r->fin_seq)
+		return 0;
+	r->fin = FIN_DONE;
+	ooo_purge(r, lim);
+	return REASM_FIN;
+}
+
+static void deliver(struct reasm *r, const uint8_t *d, size_t len, reasm_deliver_fn fn, void *arg)
+{
+	keep_append(r, d, len);
 	r->next += (uint32_t)len;
 	fn(arg, d, len);
 }
 
 /* Delivers the buffered segments that have become contiguous. */
-static void ooo_drain(struct reasm *r, const struct reasm_limits *lim, reasm_deliver_fn fn,
-		      void *arg)
+static int ooo_drain(struct reasm *r, const struct reasm_limits *lim, reasm_deliver_fn fn,
+		     void *arg)
 {
 	struct reasm_seg *s;
+	int flags = fin_reached(r, lim);
 
-	while ((s = r->ooo) && SEQ_LEQ(s->seq, r->next)) {
+	while (!flags && (s = r->ooo) && SEQ_LEQ(s->seq, r->next)) {
 		uint32_t send = s->seq + s->len;
 
 		if (SEQ_GT(send, r->next)) {
 			size_t skip = r->next - s->seq;
 
-			deliver(r, lim, s->data + skip, s->len - skip, fn, arg);
+			deliver(r, s->data + skip, s->len - skip, fn, arg);
 		}
 		r->ooo = s->next;
 		r->ooo_bytes -= s->len;
 		*lim->total -= s->len;
 		free(s);
+		flags = fin_reached(r, lim);
 	}
+	return flags;
 }
 
-int reasm_add(struct reasm *r, const struct reasm_limits *lim, uint32_t seq, const uint8_t *d,
-	      size_t len, reasm_deliver_fn fn, void *arg)
+int reasm_add(struct reasm *r, const struct reasm_limits *lim, uint32_t seq, uint8_t *d, size_t len,
+	      reasm_deliver_fn fn, void *arg)
 {
 	int flags = 0, covered = 0;
+	uint32_t end = seq + (uint32_t)len;
 
 	if (len == 0)
 		return 0;
+	if (r->fin == FIN_DONE && SEQ_GT(end, r->fin_seq))
+		return REASM_AFTER_FIN;
+	/* tcp_data_queue: a segment starting at or past the window's edge is dropped */
+	if (r->edge_known && SEQ_GEQ(seq, r->edge) && SEQ_GEQ(seq, r->next))
+		return REASM_WINDOW;
 	if (SEQ_LT(seq, r->next)) {
 		size_t old = r->next - seq;
 
@@ -236,37 +265,73 @@ int reasm_add(struct reasm *r, const struct reasm_limits *lim, uint32_t seq, con
 		if (old > len)
 			old = len;
 		flags = keep_check(r, seq, d, old);
-		if (flags & REASM_CONFLICT)
-			return REASM_CONFLICT;
 		if (old == len)
 			return flags;
 		seq += (uint32_t)old;
 		d += old;
 		len -= old;
 	}
-	/* from here on [seq, seq+len) is new to the receiver's stream */
-	if (ooo_check(r, seq, d, len, &covered))
-		return REASM_CONFLICT;
+	/* from here on [seq, end) is new to the receiver's stream */
+	flags |= ooo_check(r, seq, d, len, &covered);
 	if (seq != r->next) {
 		if ((size_t)(seq - r->next) + len > lim->ooo_cap)
 			return REASM_OVERFLOW;
 		if (covered)
 			return flags | REASM_RETRANS;
-		if (ooo_insert(r, lim, seq, d, len))
+		if (keep_room(r, lim, end) || ooo_insert(r, lim, seq, d, len))
 			return REASM_OVERFLOW;
 		return flags | REASM_QUEUED;
 	}
-	deliver(r, lim, d, len, fn, arg);
-	ooo_drain(r, lim, fn, arg);
-	return flags | REASM_DATA;
+	if (keep_room(r, lim, end))
+		return REASM_OVERFLOW;
+	deliver(r, d, len, fn, arg);
+	return flags | REASM_DATA | ooo_drain(r, lim, fn, arg);
+}
+
+int reasm_fin(struct reasm *r, const struct reasm_limits *lim, uint32_t pos)
+{
+	if (r->fin == FIN_DONE || SEQ_LT(pos, r->next))
+		return 0;
+	if (r->fin == FIN_NONE || SEQ_LT(pos, r->fin_seq)) {
+		r->fin = FIN_PENDING;
+		r->fin_seq = pos;
+	}
+	return fin_reached(r, lim);
 }
 
 void reasm_ack(struct reasm *r, const struct reasm_limits *lim, uint32_t ack)
 {
 	(void)lim;
-	if (SEQ_LEQ(ack, r->acked) || SEQ_GT(ack, r->next))
+	if (SEQ_LEQ(ack, r->acked) || SEQ_GT(ack, reasm_rcv_nxt(r)))
 		return;
+	if (SEQ_GT(ack, r->next))
+		ack = r->next; /* the FIN's sequence number */
 	r->acked = ack;
 	if (SEQ_GT(ack, r->keep_seq))
 		keep_drop(r, ack - r->keep_seq);
+}
+
+void reasm_window(struct reasm *r, uint32_t edge)
+{
+	if (!r->edge_known || SEQ_GT(edge, r->edge)) {
+		r->edge = edge;
+		r->edge_known = 1;
+	}
+}
+
+int reasm_paws_reject(const struct reasm *r, uint32_t tsval)
+{
+	return r->ts_on && (int32_t)(r->ts_recent - tsval) > PAWS_WINDOW;
+}
+
+void reasm_ts_update(struct reasm *r, uint32_t seq, uint32_t tsval)
+{
+	/* tcp_replace_ts_recent: only from segments at or before what was received */
+	if (r->ts_on && SEQ_LEQ(seq, r->next) && (int32_t)(tsval - r->ts_recent) >= 0)
+		r->ts_recent = tsval;
+}
+
+uint32_t reasm_rcv_nxt(const struct reasm *r)
+{
+	return r->next + (r->fin == FIN_DONE ? 1 : 0);
 }

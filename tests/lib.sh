@@ -320,3 +320,47 @@ seed_mailbox() {
 mailbox_count() { ls "$WORK/dc/home/alice/Maildir/cur" "$WORK/dc/home/alice/Maildir/new" | grep -c '^1'; }
 
 POP3GET="$TOP/tests/tools/pop3get.py"
+
+RAWTCP="$TOP/tests/tools/rawtcp.py"
+# quiet_kernel NS: the kernel of NS sends no RSTs of its own, so that rawtcp.py can play
+# a TCP end there (its own packets carry mark 0x77)
+quiet_kernel() {
+	ip netns exec "$1" nft -f - <<'NFT' || fail "quiet_kernel $1"
+table inet rawtcp {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		meta mark != 0x77 tcp flags rst drop
+	}
+}
+NFT
+}
+# raw_smtp IN_NS HOST KIND TRICK: the final answer of a hand-made SMTP client; the
+# message as the receiver should store it goes to $WORK/sent.eml
+raw_smtp() { SENT=$WORK/sent.eml "$1" "$PY" "$RAWTCP" smtp "$2" 25 "$WORK/$3.eml" "$4"; }
+# server_released NS PORT: no connection to PORT is left established (or waiting for its
+# application to close) in NS within 3 s
+server_released() {
+	wait_for 3 sh -c "[ -z \"\$(ip netns exec $1 ss -Htn state established state close-wait '( sport = :$2 )')\" ]"
+}
+# raw_smtp_expect IN_NS HOST KIND TRICK WANT: the hand-made client's answer matches the
+# regular expression WANT, the server's connection is released, and after a 250 the
+# stored message is the one mailscand scanned
+raw_smtp_expect() {
+	local out
+	out=$(raw_smtp "$1" "$2" "$3" "$4")
+	[[ $out =~ ^($5) ]] || fail "$4 $3 to $2: got '$out', want '$5'"
+	server_released "$NS_S" 25 || fail "$4 $3 to $2: the server's connection is left open"
+	if [[ $out == 250* ]]; then
+		postfix_settle
+		was_delivered sent || fail "$4 $3 to $2: not stored as scanned"
+	fi
+	ok "$4 $3 to $2: $out"
+}
+# nothing_infected_stored: no delivered message holds EICAR
+nothing_infected_stored() {
+	local f
+	for f in $(delivered); do
+		grep -q "EICAR-STANDARD" "$f" && fail "EICAR stored in $f"
+	done
+	ok "nothing infected stored ($(delivered_count) messages delivered)"
+}

@@ -24,6 +24,40 @@ static const uint8_t v6[] = {
 	0x50, 0x11, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, '+',  'O',  'K',  '\r', '\n',
 };
 
+/* TCP options as Linux's tcp_parse_options reads them */
+static void test_options(void)
+{
+	static const uint8_t opts[][12] = {
+		{ 8, 10, 0xaa, 0xbb, 0xcc, 0xdd, 0, 0, 0, 0, 3, 3 }, /* TS, a cut WS */
+		{ 3, 3, 30, 0, 8, 10, 1, 2, 3, 4, 5, 6 },	     /* WS 30 (14), EOL */
+		{ 2, 0, 3, 3, 7, 1, 1, 1, 1, 1, 1, 1 },		     /* length 0: stop */
+		{ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 10 },	     /* runs past the end */
+	};
+	static const int ws[] = { -1, 14, -1, -1 }, ts[] = { 1, 0, 0, 0 };
+	uint8_t b[sizeof(v4)];
+	struct pkt p;
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		memcpy(b, v4, sizeof(b));
+		memcpy(b + 24 + 20, opts[i], 12);
+		CHECK_INT(decode_packet(b, sizeof(b), &p), DECODE_OK);
+		CHECK_INT(p.wscale, ws[i]);
+		CHECK_INT(p.has_ts, ts[i]);
+		CHECK_INT(p.payload_len, 8);
+	}
+	memcpy(b + 24 + 20, opts[0], 12);
+	decode_packet(b, sizeof(b), &p);
+	CHECK_INT(p.tsval, 0xaabbccdd);
+	/* URG and its pointer */
+	b[24 + 13] |= TCPF_URG;
+	b[24 + 18] = 0x01;
+	b[24 + 19] = 0x02;
+	decode_packet(b, sizeof(b), &p);
+	CHECK_INT(p.flags, TCPF_ACK | TCPF_PSH | TCPF_URG);
+	CHECK_INT(p.urg_ptr, 0x102);
+}
+
 static void test_v4(void)
 {
 	uint8_t b[sizeof(v4)];
@@ -44,6 +78,12 @@ static void test_v4(void)
 	CHECK_INT(p.l4_len, 32);
 	CHECK_INT(p.payload_len, 8);
 	CHECK(memcmp(p.payload, "HELO x\r\n", 8) == 0);
+	/* the options a receiver's sequence checks use: timestamps, window scale */
+	CHECK_INT(p.has_ts, 1);
+	CHECK_INT(p.tsval, 1);
+	CHECK_INT(p.wscale, -1);
+	CHECK_INT(p.urg_ptr, 0);
+	test_options();
 	/* every truncation is reported, never read past */
 	for (i = 0; i < sizeof(v4); i++)
 		CHECK_INT(decode_packet(v4, i, &p) != DECODE_OK, 1);

@@ -76,8 +76,56 @@ static void test_ipv4_header(void)
 	CHECK_INT(sum, 0xffff);
 }
 
+/* normalising a received packet: the urgent pointer cleared, bytes rewritten, the
+ * checksum set again */
+static void test_normalise(uint8_t family)
+{
+	static const uint8_t a[16] = { 10, 89, 1, 2 }, b[16] = { 10, 89, 2, 2 };
+	static const char msg[] = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICZAR";
+	struct tcp_spec s = {
+		.family = family,
+		.saddr = a,
+		.daddr = b,
+		.sport = 40000,
+		.dport = 25,
+		.seq = 1,
+		.ack = 2,
+		.flags = TCPF_ACK | TCPF_URG,
+		.window = 100,
+		.payload = (const uint8_t *)msg,
+		.payload_len = sizeof(msg) - 1,
+	};
+	uint8_t buf[PACKET_MAX];
+	size_t len = packet_build(buf, sizeof(buf), &s), l3 = family == 4 ? 20 : 40;
+	struct pkt p;
+
+	buf[l3 + 18] = 0;
+	buf[l3 + 19] = 31; /* on the Z */
+	CHECK_INT(decode_packet(buf, len, &p), DECODE_OK);
+	CHECK(!packet_csum_ok(buf, &p));
+	packet_csum_set(buf, &p);
+	CHECK(packet_csum_ok(buf, &p));
+	CHECK(packet_tcp_csum_ok(buf, len));
+	CHECK_INT(p.urg_ptr, 31);
+	packet_clear_urg(buf, &p);
+	CHECK_INT(p.flags, TCPF_ACK);
+	packet_csum_set(buf, &p);
+	CHECK(packet_tcp_csum_ok(buf, len));
+	CHECK_INT(decode_packet(buf, len, &p), DECODE_OK);
+	CHECK_INT(p.flags, TCPF_ACK);
+	CHECK_INT(p.urg_ptr, 0);
+	CHECK_INT(p.payload_len, sizeof(msg) - 1);
+	/* a byte rewritten in place: the sum follows */
+	buf[len - 3] = 'x';
+	CHECK(!packet_csum_ok(buf, &p));
+	packet_csum_set(buf, &p);
+	CHECK(packet_csum_ok(buf, &p));
+}
+
 int main(void)
 {
+	test_normalise(4);
+	test_normalise(6);
 	check_family(4);
 	check_family(6);
 	test_ipv4_header();

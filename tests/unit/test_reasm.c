@@ -28,6 +28,21 @@ static struct reasm_limits lim = {
 static const uint8_t text[] = "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n";
 #define TLEN (sizeof(text) - 1)
 
+/* adds a copy of D (reasm_add rewrites its argument); OUT, if given, gets the copy as
+ * it would be passed on */
+static int add(struct reasm *r, const struct reasm_limits *l, uint32_t seq, const uint8_t *d,
+	       size_t len, struct sink *s, uint8_t *out)
+{
+	static uint8_t copy[1 << 14];
+	int f;
+
+	memcpy(copy, d, len);
+	f = reasm_add(r, l, seq, copy, len, sink_fn, s);
+	if (out)
+		memcpy(out, copy, len);
+	return f;
+}
+
 static void test_in_order(uint32_t isn)
 {
 	struct reasm r;
@@ -35,7 +50,7 @@ static void test_in_order(uint32_t isn)
 	size_t i;
 
 	reasm_init(&r, isn);
-	CHECK_INT(reasm_add(&r, &lim, isn, text, TLEN, sink_fn, &s), REASM_DATA);
+	CHECK_INT(add(&r, &lim, isn, text, TLEN, &s, NULL), REASM_DATA);
 	CHECK_INT(s.len, TLEN);
 	CHECK(memcmp(s.buf, text, TLEN) == 0);
 	CHECK_INT(r.next, (uint32_t)(isn + TLEN));
@@ -46,8 +61,7 @@ static void test_in_order(uint32_t isn)
 	memset(&s, 0, sizeof(s));
 	reasm_init(&r, isn);
 	for (i = 0; i < TLEN; i++)
-		CHECK_INT(reasm_add(&r, &lim, isn + (uint32_t)i, text + i, 1, sink_fn, &s),
-			  REASM_DATA);
+		CHECK_INT(add(&r, &lim, isn + (uint32_t)i, text + i, 1, &s, NULL), REASM_DATA);
 	CHECK_INT(s.len, TLEN);
 	CHECK(memcmp(s.buf, text, TLEN) == 0);
 	reasm_free(&r, &lim);
@@ -87,9 +101,9 @@ static void run_perm(const size_t *order, size_t n)
 	for (i = 0; i < n; i++) {
 		size_t a = order[i] < 5 ? cuts[order[i]] : extra[0];
 		size_t b = order[i] < 5 ? cuts[order[i] + 1] : extra[1];
-		int f = reasm_add(&r, &lim, perm_isn + (uint32_t)a, text + a, b - a, sink_fn, &s);
+		int f = add(&r, &lim, perm_isn + (uint32_t)a, text + a, b - a, &s, NULL);
 
-		if (f & (REASM_CONFLICT | REASM_OVERFLOW))
+		if (f & (REASM_REWRITTEN | REASM_OVERFLOW))
 			bad = 1;
 	}
 	if (bad || s.len != TLEN || memcmp(s.buf, text, TLEN) || r.ooo_bytes)
@@ -117,31 +131,36 @@ static void test_retransmissions(uint32_t isn)
 {
 	struct reasm r;
 	struct sink s = { .len = 0 };
-	uint8_t evil[TLEN];
+	uint8_t evil[TLEN], out[TLEN];
 
 	memcpy(evil, text, TLEN);
 	evil[12] ^= 0x20;
 	reasm_init(&r, isn);
-	CHECK_INT(reasm_add(&r, &lim, isn, text, 30, sink_fn, &s), REASM_DATA);
+	CHECK_INT(add(&r, &lim, isn, text, 30, &s, NULL), REASM_DATA);
 	/* an equal retransmission: nothing new */
-	CHECK_INT(reasm_add(&r, &lim, isn, text, 30, sink_fn, &s), REASM_RETRANS);
-	CHECK_INT(reasm_add(&r, &lim, isn + 5, text + 5, 10, sink_fn, &s), REASM_RETRANS);
-	/* a differing one is a conflict: dropped, nothing delivered */
-	CHECK_INT(reasm_add(&r, &lim, isn, evil, 30, sink_fn, &s), REASM_CONFLICT);
-	CHECK_INT(reasm_add(&r, &lim, isn + 10, evil + 10, 10, sink_fn, &s), REASM_CONFLICT);
-	/* partly old (differing) and partly new: conflict, and the new part is not taken */
-	CHECK_INT(reasm_add(&r, &lim, isn + 10, evil + 10, 40, sink_fn, &s), REASM_CONFLICT);
+	CHECK_INT(add(&r, &lim, isn, text, 30, &s, NULL), REASM_RETRANS);
+	CHECK_INT(add(&r, &lim, isn + 5, text + 5, 10, &s, NULL), REASM_RETRANS);
+	/* a differing one is rewritten to the bytes passed before */
+	CHECK_INT(add(&r, &lim, isn, evil, 30, &s, out), REASM_RETRANS | REASM_REWRITTEN);
+	CHECK(memcmp(out, text, 30) == 0);
+	CHECK_INT(add(&r, &lim, isn + 10, evil + 10, 10, &s, out), REASM_RETRANS | REASM_REWRITTEN);
+	CHECK(memcmp(out, text + 10, 10) == 0);
 	CHECK_INT(s.len, 30);
-	/* partly old (equal) and partly new: the new part is delivered */
-	CHECK_INT(reasm_add(&r, &lim, isn + 20, text + 20, 20, sink_fn, &s),
-		  REASM_DATA | REASM_RETRANS);
+	/* partly old (differing) and partly new: the old part rewritten, the new delivered */
+	evil[35] = '#';
+	CHECK_INT(add(&r, &lim, isn + 10, evil + 10, 30, &s, out),
+		  REASM_DATA | REASM_RETRANS | REASM_REWRITTEN);
+	CHECK(memcmp(out, text + 10, 20) == 0);
+	CHECK_INT(out[25], '#');
 	CHECK_INT(s.len, 40);
+	/* the new part, once passed, is the first copy in its turn */
+	CHECK_INT(add(&r, &lim, isn + 30, text + 30, 10, &s, out), REASM_RETRANS | REASM_REWRITTEN);
+	CHECK_INT(out[5], '#');
 	/* once acknowledged, old bytes are the receiver's and are not compared */
 	reasm_ack(&r, &lim, isn + 20);
 	CHECK_INT(r.keep_len, 20);
-	CHECK_INT(reasm_add(&r, &lim, isn, evil, 20, sink_fn, &s), REASM_RETRANS);
-	CHECK_INT(reasm_add(&r, &lim, isn + 10, evil + 10, 20, sink_fn, &s), REASM_RETRANS);
-	CHECK(memcmp(s.buf, text, 40) == 0);
+	CHECK_INT(add(&r, &lim, isn, evil, 20, &s, out), REASM_RETRANS);
+	CHECK(memcmp(out, evil, 20) == 0);
 	/* an ack beyond what was sent is ignored */
 	reasm_ack(&r, &lim, isn + 1000);
 	CHECK_INT(r.acked, isn + 20);
@@ -152,23 +171,30 @@ static void test_ooo_conflicts(uint32_t isn)
 {
 	struct reasm r;
 	struct sink s = { .len = 0 };
-	uint8_t evil[TLEN];
+	uint8_t evil[TLEN], out[TLEN];
 
 	memcpy(evil, text, TLEN);
 	evil[35] = 'X';
+	evil[27] = 'Y';
 	reasm_init(&r, isn);
-	CHECK_INT(reasm_add(&r, &lim, isn + 30, text + 30, 10, sink_fn, &s), REASM_QUEUED);
-	CHECK_INT(reasm_add(&r, &lim, isn + 30, text + 30, 10, sink_fn, &s), REASM_RETRANS);
-	CHECK_INT(reasm_add(&r, &lim, isn + 32, text + 32, 4, sink_fn, &s), REASM_RETRANS);
-	/* overlapping the buffered segment with other bytes: the first copy wins */
-	CHECK_INT(reasm_add(&r, &lim, isn + 25, evil + 25, 15, sink_fn, &s), REASM_CONFLICT);
-	CHECK_INT(reasm_add(&r, &lim, isn + 35, evil + 35, 10, sink_fn, &s), REASM_CONFLICT);
-	/* even from in-order data that reaches into it */
-	CHECK_INT(reasm_add(&r, &lim, isn, evil, 40, sink_fn, &s), REASM_CONFLICT);
-	CHECK_INT(s.len, 0);
-	CHECK_INT(reasm_add(&r, &lim, isn, text, 31, sink_fn, &s), REASM_DATA);
-	CHECK_INT(s.len, 40);
-	CHECK(memcmp(s.buf, text, 40) == 0);
+	CHECK_INT(add(&r, &lim, isn + 30, text + 30, 10, &s, NULL), REASM_QUEUED);
+	CHECK_INT(add(&r, &lim, isn + 30, text + 30, 10, &s, NULL), REASM_RETRANS);
+	CHECK_INT(add(&r, &lim, isn + 32, text + 32, 4, &s, NULL), REASM_RETRANS);
+	/* overlapping the buffered segment with other bytes: the first copy wins, the
+	 * bytes before it are new and are buffered as they come */
+	CHECK_INT(add(&r, &lim, isn + 25, evil + 25, 15, &s, out), REASM_QUEUED | REASM_REWRITTEN);
+	CHECK_INT(out[10], text[35]);
+	CHECK_INT(out[2], 'Y');
+	CHECK_INT(add(&r, &lim, isn + 35, evil + 35, 10, &s, out), REASM_QUEUED | REASM_REWRITTEN);
+	CHECK_INT(out[0], text[35]);
+	/* in-order data that reaches into it is rewritten too */
+	CHECK_INT(add(&r, &lim, isn, evil, 40, &s, out), REASM_DATA | REASM_REWRITTEN);
+	CHECK_INT(out[27], 'Y');
+	CHECK_INT(out[35], text[35]);
+	CHECK_INT(s.len, 45);
+	CHECK(memcmp(s.buf, evil, 27) == 0);
+	CHECK_INT(s.buf[27], 'Y');
+	CHECK(memcmp(s.buf + 28, text + 28, 17) == 0);
 	CHECK_INT(r.ooo_bytes, 0);
 	reasm_free(&r, &lim);
 	CHECK_INT(total, 0);
@@ -185,25 +211,27 @@ static void test_caps(uint32_t isn)
 		big[i] = (uint8_t)(i * 7);
 	reasm_init(&r, isn);
 	/* out of order beyond the cap: refused, nothing buffered */
-	CHECK_INT(reasm_add(&r, &lim, isn + 4000, big, 200, sink_fn, &s), REASM_OVERFLOW);
-	CHECK_INT(reasm_add(&r, &lim, isn + 100, big + 100, 3000, sink_fn, &s), REASM_QUEUED);
-	CHECK_INT(reasm_add(&r, &lim, isn + 3100, big + 3100, 900, sink_fn, &s), REASM_QUEUED);
+	CHECK_INT(add(&r, &lim, isn + 4000, big, 200, &s, NULL), REASM_OVERFLOW);
+	CHECK_INT(add(&r, &lim, isn + 100, big + 100, 3000, &s, NULL), REASM_QUEUED);
+	CHECK_INT(add(&r, &lim, isn + 3100, big + 3100, 900, &s, NULL), REASM_QUEUED);
 	CHECK_INT(r.ooo_bytes, 3900);
-	CHECK_INT(reasm_add(&r, &lim, isn + 4000, big + 4000, 200, sink_fn, &s), REASM_OVERFLOW);
+	CHECK_INT(add(&r, &lim, isn + 4000, big + 4000, 200, &s, NULL), REASM_OVERFLOW);
 	CHECK_INT(r.ooo_bytes, 3900);
-	/* in-order data needs no buffer, whatever its size */
-	CHECK_INT(reasm_add(&r, &lim, isn, big, 100, sink_fn, &s), REASM_DATA);
+	/* in-order data needs no out-of-order buffer */
+	CHECK_INT(add(&r, &lim, isn, big, 100, &s, NULL), REASM_DATA);
 	CHECK_INT(s.len, 4000);
-	CHECK_INT(reasm_add(&r, &lim, isn + 4000, big + 4000, 4192, sink_fn, &s), REASM_DATA);
+	CHECK_INT(add(&r, &lim, isn + 4000, big + 4000, 4192, &s, NULL), REASM_DATA);
 	CHECK_INT(s.len, 8192);
 	CHECK(memcmp(s.buf, big, 8192) == 0);
-	/* the keep ring is capped: the oldest unacknowledged bytes are forgotten, and a
-	 * retransmission of them is passed unverified */
+	/* every unacknowledged byte stays kept: past the cap new data is refused (the
+	 * sender sends it again) until the receiver acknowledges */
 	CHECK_INT(r.keep_len, 8192);
-	CHECK_INT(reasm_add(&r, &lim, isn + 8192, text, TLEN, sink_fn, &s), REASM_DATA);
-	CHECK_INT(r.keep_len, 8192);
-	CHECK_INT(reasm_add(&r, &lim, isn, big, 10, sink_fn, &s), REASM_RETRANS | REASM_UNVERIFIED);
-	CHECK_INT(reasm_add(&r, &lim, isn + 8192, text, TLEN, sink_fn, &s), REASM_RETRANS);
+	CHECK_INT(add(&r, &lim, isn + 8192, text, TLEN, &s, NULL), REASM_OVERFLOW);
+	CHECK_INT(add(&r, &lim, isn, big, 10, &s, NULL), REASM_RETRANS);
+	reasm_ack(&r, &lim, isn + 100);
+	CHECK_INT(add(&r, &lim, isn + 8192, text, TLEN, &s, NULL), REASM_DATA);
+	CHECK_INT(r.keep_len, 8192 - 100 + TLEN);
+	CHECK_INT(add(&r, &lim, isn + 8192, text, TLEN, &s, NULL), REASM_RETRANS);
 	reasm_free(&r, &lim);
 	CHECK_INT(total, 0);
 
@@ -212,19 +240,123 @@ static void test_caps(uint32_t isn)
 		struct reasm a, b;
 		size_t small_total = 0;
 		struct reasm_limits l2 = {
-			.ooo_cap = 4096, .keep_cap = 4096, .total_cap = 5000, .total = &small_total
+			.ooo_cap = 4096, .keep_cap = 4096, .total_cap = 10000, .total = &small_total
 		};
 
 		reasm_init(&a, 0);
 		reasm_init(&b, 0);
-		CHECK_INT(reasm_add(&a, &l2, 100, big, 800, sink_fn, &s), REASM_QUEUED);
-		CHECK_INT(reasm_add(&b, &l2, 100, big, 300, sink_fn, &s), REASM_QUEUED);
-		CHECK_INT(small_total, 1100);
-		CHECK_INT(reasm_add(&b, &l2, 1000, big, 3950, sink_fn, &s), REASM_OVERFLOW);
+		CHECK_INT(add(&a, &l2, 100, big, 800, &s, NULL), REASM_QUEUED);
+		CHECK_INT(add(&b, &l2, 100, big, 300, &s, NULL), REASM_QUEUED);
+		/* each reserved its ring for the bytes it will deliver */
+		CHECK_INT(small_total, 1100 + 2 * 4096);
+		CHECK_INT(add(&b, &l2, 1000, big, 3000, &s, NULL), REASM_OVERFLOW);
 		reasm_free(&a, &l2);
 		reasm_free(&b, &l2);
 		CHECK_INT(small_total, 0);
 	}
+}
+
+/* Linux's tcp_data_queue: a segment starting at or past the window's edge is dropped */
+static void test_window(uint32_t isn)
+{
+	struct reasm r;
+	struct sink s = { .len = 0 };
+
+	reasm_init(&r, isn);
+	CHECK_INT(add(&r, &lim, isn + 100, text, 10, &s, NULL), REASM_QUEUED); /* no edge yet */
+	reasm_window(&r, isn + 40);
+	CHECK_INT(add(&r, &lim, isn + 40, text, 10, &s, NULL), REASM_WINDOW);
+	CHECK_INT(add(&r, &lim, isn + 200, text, 10, &s, NULL), REASM_WINDOW);
+	/* starting inside, ending past: taken whole, as Linux does */
+	CHECK_INT(add(&r, &lim, isn + 30, text + 30, 20, &s, NULL), REASM_QUEUED);
+	/* the edge never moves back */
+	reasm_window(&r, isn + 20);
+	CHECK_INT(r.edge, isn + 40);
+	reasm_window(&r, isn + 300);
+	CHECK_INT(add(&r, &lim, isn + 200, text, 10, &s, NULL), REASM_QUEUED);
+	CHECK_INT(add(&r, &lim, isn, text, 30, &s, NULL), REASM_DATA);
+	CHECK_INT(s.len, 50);
+	reasm_free(&r, &lim);
+	/* a zero window: even the next byte is refused */
+	reasm_init(&r, isn);
+	reasm_window(&r, isn);
+	CHECK_INT(add(&r, &lim, isn, text, 1, &s, NULL), REASM_WINDOW);
+	reasm_free(&r, &lim);
+	CHECK_INT(total, 0);
+}
+
+static void test_fin(uint32_t isn)
+{
+	struct reasm r;
+	struct sink s = { .len = 0 };
+
+	/* in order: the stream ends; more data after it is refused */
+	reasm_init(&r, isn);
+	CHECK_INT(add(&r, &lim, isn, text, 20, &s, NULL), REASM_DATA);
+	CHECK_INT(reasm_fin(&r, &lim, isn + 20), REASM_FIN);
+	CHECK_INT(r.fin, FIN_DONE);
+	CHECK_INT(reasm_rcv_nxt(&r), isn + 21);
+	CHECK_INT(add(&r, &lim, isn + 20, text + 20, 5, &s, NULL), REASM_AFTER_FIN);
+	CHECK_INT(add(&r, &lim, isn + 10, text + 10, 20, &s, NULL), REASM_AFTER_FIN);
+	CHECK_INT(add(&r, &lim, isn + 10, text + 10, 10, &s, NULL), REASM_RETRANS);
+	CHECK_INT(reasm_fin(&r, &lim, isn + 20), 0); /* retransmitted */
+	/* the acknowledgement of the FIN releases the bytes */
+	reasm_ack(&r, &lim, isn + 21);
+	CHECK_INT(r.keep_len, 0);
+	CHECK_INT(s.len, 20);
+	reasm_free(&r, &lim);
+
+	/* out of order: waits, takes effect when the stream reaches it, and what was
+	 * buffered beyond it is gone (tcp_fin purges the queue) */
+	memset(&s, 0, sizeof(s));
+	reasm_init(&r, isn);
+	CHECK_INT(reasm_fin(&r, &lim, isn + 20), 0);
+	CHECK_INT(r.fin, FIN_PENDING);
+	CHECK_INT(add(&r, &lim, isn + 25, text + 25, 5, &s, NULL), REASM_QUEUED);
+	CHECK_INT(add(&r, &lim, isn + 10, text + 10, 10, &s, NULL), REASM_QUEUED);
+	CHECK_INT(add(&r, &lim, isn, text, 10, &s, NULL), REASM_DATA | REASM_FIN);
+	CHECK_INT(s.len, 20);
+	CHECK_INT(r.ooo_bytes, 0);
+	reasm_free(&r, &lim);
+
+	/* out of order, then data covers its place first: Linux drops that FIN */
+	memset(&s, 0, sizeof(s));
+	reasm_init(&r, isn);
+	CHECK_INT(reasm_fin(&r, &lim, isn + 20), 0);
+	CHECK_INT(add(&r, &lim, isn, text, 30, &s, NULL), REASM_DATA);
+	CHECK_INT(r.fin, FIN_NONE);
+	CHECK_INT(add(&r, &lim, isn + 30, text + 30, 5, &s, NULL), REASM_DATA);
+	CHECK_INT(s.len, 35);
+	/* a FIN behind the stream is old */
+	CHECK_INT(reasm_fin(&r, &lim, isn + 10), 0);
+	CHECK_INT(r.fin, FIN_NONE);
+	reasm_free(&r, &lim);
+	CHECK_INT(total, 0);
+}
+
+static void test_paws(void)
+{
+	struct reasm r;
+
+	reasm_init(&r, 1000);
+	r.ts_recent = 500;
+	CHECK_INT(reasm_paws_reject(&r, 100), 0); /* not negotiated */
+	r.ts_on = 1;
+	CHECK_INT(reasm_paws_reject(&r, 100), 1);
+	CHECK_INT(reasm_paws_reject(&r, 498), 1);
+	CHECK_INT(reasm_paws_reject(&r, 499), 0); /* TCP_PAWS_WINDOW */
+	CHECK_INT(reasm_paws_reject(&r, 501), 0);
+	/* wraps at 2^32 */
+	r.ts_recent = 0xfffffff0u;
+	CHECK_INT(reasm_paws_reject(&r, 5), 0);
+	CHECK_INT(reasm_paws_reject(&r, 0xffff0000u), 1);
+	/* only segments at or before the stream's next byte update it */
+	reasm_ts_update(&r, 2000, 20);
+	CHECK_INT(r.ts_recent, 0xfffffff0u);
+	reasm_ts_update(&r, 1000, 20);
+	CHECK_INT(r.ts_recent, 20);
+	reasm_ts_update(&r, 1000, 10);
+	CHECK_INT(r.ts_recent, 20);
 }
 
 int main(void)
@@ -238,6 +370,9 @@ int main(void)
 		test_retransmissions(isns[i]);
 		test_ooo_conflicts(isns[i]);
 		test_caps(isns[i]);
+		test_window(isns[i]);
+		test_fin(isns[i]);
 	}
+	test_paws();
 	return unit_report("test_reasm");
 }

@@ -28,8 +28,10 @@ expect_eq "stream_bytes_to_client" "$(stat stream_bytes_to_client)" $((6 * (8000
 # on the wire, retransmissions and window probes may carry bytes again
 [ "$(stat bytes_to_server)" -ge $((6 * 8000000)) ] || fail "bytes_to_server too small"
 [ "$(stat bytes_to_client)" -ge $((6 * 8000065)) ] || fail "bytes_to_client too small"
-expect_eq "verdict_drop" "$(stat verdict_drop)" 0
-expect_eq "reasm_conflicts" "$(stat reasm_conflicts)" 0
+# every unacknowledged byte is kept for comparison: past flow_buffer in flight a segment
+# is dropped (and sent again); nothing else is
+expect_eq "verdict_drop" "$(stat verdict_drop)" "$(stat reasm_overflows)"
+expect_eq "tcp_rewritten" "$(stat tcp_rewritten)" 0
 kernel=$(($(nft_counter "$NS_G" smtp_to_server) + $(nft_counter "$NS_G" smtp_to_client)))
 daemon=$(($(stat packets_to_server) + $(stat packets_to_client)))
 expect_eq "packets the daemon saw = packets the rules queued" "$daemon" "$kernel"

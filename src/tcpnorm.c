@@ -1,0 +1,100 @@
+/* TCP segment acceptance, modelled on the receiver: pure, libc only. */
+#include "tcpnorm.h"
+
+void tcpnorm_syn(struct flow *f, const struct pkt *p)
+{
+	f->client_isn = p->seq;
+	f->wscale[DIR_TO_SERVER] = p->wscale;
+	f->dir[DIR_TO_SERVER].ts_on = p->has_ts;
+	f->dir[DIR_TO_SERVER].ts_recent = p->tsval;
+}
+
+enum tcpnorm_syn tcpnorm_syn_kind(const struct flow *f, enum flow_dir dir, const struct pkt *p)
+{
+	int ack = (p->flags & TCPF_ACK) != 0;
+
+	if (dir == DIR_TO_SERVER && !ack) {
+		if (p->seq == f->client_isn)
+			return SYN_RETRANS;
+		/* before the server answered, or after the connection ended (TIME-WAIT
+		 * reuse): a new connection. On a live one Linux answers with a challenge
+		 * ACK (RFC 5961 4.2) and keeps it. */
+		if (f->state == FLOW_SYN || f->state == FLOW_CLOSING || f->state == FLOW_RESET)
+			return SYN_NEW;
+		return SYN_ESTABLISHED;
+	}
+	if (dir == DIR_TO_CLIENT && ack) {
+		if (!f->dir[DIR_TO_CLIENT].started)
+			return SYN_ESTABLISH;
+		if (p->seq == f->server_isn)
+			return SYN_RETRANS;
+	}
+	/* a SYN from the server without ACK (simultaneous open) would start the server's
+	 * stream unseen: never passed */
+	return SYN_ESTABLISHED;
+}
+
+void tcpnorm_establish(struct flow *f, const struct pkt *p)
+{
+	struct reasm *c = &f->dir[DIR_TO_SERVER], *s = &f->dir[DIR_TO_CLIENT];
+
+	/* the server answers the SYN its ACK names: the client's stream starts there */
+	if (p->ack != c->next && c->next == f->client_isn + 1 && !c->keep_len && !c->ooo) {
+		uint32_t ts = c->ts_recent;
+		uint8_t on = c->ts_on;
+
+		reasm_init(c, p->ack);
+		c->ts_recent = ts;
+		c->ts_on = on;
+	}
+	f->server_isn = p->seq;
+	f->wscale[DIR_TO_CLIENT] = p->wscale;
+	reasm_init(s, p->seq + 1);
+	/* timestamps are on only if both SYNs carried them */
+	s->ts_on = c->ts_on = c->ts_on && p->has_ts;
+	s->ts_recent = p->tsval;
+	/* a SYN-ACK's window is never scaled */
+	reasm_window(c, p->ack + p->window);
+	f->state = FLOW_ESTABLISHED;
+}
+
+int tcpnorm_rst_taken(const struct flow *f, enum flow_dir dir, uint32_t seq, uint32_t held)
+{
+	const struct reasm *r = &f->dir[dir];
+	uint32_t nxt = reasm_rcv_nxt(r);
+
+	/* tcp_validate_incoming: only at rcv_nxt; after the sender's FIN also one below
+	 * (tcp_reset_check). A legitimate sender's reset carries everything it sent; the
+	 * receiver stops at a held range. Anything else gets a challenge ACK or nothing. */
+	if (seq == nxt || seq == held)
+		return 1;
+	return r->fin == FIN_DONE && seq == nxt - 1;
+}
+
+enum tcpnorm_drop tcpnorm_check(const struct flow *f, enum flow_dir dir, const struct pkt *p)
+{
+	const struct reasm *r = &f->dir[dir];
+
+	if (!r->started || !(p->flags & TCPF_ACK))
+		return DROP_NO_ACK;
+	if (p->has_ts && reasm_paws_reject(r, p->tsval))
+		return DROP_PAWS;
+	return DROP_NONE;
+}
+
+void tcpnorm_taken(struct flow *f, enum flow_dir dir, const struct pkt *p,
+		   const struct reasm_limits *lim)
+{
+	struct reasm *other = &f->dir[!dir];
+	unsigned int scale = 0;
+
+	if (p->has_ts && f->dir[dir].started)
+		reasm_ts_update(&f->dir[dir], p->seq, p->tsval);
+	if (!(p->flags & TCPF_ACK) || !other->started)
+		return;
+	reasm_ack(other, lim, p->ack);
+	/* RFC 7323: scaling applies when both SYNs carried the option */
+	if (f->wscale[0] >= 0 && f->wscale[1] >= 0)
+		scale = (unsigned int)f->wscale[dir];
+	reasm_window(other, p->ack + ((uint32_t)p->window << scale));
+}

@@ -1,0 +1,67 @@
+#!/bin/bash
+# TCP normalisation for POP3, where the bytes to scan come from the server: a hand-made
+# POP3 server bends its segments towards a real client (python poplib). The infected
+# body never completes (the client is reset within seconds); a clean one, and one whose
+# trick the normalisation neutralised, is retrieved exactly as mailscand scanned it.
+# Gateway mode (IPv4 and IPv6), then host mode on the client.
+. "$(dirname "$0")/../../lib.sh"
+topology_gateway
+start_daemon "queues = 0"
+quiet_kernel "$NS_S"
+for k in plaineicar plainclean bigplaineicar; do make_mail $k; done
+mkdir -p "$WORK/got"
+# reset, never a timeout
+R='reset \((ConnectionResetError|EOFError|error_proto)'
+
+# pop3_expect ADDR KIND TRICK WANT: a hand-made server at ADDR, poplib in the client
+pop3_expect() {
+	local out
+	rm -f "$WORK/got/1" "$WORK/sent.eml"
+	SENT=$WORK/sent.eml bg in_s "$PY" "$RAWTCP" pop3d "$1" 110 "$WORK/$2.eml" "$3" >/dev/null
+	sleep 0.3
+	out=$(in_c "$PY" "$POP3GET" retr "$1" 110 "$WORK/got" 1)
+	[[ $out =~ ^(1 )?($4) ]] || fail "$3 $2 from $1: got '$out', want '$4'"
+	if [ "$4" = ok ]; then
+		cmp -s "$WORK/sent.eml" <(sed '$ s/\r$//' "$WORK/got/1" | head -c -1) ||
+			cmp -s "$WORK/sent.eml" "$WORK/got/1" ||
+			fail "$3 $2: retrieved body differs from what was scanned"
+		grep -q "EICAR-STANDARD" "$WORK/got/1" && fail "$3 $2: EICAR retrieved"
+	fi
+	ok "$3 $2 from $1: $out"
+}
+
+pop3_expect $S4 plaineicar urg ok
+for t in syn badsum conflict-real-first paws; do
+	pop3_expect $S4 plaineicar $t "$R"
+done
+pop3_expect $S4 bigplaineicar window "$R"
+pop3_expect $S4 plaineicar fin "$R"
+pop3_expect $S4 plaineicar rst "$R"
+for t in urg syn badsum repack paws; do
+	pop3_expect $S4 plainclean $t ok
+done
+for t in urg badsum conflict-real-first; do
+	pop3_expect $S6 plaineicar $t "$(if [ $t = urg ]; then echo ok; else echo "$R"; fi)"
+done
+expect_eq "pop3_messages_infected" "$(stat pop3_messages_infected)" 8
+expect_eq "tcp_urg_cleared" "$(stat tcp_urg_cleared)" 3
+expect_eq "tcp_syn_on_established" "$(stat tcp_syn_on_established)" 2
+expect_eq "tcp_rst_ignored" "$(stat tcp_rst_ignored)" 1
+for c in tcp_bad_checksum tcp_paws_dropped tcp_rewritten tcp_out_of_window tcp_data_after_close; do
+	[ "$(stat $c)" -ge 1 ] || fail "$c not counted"
+done
+ok "gateway: every trick counted"
+
+# host mode: the daemon protects the client's own downloads
+kill "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+in_g "$BUILD/mailscanctl" -c "$CONF" rules remove >/dev/null
+write_config "queues = 0" "mode = host"
+in_c "$BUILD/mailscanctl" -c "$CONF" rules install >/dev/null || fail "rules install (host)"
+bg in_c "$BUILD/mailscand" -c "$CONF" 2>>"$WORK/mailscand.log"
+wait_for 10 ctl status || fail "mailscand (host)"
+for t in urg badsum syn paws; do
+	pop3_expect $S4 plaineicar $t "$(if [ $t = urg ]; then echo ok; else echo "$R"; fi)"
+done
+pop3_expect $S4 plainclean badsum ok
+expect_eq "host: pop3_messages_infected" "$(stat pop3_messages_infected)" 3

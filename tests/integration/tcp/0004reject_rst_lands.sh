@@ -1,0 +1,45 @@
+#!/bin/bash
+# After a reject the server's connection is gone within a second: the RST mailscand
+# sends in the client's place carries exactly the server's next expected sequence
+# number, so Linux takes it instead of answering with a challenge ACK. IPv4 and IPv6,
+# with client data already pending behind the end of data (pipelined QUIT) or not;
+# gateway and host mode.
+. "$(dirname "$0")/../../lib.sh"
+topology_gateway
+start_postfix
+make_mail eicar
+
+released_within_1s() { # WHAT
+	wait_for 1 sh -c "[ -z \"\$(ip netns exec $NS_S ss -Htn state established state close-wait '( sport = :25 )')\" ]" ||
+		fail "$1: the server still holds the connection: $(in_s ss -Htn '( sport = :25 )')"
+	ok "$1: server connection released"
+}
+
+check_all() { # MODE
+	local addr m out
+	for addr in $S4 $S6; do
+		for m in plain pipeline; do
+			out=$(smtp_send $addr 25 eicar $m)
+			case "$out" in
+			"554 5.7.1 Virus found: MailscanTest."*) ;;
+			*) fail "$1 $m to $addr: client got '$out'" ;;
+			esac
+			released_within_1s "$1 $m to $addr"
+		done
+	done
+}
+
+start_daemon "queues = 0"
+check_all gateway
+expect_eq "gateway: smtp_rejects" "$(stat smtp_rejects)" 4
+kill "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+in_g "$BUILD/mailscanctl" -c "$CONF" rules remove >/dev/null
+write_config "queues = 0" "mode = host"
+in_s "$BUILD/mailscanctl" -c "$CONF" rules install >/dev/null || fail "rules install"
+bg in_s "$BUILD/mailscand" -c "$CONF" 2>>"$WORK/mailscand.log"
+wait_for 10 ctl status || fail "mailscand"
+check_all host
+expect_eq "host: smtp_rejects" "$(stat smtp_rejects)" 4
+postfix_settle
+expect_eq "nothing stored" "$(delivered_count)" 0

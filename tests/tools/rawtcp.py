@@ -1,0 +1,436 @@
+#!/usr/bin/python3
+"""Hand-made TCP segments for the evasion tests (python3-scapy).
+
+One end of a TCP connection played in user space, so that every segment can be bent the
+way an attacker would: urgent pointers, bad checksums, conflicting copies, SYN, RST and
+FIN off sequence, old timestamps, data beyond the receiver's window. The kernel of the
+namespace it runs in must not answer for this connection: the tests drop its RSTs with
+a private nft table (this tool marks its own packets with MARK).
+
+smtp HOST PORT FILE TRICK: a client that sends FILE (EHLO, MAIL, RCPT, DATA) with TRICK
+  applied to the content; prints the final answer: "250 ...", "554 ...", "reset",
+  "closed" or "timeout", and QUITs after a 250. With SENT=PATH in the environment it
+  writes there the message a receiver that reads what mailscand scanned stores (first
+  copies, urgent bytes inline), CRLF lines, unstuffed.
+pop3d ADDR PORT FILE TRICK: a POP3 server for one connection (any USER/PASS, one
+  message): RETR answers FILE with TRICK applied to the response; SENT as above.
+
+TRICKs: none, urg, syn, badsum, conflict (a benign copy first, then the real bytes),
+conflict-real-first, repack (retransmissions cut differently), rst (a reset inside the
+window but off rcv_nxt, then 11 s of silence), fin (a FIN in order, then more data),
+finooo (a FIN ahead of the data, which then covers it), paws (a benign copy with an old
+timestamp first), window (a benign copy beyond the receiver's window first).
+Every wait is bounded (15 s).
+"""
+import os
+import random
+import socket
+import sys
+import threading
+import time
+
+from scapy.layers.inet import IP, TCP
+from scapy.layers.inet6 import IPv6
+
+MARK = 0x77
+WAIT = 15
+SEG = 1000
+MARKER = b"EICAR"
+
+
+def stuff(msg):
+    lines = msg.split(b"\r\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return b"".join((b"." + l if l.startswith(b".") else l) + b"\r\n" for l in lines)
+
+
+class Endpoint:
+    def __init__(self, laddr, lport, v6):
+        self.v6 = v6
+        self.laddr, self.lport = laddr, lport
+        self.raddr = self.rport = None
+        fam = socket.AF_INET6 if v6 else socket.AF_INET
+        self.tx = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_RAW)
+        self.tx.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, MARK)
+        self.rx = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0003))
+        self.rx.settimeout(0.2)
+        self.cv = threading.Condition()
+        self.snd_nxt = random.randrange(1 << 32)
+        self.isn = self.snd_nxt
+        self.snd_una = self.snd_nxt
+        self.rcv_nxt = None
+        self.edge = None
+        self.peer_ws = None
+        self.ts_on = False
+        self.peer_ts = 0
+        self.ts_base = random.randrange(1 << 30)
+        self.data = b""
+        self.ooo = {}
+        self.fin = self.rst = False
+        self.syn = None
+        self.stop = False
+        threading.Thread(target=self.loop, daemon=True).start()
+
+    def tsval(self):
+        return (self.ts_base + int(time.monotonic() * 1000)) & 0xffffffff
+
+    def seg(self, flags, seq=None, data=b"", urg=0, tsval=None, chksum=None, opts=None):
+        if opts is None:
+            opts = []
+            if self.ts_on:
+                opts = [("NOP", None), ("NOP", None),
+                        ("Timestamp", (self.tsval() if tsval is None else tsval, self.peer_ts))]
+        t = TCP(sport=self.lport, dport=self.rport, flags=flags,
+                seq=(self.snd_nxt if seq is None else seq) & 0xffffffff,
+                ack=(self.rcv_nxt or 0) & 0xffffffff, window=65535, urgptr=urg, options=opts)
+        if chksum is not None:
+            t.chksum = chksum
+        ip = (IPv6(src=self.laddr, dst=self.raddr, hlim=64) if self.v6
+              else IP(src=self.laddr, dst=self.raddr, ttl=64))
+        p = ip / t / data
+        self.tx.sendto(bytes(p), (self.raddr, 0))
+
+    def ack(self):
+        self.seg("A")
+
+    def loop(self):
+        while not self.stop:
+            try:
+                b = self.rx.recv(70000)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            p = (IPv6(b) if b[0] >> 4 == 6 else IP(b)) if b else None
+            if p is None or TCP not in p or p.src != self.raddr and self.raddr is not None:
+                continue
+            t = p[TCP]
+            if t.dport != self.lport or (self.rport is not None and t.sport != self.rport):
+                continue
+            self.on_segment(p, t)
+
+    def on_segment(self, p, t):
+        if self.raddr is None and t.flags != "S":
+            return  # listening: only a new connection's SYN
+        with self.cv:
+            for k, v in t.options:
+                if k == "Timestamp":
+                    self.peer_ts = v[0]
+            if "R" in t.flags:
+                self.rst = True
+            elif "S" in t.flags:
+                if self.raddr is None:
+                    if "A" in t.flags:
+                        return
+                    self.raddr, self.rport = p.src, t.sport
+                self.syn = t
+                self.rcv_nxt = (t.seq + 1) & 0xffffffff
+            else:
+                payload = bytes(t.payload)
+                if payload:
+                    off = (t.seq - self.rcv_nxt) & 0xffffffff
+                    if off < 1 << 30:
+                        self.ooo[t.seq] = payload
+                    self.drain()
+                if "F" in t.flags and (t.seq + len(payload)) & 0xffffffff == self.rcv_nxt:
+                    self.rcv_nxt = (self.rcv_nxt + 1) & 0xffffffff
+                    self.fin = True
+                if payload or "F" in t.flags:
+                    self.ack()
+            if "A" in t.flags and self.peer_ws is not None:
+                scale = self.peer_ws if "S" not in t.flags else 0
+                self.snd_una = t.ack
+                self.edge = (t.ack + (t.window << scale)) & 0xffffffff
+            self.cv.notify_all()
+
+    def drain(self):
+        moved = True
+        while moved:
+            moved = False
+            for seq in list(self.ooo):
+                d = self.ooo[seq]
+                off = (self.rcv_nxt - seq) & 0xffffffff
+                if off < 1 << 30:
+                    del self.ooo[seq]
+                    if off < len(d):
+                        self.data += d[off:]
+                        self.rcv_nxt = (self.rcv_nxt + len(d) - off) & 0xffffffff
+                    moved = True
+
+    def wait(self, cond, timeout=WAIT):
+        with self.cv:
+            return self.cv.wait_for(lambda: cond() or self.rst, timeout)
+
+    def syn_opts(self):
+        return [("MSS", 1400), ("NOP", None), ("WScale", 7), ("NOP", None), ("NOP", None),
+                ("Timestamp", (self.tsval(), 0))]
+
+    def take_syn_opts(self):
+        o = dict((k, v) for k, v in self.syn.options)
+        self.peer_ws = o.get("WScale", 0)
+        if "WScale" not in o:
+            self.peer_ws = 0
+        self.ts_on = "Timestamp" in o
+
+    def connect(self, raddr, rport):
+        self.raddr, self.rport = raddr, rport
+        self.peer_ws = 0
+        self.seg("S", opts=self.syn_opts())
+        if not self.wait(lambda: self.syn is not None, 5):
+            raise TimeoutError("no SYN-ACK")
+        with self.cv:
+            self.take_syn_opts()
+            self.snd_nxt = (self.isn + 1) & 0xffffffff
+            self.edge = (self.snd_nxt + self.syn.window) & 0xffffffff
+        self.ack()
+
+    def accept(self):
+        if not self.wait(lambda: self.syn is not None, 30):
+            raise TimeoutError("no SYN")
+        with self.cv:
+            self.take_syn_opts()
+            self.edge = (self.isn + 1 + self.syn.window) & 0xffffffff
+        self.seg("SA", opts=self.syn_opts() if self.ts_on else [("MSS", 1400), ("WScale", 7)])
+        self.snd_nxt = (self.isn + 1) & 0xffffffff
+        self.wait(lambda: self.snd_una == self.snd_nxt, 5)
+
+    def room(self, n):
+        return ((self.edge - self.snd_nxt) & 0xffffffff) >= n and \
+            ((self.edge - self.snd_nxt) & 0xffffffff) < 1 << 30
+
+    def send(self, data, seg=SEG):
+        for i in range(0, len(data), seg):
+            chunk = data[i:i + seg]
+            if not self.wait(lambda: self.room(len(chunk))):
+                raise TimeoutError("window")
+            self.seg("PA", data=chunk)
+            self.snd_nxt = (self.snd_nxt + len(chunk)) & 0xffffffff
+
+    def line(self, prefix_ok=None):
+        """the next complete line (SMTP: a final reply line) from the peer"""
+        def final():
+            while b"\n" in self.data:
+                line, _, rest = self.data.partition(b"\n")
+                if prefix_ok is None or len(line) < 4 or line[3:4] != b"-":
+                    return True
+                self.data = rest
+            return False
+        if not self.wait(lambda: final() or self.fin):
+            return "reset" if self.rst else "timeout"
+        with self.cv:
+            if b"\n" not in self.data:
+                return "reset" if self.rst else "closed"
+            line, _, self.data = self.data.partition(b"\n")
+            return line.rstrip(b"\r").decode(errors="replace")
+
+    def close(self):
+        self.stop = True
+
+
+# --- tricks: each sends STREAM from the endpoint's next sequence number ---
+
+def benign(b):
+    return b.replace(MARKER, b"xxxxx")
+
+
+def marker_at(stream):
+    i = stream.find(MARKER)
+    return i if i >= 0 else len(stream) // 2
+
+
+def trick_none(ep, s):
+    ep.send(s)
+    return s
+
+
+def trick_urg(ep, s):
+    # an extra byte inside the marker, the urgent pointer on it: Linux reading out of
+    # band would take it out; read inline, as scanned, it stays
+    i = marker_at(s) + 3
+    s2 = s[:i] + b"Z" + s[i:]
+    start = max(0, i - 10)
+    ep.send(s2[:start])
+    ep.seg("PAU", data=s2[start:i + 20], urg=i - start + 1)
+    ep.snd_nxt = (ep.snd_nxt + len(s2[start:i + 20])) & 0xffffffff
+    ep.send(s2[i + 20:])
+    return s2
+
+
+def trick_syn(ep, s):
+    h = len(s) // 2
+    ep.send(s[:h])
+    ep.seg("S", seq=random.randrange(1 << 32), opts=[])
+    time.sleep(0.3)
+    ep.send(s[h:])
+    return s
+
+
+def trick_badsum(ep, s):
+    fake = benign(s)
+    for i in range(0, len(s), SEG):
+        ep.seg("PA", data=fake[i:i + SEG], chksum=0xbad)
+        ep.send(s[i:i + SEG])
+    return s
+
+
+def split_marker(s):
+    i = marker_at(s)
+    a, b = max(0, i - 100), min(len(s), i + 100)
+    return a, b
+
+
+def trick_conflict(ep, s, real_first=False):
+    a, b = split_marker(s)
+    base = ep.snd_nxt
+    first, second = (s, benign(s)) if real_first else (benign(s), s)
+    for copy in (first, second):
+        ep.seg("PA", seq=base + a, data=copy[a:b])
+        time.sleep(0.1)
+    ep.send(s[:a])
+    ep.snd_nxt = (base + b) & 0xffffffff
+    ep.send(s[b:])
+    return s[:a] + first[a:b] + s[b:]
+
+
+def trick_repack(ep, s):
+    base = ep.snd_nxt
+    for i in range(0, len(s), 700):
+        ep.send(s[i:i + 700], seg=700)
+        j = max(0, i - 300)
+        ep.seg("PA", seq=base + j, data=s[j:i + 700])
+    return s
+
+
+def trick_rst(ep, s):
+    h = len(s) // 2
+    ep.send(s[:h])
+    ep.seg("RA", seq=ep.snd_nxt + 100, opts=[])
+    time.sleep(11)
+    ep.send(s[h:])
+    return s
+
+
+def trick_fin(ep, s):
+    h = len(s) // 2
+    ep.send(s[:h])
+    ep.seg("FA")
+    time.sleep(0.3)
+    ep.snd_nxt = (ep.snd_nxt + 1) & 0xffffffff
+    ep.send(s[h:])
+    return s[:h]
+
+
+def trick_finooo(ep, s):
+    h = len(s) // 2
+    ep.send(s[:h])
+    ep.seg("FA", seq=ep.snd_nxt + 50)
+    time.sleep(0.2)
+    ep.send(s[h:])
+    return s
+
+
+def trick_paws(ep, s):
+    fake = benign(s)
+    old = (ep.tsval() - 100000) & 0xffffffff
+    for i in range(0, len(s), SEG):
+        ep.seg("PA", data=fake[i:i + SEG], tsval=old)
+        ep.send(s[i:i + SEG])
+    return s
+
+
+def trick_window(ep, s):
+    a, b = split_marker(s)
+    base = ep.snd_nxt
+    if ((base + a - ep.edge) & 0xffffffff) >= 1 << 30:
+        raise RuntimeError("window trick: the marker is inside the window already")
+    ep.seg("PA", seq=base + a, data=benign(s)[a:b])
+    ep.send(s)
+    return s
+
+
+TRICKS = {
+    "none": trick_none, "urg": trick_urg, "syn": trick_syn, "badsum": trick_badsum,
+    "conflict": trick_conflict,
+    "conflict-real-first": lambda ep, s: trick_conflict(ep, s, True),
+    "repack": trick_repack, "rst": trick_rst, "fin": trick_fin, "finooo": trick_finooo,
+    "paws": trick_paws, "window": trick_window,
+}
+
+
+def local_addr(host):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.connect((host, 9))
+    return s.getsockname()[0]
+
+
+def smtp(host, port, path, trick):
+    ep = Endpoint(local_addr(host), random.randrange(20000, 60000), ":" in host)
+    ep.connect(host, port)
+    out = "timeout"
+    sent = b""
+    try:
+        if not ep.line("smtp").startswith("220"):
+            raise RuntimeError("no banner")
+        ep.send(b"EHLO client.example.org\r\n")
+        ep.line("smtp")
+        ep.send(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+        for want in ("250", "250", "354"):
+            r = ep.line("smtp")
+            if not r.startswith(want):
+                raise RuntimeError(r)
+        sent = TRICKS[trick](ep, stuff(open(path, "rb").read()) + b".\r\n")
+        out = ep.line("smtp")
+        if out.startswith("250"):
+            ep.send(b"QUIT\r\n")
+            ep.line("smtp")
+            ep.wait(lambda: ep.fin, 5)
+            ep.seg("FA")
+    except (TimeoutError, RuntimeError) as e:
+        out = "reset" if ep.rst else f"error: {e}"
+    ep.close()
+    print(out)
+    write_sent(sent)
+
+
+def write_sent(stream):
+    """the message in STREAM (dot-stuffed, ending with a dot line) as it is stored"""
+    if not os.environ.get("SENT"):
+        return
+    lines = stream[:-3].split(b"\r\n") if stream.endswith(b".\r\n") else stream.split(b"\r\n")
+    msg = b"\r\n".join(l[1:] if l.startswith(b".") else l for l in lines)
+    open(os.environ["SENT"], "wb").write(msg)
+
+
+def pop3d(addr, port, path, trick):
+    ep = Endpoint(addr, port, ":" in addr)
+    ep.accept()
+    body = stuff(open(path, "rb").read())
+    ep.send(b"+OK mailscan test server\r\n")
+    while True:
+        line = ep.line()
+        if line in ("reset", "closed", "timeout"):
+            break
+        cmd = line.split(" ")[0].upper()
+        if cmd == "RETR":
+            head = b"+OK %d octets\r\n" % len(body)
+            sent = TRICKS[trick](ep, head + body + b".\r\n")
+            write_sent(sent[len(head):])
+        elif cmd == "STAT":
+            ep.send(b"+OK 1 %d\r\n" % len(body))
+        elif cmd == "QUIT":
+            ep.send(b"+OK bye\r\n")
+            ep.seg("FA")
+            break
+        else:
+            ep.send(b"+OK\r\n")
+    print("server:", line if line in ("reset", "closed", "timeout") else "quit")
+    ep.close()
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "smtp":
+        smtp(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
+    else:
+        pop3d(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
