@@ -114,4 +114,5 @@ clean:
 
 bench: all
 	scripts/bench-packet.sh
+	scripts/bench-flows.sh
 	scripts/bench-scan.sh

@@ -20,4 +20,21 @@ void buf_free(struct buf *);
  * *IS_LONG: then the caller takes the line as unreadable). */
 size_t buf_line(struct buf *, size_t max, int *is_long, const uint8_t *d, size_t n, int *complete);
 
+/* A queue of fixed-size entries (ESIZE bytes each, the same on every call): nothing is
+ * allocated until the first entry, it grows by doubling up to MAX entries, and
+ * fifo_trim gives an empty one back. */
+struct fifo {
+	uint8_t *p;
+	unsigned int head, count, cap;
+};
+
+/* -1 when MAX entries are queued or memory runs out (the queue is unchanged). */
+int fifo_push(struct fifo *, const void *e, size_t esize, unsigned int max);
+/* Takes the oldest entry into E; 0 when empty. */
+int fifo_pop(struct fifo *, void *e, size_t esize);
+/* The oldest entry, or NULL. */
+const void *fifo_peek(const struct fifo *, size_t esize);
+void fifo_trim(struct fifo *);
+void fifo_free(struct fifo *);
+
 #endif

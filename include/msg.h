@@ -40,8 +40,10 @@ typedef void (*msg_end_fn)(void *arg, const uint8_t *msg, size_t len, int candid
 void msg_reader_init(struct msg_reader *, size_t max, struct msg_budget *, const char *resume,
 		     int resume_prefix);
 void msg_reader_free(struct msg_reader *);
-/* Starts a new message. */
+/* Starts a new message; the last one's buffer is given back. */
 void msg_reader_reset(struct msg_reader *);
+/* Bytes of buffer held now. */
+size_t msg_reader_mem(const struct msg_reader *);
 /* Reads dot-stuffed content; stops after the standard end (*DONE = 1). Returns how
  * many bytes it consumed. */
 size_t msg_reader_push(struct msg_reader *, const uint8_t *data, size_t len, int *done, msg_end_fn,

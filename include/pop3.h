@@ -48,6 +48,12 @@ struct pop3 *pop3_new(size_t max_message, struct msg_budget *budget, size_t max_
 void pop3_free(struct pop3 *);
 int pop3_push(struct pop3 *, enum pop3_dir, const uint8_t *data, size_t len);
 int pop3_next(struct pop3 *, struct pop3_event *);
+/* Gives back what the parser holds only while in use, as smtp_trim. */
+void pop3_trim(struct pop3 *);
+/* Bytes the parser holds now, its own structure included. */
+size_t pop3_mem(const struct pop3 *);
+/* A multi-line response (a message body) is being read. */
+int pop3_busy(const struct pop3 *);
 const struct pop3_counters *pop3_counters(struct pop3 *);
 
 #endif

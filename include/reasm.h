@@ -72,8 +72,13 @@ int reasm_add(struct reasm *, const struct reasm_limits *, uint32_t seq, uint8_t
  * order. Out of order it waits, and is forgotten if data covers its place first (Linux
  * drops such a FIN). */
 int reasm_fin(struct reasm *, const struct reasm_limits *, uint32_t pos);
-/* The receiver acknowledged up to ACK: kept bytes below it are released. */
+/* The receiver acknowledged up to ACK: kept bytes below it are released, and a small
+ * ring with nothing left in it. */
 void reasm_ack(struct reasm *, const struct reasm_limits *, uint32_t ack);
+/* An idle direction (everything acknowledged, nothing out of order) gives its ring back. */
+void reasm_trim(struct reasm *, const struct reasm_limits *);
+/* Bytes of buffers held now (the ring and the out-of-order segments). */
+size_t reasm_mem(const struct reasm *);
 /* The receiver announced its window up to EDGE (ack + scaled window); the edge only
  * grows, as the receiver's does. */
 void reasm_window(struct reasm *, uint32_t edge);

@@ -30,7 +30,12 @@ void session_free(struct session *);
 void session_push(struct session *, const struct flow *, enum flow_dir, const uint8_t *data,
 		  size_t len, struct session_req *req);
 
-/* "flow=CLIENT.PORT>SERVER.PORT" */
+/* Bytes the session holds now (its parser's buffers included). */
+size_t session_mem(const struct session *);
+/* A message is in progress: the flow is worth keeping over idle ones. */
+int session_busy(const struct session *);
+
+/* "CLIENT.PORT>SERVER.PORT" */
 void session_flow_name(const struct flow *, char *buf, size_t len);
 
 #endif

@@ -53,6 +53,13 @@ void smtp_free(struct smtp *);
 int smtp_push(struct smtp *, enum smtp_dir, const uint8_t *data, size_t len);
 /* The next event, or 0 when there is none. */
 int smtp_next(struct smtp *, struct smtp_event *);
+/* Gives back what the parser holds only while in use (events, once taken; empty line
+ * buffers and queues). */
+void smtp_trim(struct smtp *);
+/* Bytes the parser holds now, its own structure included. */
+size_t smtp_mem(const struct smtp *);
+/* Message content is being read (DATA or BDAT). */
+int smtp_busy(const struct smtp *);
 const struct smtp_counters *smtp_counters(struct smtp *);
 
 #endif

@@ -41,6 +41,7 @@
 	X(flows_total, C, "flows started (SYN seen)")                                              \
 	X(flows_midstream, C, "flows first seen mid-stream (passed and offloaded)")                \
 	X(flows_evicted, C, "flows evicted at the flow cap")                                       \
+	X(flows_evicted_busy, C, "of those, flows in the middle of a message (no idle one near)")  \
 	X(flows_timed_out, C, "flows ended by an idle timeout")                                    \
 	X(flows_closed, C, "flows ended by FIN or RST")                                            \
 	X(flows_offloaded, C, "flows offloaded from the queue (conntrack mark)")                   \

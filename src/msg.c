@@ -35,13 +35,18 @@ void msg_reader_free(struct msg_reader *m)
 void msg_reader_reset(struct msg_reader *m)
 {
 	budget_release(m);
-	m->body.len = 0;
+	buf_free(&m->body); /* an idle session keeps no body's worth of memory */
 	m->oversize = 0;
 	m->ambiguous = 0;
 	m->unconfirmed = 0;
 	m->line_start = 0;
 	m->resume_start = SIZE_MAX;
 	m->state = D_BOL_CRLF;
+}
+
+size_t msg_reader_mem(const struct msg_reader *m)
+{
+	return m->body.cap;
 }
 
 static void put(struct msg_reader *m, const uint8_t *d, size_t n)

@@ -18,7 +18,12 @@ enum smode { S_LINE, S_MULTI, S_DONE };
 struct pending {
 	uint8_t kind;
 	uint8_t multi; /* +OK starts a multi-line response */
-	unsigned long arg;
+	uint32_t arg;
+};
+
+struct pop3_events {
+	struct pop3_event ev[MAX_EVENTS];
+	uint8_t *buf[MAX_EVENTS];
 };
 
 struct line {
@@ -29,15 +34,13 @@ struct line {
 struct pop3 {
 	size_t max_line;
 	struct line cline, sline;
-	struct pending pending[MAX_PENDING];
-	unsigned int phead, pcount;
-	int sasl; /* the server sent a SASL challenge: the next client line answers it */
+	struct fifo pending; /* struct pending, oldest first */
+	int sasl;	     /* the server sent a SASL challenge: the next client line answers it */
 	enum smode smode;
 	struct pending cur; /* the command whose multi-line response is being read */
 	struct msg_reader body;
 	char user[128];
-	struct pop3_event ev[MAX_EVENTS];
-	uint8_t *evbuf[MAX_EVENTS];
+	struct pop3_events *evq; /* while there are events: until the next push or trim */
 	unsigned int nev, evnext;
 	struct pop3_counters cnt;
 };
@@ -72,11 +75,35 @@ static void events_clear(struct pop3 *p)
 {
 	unsigned int i;
 
-	for (i = 0; i < p->nev; i++) {
-		free(p->evbuf[i]);
-		p->evbuf[i] = NULL;
-	}
+	for (i = 0; i < p->nev; i++)
+		free(p->evq->buf[i]);
+	free(p->evq);
+	p->evq = NULL;
 	p->nev = p->evnext = 0;
+}
+
+void pop3_trim(struct pop3 *p)
+{
+	events_clear(p);
+	if (p->smode != S_MULTI)
+		msg_reader_reset(&p->body); /* the last body was taken with its event */
+	fifo_trim(&p->pending);
+	if (!p->cline.b.len)
+		buf_free(&p->cline.b);
+	if (!p->sline.b.len)
+		buf_free(&p->sline.b);
+}
+
+int pop3_busy(const struct pop3 *p)
+{
+	return p->smode == S_MULTI;
+}
+
+size_t pop3_mem(const struct pop3 *p)
+{
+	return sizeof(*p) + (p->evq ? sizeof(*p->evq) : 0) +
+	       p->pending.cap * sizeof(struct pending) + p->cline.b.cap + p->sline.b.cap +
+	       msg_reader_mem(&p->body);
 }
 
 void pop3_free(struct pop3 *p)
@@ -86,6 +113,7 @@ void pop3_free(struct pop3 *p)
 	events_clear(p);
 	buf_free(&p->cline.b);
 	buf_free(&p->sline.b);
+	fifo_free(&p->pending);
 	msg_reader_free(&p->body);
 	free(p);
 }
@@ -100,7 +128,7 @@ int pop3_next(struct pop3 *p, struct pop3_event *e)
 {
 	if (p->evnext >= p->nev)
 		return 0;
-	*e = p->ev[p->evnext++];
+	*e = p->evq->ev[p->evnext++];
 	return 1;
 }
 
@@ -108,9 +136,9 @@ static struct pop3_event *event_add(struct pop3 *p, enum pop3_event_type t)
 {
 	struct pop3_event *e;
 
-	if (p->nev >= MAX_EVENTS)
+	if (p->nev >= MAX_EVENTS || (!p->evq && !(p->evq = calloc(1, sizeof(*p->evq)))))
 		return NULL;
-	e = &p->ev[p->nev++];
+	e = &p->evq->ev[p->nev++];
 	memset(e, 0, sizeof(*e));
 	e->type = t;
 	e->user = p->user;
@@ -127,12 +155,12 @@ static void emit(void *arg, const uint8_t *msg, size_t n, int candidate, int ove
 	e = event_add(p, POP3_EV_MESSAGE);
 	if (!e)
 		return;
-	p->evbuf[p->nev - 1] = malloc(n ? n : 1);
-	if (!p->evbuf[p->nev - 1])
+	p->evq->buf[p->nev - 1] = malloc(n ? n : 1);
+	if (!p->evq->buf[p->nev - 1])
 		n = 0;
 	else if (n)
-		memcpy(p->evbuf[p->nev - 1], msg, n);
-	e->msg = p->evbuf[p->nev - 1];
+		memcpy(p->evq->buf[p->nev - 1], msg, n);
+	e->msg = p->evq->buf[p->nev - 1];
 	e->len = n;
 	e->oversize = oversize;
 	e->candidate = candidate;
@@ -146,21 +174,14 @@ static void emit(void *arg, const uint8_t *msg, size_t n, int candidate, int ove
 
 static void pending_push(struct pop3 *p, struct pending e)
 {
-	if (p->pcount)
+	if (p->pending.count)
 		p->cnt.pipelined++;
-	if (p->pcount == MAX_PENDING)
-		return;
-	p->pending[(p->phead + p->pcount++) % MAX_PENDING] = e;
+	fifo_push(&p->pending, &e, sizeof(e), MAX_PENDING);
 }
 
 static int pending_pop(struct pop3 *p, struct pending *e)
 {
-	if (!p->pcount)
-		return 0;
-	*e = p->pending[p->phead];
-	p->phead = (p->phead + 1) % MAX_PENDING;
-	p->pcount--;
-	return 1;
+	return fifo_pop(&p->pending, e, sizeof(*e));
 }
 
 static void command(struct pop3 *p, const char *line)
@@ -183,7 +204,7 @@ static void command(struct pop3 *p, const char *line)
 	if (!known)
 		p->cnt.unknown_commands++;
 	if (isdigit((unsigned char)*arg))
-		e.arg = strtoul(arg, NULL, 10);
+		e.arg = (uint32_t)strtoul(arg, NULL, 10);
 	if (e.kind == P_USER || e.kind == P_APOP)
 		snprintf(p->user, sizeof(p->user), "%.*s", (int)strcspn(arg, " "), arg);
 	pending_push(p, e);
@@ -211,10 +232,11 @@ static void client_push(struct pop3 *p, const uint8_t *d, size_t n)
 
 static void status(struct pop3 *p, const char *line)
 {
+	const struct pending *first = fifo_peek(&p->pending, sizeof(*first));
 	struct pending e;
 
-	if (line[0] == '+' && (line[1] == ' ' || line[1] == '\0') && p->pcount &&
-	    p->pending[p->phead].kind == P_AUTH) {
+	if (line[0] == '+' && (line[1] == ' ' || line[1] == '\0') && first &&
+	    first->kind == P_AUTH) {
 		p->sasl = 1; /* a challenge: AUTH is still pending */
 		return;
 	}

@@ -22,6 +22,8 @@
 #define SYN_TIMEOUT	30000
 #define IDLE_TIMEOUT	900000
 #define CLOSING_TIMEOUT 10000 /* linger after FIN/RST: late ACKs are not mid-stream */
+#define TRIM_MS		1000  /* idle this long: buffers kept for activity go back */
+#define EVICT_SCAN	64    /* flows looked at for an idle one to evict */
 #define RECV_ROUNDS	64
 #define QUEUE_RCVBUF	(32u << 20)
 #define LOG_BURST	20 /* normalisation warnings per LOG_PERIOD_MS, then counted */
@@ -113,6 +115,30 @@ static void flow_end(struct qthread *qt, struct flow *f)
 	flow_free(f);
 }
 
+static void flow_trim(struct qthread *qt, struct flow *f)
+{
+	if (f->dir[0].started)
+		reasm_trim(&f->dir[0], &qt->lim);
+	if (f->dir[1].started)
+		reasm_trim(&f->dir[1], &qt->lim);
+}
+
+/* The flow to make room for a new one: the least recently active of those with no
+ * message in progress among the oldest EVICT_SCAN, else the oldest. */
+static struct flow *flow_victim(struct qthread *qt)
+{
+	struct flow *f = flow_oldest(qt->flows), *old = f;
+	unsigned int i;
+
+	for (i = 0; f && i < EVICT_SCAN; i++, f = f->newer) {
+		if (!f->holds && !session_busy(f->app))
+			return f;
+	}
+	if (old)
+		STATS_ADD(&qt->st, flows_evicted_busy, 1);
+	return old;
+}
+
 static uint64_t flow_timeout(const struct flow *f)
 {
 	switch (f->state) {
@@ -132,11 +158,14 @@ static void sweep(struct qthread *qt, uint64_t now)
 {
 	struct flow *f, *newer;
 
-	/* every flow idle for the shortest timeout is a candidate; each has its own */
-	for (f = flow_oldest(qt->flows); f && now - f->last_ms >= CLOSING_TIMEOUT; f = newer) {
+	/* every idle flow gives back its buffers; each has its own timeout */
+	for (f = flow_oldest(qt->flows); f && now - f->last_ms >= TRIM_MS; f = newer) {
 		newer = f->newer;
-		if (f->holds || now - f->last_ms < flow_timeout(f))
-			continue; /* a held flow waits for its hold's time limit */
+		if (f->holds || now - f->last_ms < flow_timeout(f)) {
+			/* a held flow waits for its hold's time limit */
+			flow_trim(qt, f);
+			continue;
+		}
 		if (f->state == FLOW_CLOSING || f->state == FLOW_RESET || f->state == FLOW_ABORTED)
 			STATS_ADD(&qt->st, flows_closed, 1);
 		else
@@ -154,7 +183,7 @@ static struct flow *flow_start(struct qthread *qt, const struct pkt *p, uint64_t
 	struct flow *f = flow_insert(qt->flows, p, now);
 
 	if (!f) {
-		struct flow *old = flow_oldest(qt->flows);
+		struct flow *old = flow_victim(qt);
 
 		if (!old)
 			return NULL;

@@ -5,7 +5,8 @@
 #include "decode.h"
 #include "reasm.h"
 
-#define KEEP_MIN    4096
+#define KEEP_MIN    512	       /* a command line or two; grows by doubling */
+#define KEEP_IDLE   4096       /* a ring this small is given back when all of it is acknowledged */
 #define OLD_HORIZON (1u << 30) /* further back than this: not a retransmission */
 #define PAWS_WINDOW 1	       /* Linux's TCP_PAWS_WINDOW */
 
@@ -25,6 +26,14 @@ void reasm_init(struct reasm *r, uint32_t next)
 	r->started = 1;
 }
 
+static void keep_release(struct reasm *r, const struct reasm_limits *lim)
+{
+	*lim->total -= r->keep_size;
+	free(r->keep);
+	r->keep = NULL;
+	r->keep_size = r->keep_head = 0;
+}
+
 static void ooo_purge(struct reasm *r, const struct reasm_limits *lim)
 {
 	struct reasm_seg *s, *n;
@@ -41,10 +50,8 @@ static void ooo_purge(struct reasm *r, const struct reasm_limits *lim)
 void reasm_free(struct reasm *r, const struct reasm_limits *lim)
 {
 	ooo_purge(r, lim);
-	*lim->total -= r->keep_size;
-	free(r->keep);
-	r->keep = NULL;
-	r->keep_size = r->keep_len = 0;
+	keep_release(r, lim);
+	r->keep_len = 0;
 }
 
 /* --- the ring of delivered bytes --- */
@@ -301,7 +308,6 @@ int reasm_fin(struct reasm *r, const struct reasm_limits *lim, uint32_t pos)
 
 void reasm_ack(struct reasm *r, const struct reasm_limits *lim, uint32_t ack)
 {
-	(void)lim;
 	if (SEQ_LEQ(ack, r->acked) || SEQ_GT(ack, reasm_rcv_nxt(r)))
 		return;
 	if (SEQ_GT(ack, r->next))
@@ -309,6 +315,21 @@ void reasm_ack(struct reasm *r, const struct reasm_limits *lim, uint32_t ack)
 	r->acked = ack;
 	if (SEQ_GT(ack, r->keep_seq))
 		keep_drop(r, ack - r->keep_seq);
+	/* a dialogue between commands keeps nothing: small rings go back at once (a
+	 * bulk transfer's large one waits for reasm_trim, so it is not regrown) */
+	if (!r->keep_len && r->keep_size <= KEEP_IDLE && !r->ooo)
+		keep_release(r, lim);
+}
+
+void reasm_trim(struct reasm *r, const struct reasm_limits *lim)
+{
+	if (!r->keep_len && !r->ooo)
+		keep_release(r, lim);
+}
+
+size_t reasm_mem(const struct reasm *r)
+{
+	return r->keep_size + r->ooo_bytes;
 }
 
 void reasm_window(struct reasm *r, uint32_t edge)

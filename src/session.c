@@ -19,8 +19,10 @@ struct session {
 	struct smtp *smtp;
 	struct pop3 *pop3;
 	/* the parser's counters already added to the thread's */
-	struct smtp_counters smtp_seen;
-	struct pop3_counters pop3_seen;
+	union {
+		struct smtp_counters smtp;
+		struct pop3_counters pop3;
+	} seen;
 };
 
 struct session *session_new(enum ports_proto proto, const struct config *cfg, struct stats *st,
@@ -180,8 +182,9 @@ static void pop3_events(struct session *s, const struct flow *f, struct session_
 			 e.top ? " top=yes" : "");
 		message(s, f, e.msg, e.len, e.oversize, e.candidate, meta, req);
 	}
-	sync_counters(s->st, pop3_counters(s->pop3), &s->pop3_seen, pop3_map,
+	sync_counters(s->st, pop3_counters(s->pop3), &s->seen.pop3, pop3_map,
 		      sizeof(pop3_map) / sizeof(pop3_map[0]));
+	pop3_trim(s->pop3);
 }
 
 void session_push(struct session *s, const struct flow *f, enum flow_dir dir, const uint8_t *d,
@@ -206,6 +209,19 @@ void session_push(struct session *s, const struct flow *f, enum flow_dir dir, co
 			 e.rcpt_to);
 		message(s, f, e.msg, e.len, e.oversize, e.candidate, meta, req);
 	}
-	sync_counters(s->st, smtp_counters(s->smtp), &s->smtp_seen, smtp_map,
+	sync_counters(s->st, smtp_counters(s->smtp), &s->seen.smtp, smtp_map,
 		      sizeof(smtp_map) / sizeof(smtp_map[0]));
+	smtp_trim(s->smtp);
+}
+
+size_t session_mem(const struct session *s)
+{
+	if (!s)
+		return 0;
+	return sizeof(*s) + (s->smtp ? smtp_mem(s->smtp) : pop3_mem(s->pop3));
+}
+
+int session_busy(const struct session *s)
+{
+	return s && (s->smtp ? smtp_busy(s->smtp) : pop3_busy(s->pop3));
 }

@@ -16,6 +16,11 @@
 enum cmode { C_CMD, C_DATA, C_BDAT, C_DONE };
 enum pkind { P_OTHER, P_HELO, P_MAIL, P_RCPT, P_DATA, P_BDAT, P_STARTTLS };
 
+struct smtp_events {
+	struct smtp_event ev[MAX_EVENTS];
+	uint8_t *buf[MAX_EVENTS];
+};
+
 struct smtp {
 	size_t max_line;
 	enum cmode cmode;
@@ -29,17 +34,16 @@ struct smtp {
 	int bdat;
 	uint64_t bdat_left;
 	int bdat_last;
-	/* commands awaiting replies, oldest first */
-	uint8_t pending[MAX_PENDING];
-	unsigned int phead, pcount;
+	/* commands awaiting replies (enum pkind, a byte each), oldest first */
+	struct fifo pending;
 	/* server replies */
 	struct buf sline;
 	int sline_long;
 	/* envelope, for logs */
 	char helo[128], from[256], rcpt[256];
-	/* events; their buffers live until the next push */
-	struct smtp_event ev[MAX_EVENTS];
-	uint8_t *evbuf[MAX_EVENTS];
+	/* events and their buffers, allocated while there are any (until the next push
+	 * or smtp_trim) */
+	struct smtp_events *evq;
 	unsigned int nev, evnext;
 	struct smtp_counters cnt;
 };
@@ -69,11 +73,35 @@ static void events_clear(struct smtp *s)
 {
 	unsigned int i;
 
-	for (i = 0; i < s->nev; i++) {
-		free(s->evbuf[i]);
-		s->evbuf[i] = NULL;
-	}
+	for (i = 0; i < s->nev; i++)
+		free(s->evq->buf[i]);
+	free(s->evq);
+	s->evq = NULL;
 	s->nev = s->evnext = 0;
+}
+
+void smtp_trim(struct smtp *s)
+{
+	events_clear(s);
+	fifo_trim(&s->pending);
+	/* line buffers hold nothing between lines */
+	if (!s->line.len)
+		buf_free(&s->line);
+	if (!s->sline.len)
+		buf_free(&s->sline);
+	if (!s->raw.len)
+		buf_free(&s->raw);
+}
+
+int smtp_busy(const struct smtp *s)
+{
+	return s->cmode == C_DATA || s->cmode == C_BDAT;
+}
+
+size_t smtp_mem(const struct smtp *s)
+{
+	return sizeof(*s) + (s->evq ? sizeof(*s->evq) : 0) + s->pending.cap + s->line.cap +
+	       s->sline.cap + s->raw.cap + msg_reader_mem(&s->msg);
 }
 
 void smtp_free(struct smtp *s)
@@ -85,6 +113,7 @@ void smtp_free(struct smtp *s)
 	msg_reader_free(&s->msg);
 	buf_free(&s->raw);
 	buf_free(&s->sline);
+	fifo_free(&s->pending);
 	free(s);
 }
 
@@ -98,7 +127,7 @@ int smtp_next(struct smtp *s, struct smtp_event *ev)
 {
 	if (s->evnext >= s->nev)
 		return 0;
-	*ev = s->ev[s->evnext++];
+	*ev = s->evq->ev[s->evnext++];
 	return 1;
 }
 
@@ -106,9 +135,9 @@ static struct smtp_event *event_add(struct smtp *s, enum smtp_event_type t)
 {
 	struct smtp_event *e;
 
-	if (s->nev >= MAX_EVENTS)
+	if (s->nev >= MAX_EVENTS || (!s->evq && !(s->evq = calloc(1, sizeof(*s->evq)))))
 		return NULL;
-	e = &s->ev[s->nev++];
+	e = &s->evq->ev[s->nev++];
 	memset(e, 0, sizeof(*e));
 	e->type = t;
 	e->mail_from = s->from;
@@ -125,12 +154,12 @@ static void emit(void *arg, const uint8_t *msg, size_t n, int candidate, int ove
 
 	if (!e)
 		return;
-	s->evbuf[s->nev - 1] = malloc(n ? n : 1);
-	if (!s->evbuf[s->nev - 1])
+	s->evq->buf[s->nev - 1] = malloc(n ? n : 1);
+	if (!s->evq->buf[s->nev - 1])
 		n = 0;
 	else if (n)
-		memcpy(s->evbuf[s->nev - 1], msg, n);
-	e->msg = s->evbuf[s->nev - 1];
+		memcpy(s->evq->buf[s->nev - 1], msg, n);
+	e->msg = s->evq->buf[s->nev - 1];
 	e->len = n;
 	e->oversize = oversize;
 	e->candidate = candidate;
@@ -159,23 +188,19 @@ static void message_done(struct smtp *s)
 
 static void pending_push(struct smtp *s, enum pkind k)
 {
-	if (s->pcount)
+	uint8_t e = (uint8_t)k;
+
+	if (s->pending.count)
 		s->cnt.pipelined++;
-	if (s->pcount == MAX_PENDING)
-		return; /* a client this far ahead gets its replies matched loosely */
-	s->pending[(s->phead + s->pcount++) % MAX_PENDING] = (uint8_t)k;
+	/* a client this far ahead (or memory out) gets its replies matched loosely */
+	fifo_push(&s->pending, &e, 1, MAX_PENDING);
 }
 
 static int pending_pop(struct smtp *s)
 {
-	int k;
+	uint8_t k;
 
-	if (!s->pcount)
-		return -1;
-	k = s->pending[s->phead];
-	s->phead = (s->phead + 1) % MAX_PENDING;
-	s->pcount--;
-	return k;
+	return fifo_pop(&s->pending, &k, 1) ? k : -1;
 }
 
 /* --- message content (DATA) --- */

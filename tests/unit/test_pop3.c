@@ -210,8 +210,41 @@ static void test_garbage_long_ambiguous(void)
 	pop3_free(check("oversize", big, "R1o[alice](0123456789);", 10));
 }
 
+/* what a session holds: its structure when idle, the body while it is read */
+static void test_memory(void)
+{
+	struct pop3 *p = pop3_new(1 << 20, NULL, 4096);
+	struct pop3_event e;
+	size_t idle = pop3_mem(p);
+	static char body[2000];
+
+	CHECK(idle < 1024);
+	pop3_push(p, POP3_SERVER, (const uint8_t *)"+OK ready\r\n", strlen("+OK ready\r\n"));
+	pop3_push(p, POP3_CLIENT, (const uint8_t *)"USER alice\r\nPASS x\r\nRETR 1\r\n",
+		  strlen("USER alice\r\nPASS x\r\nRETR 1\r\n"));
+	pop3_trim(p);
+	CHECK(pop3_mem(p) > idle); /* three commands wait for their answers */
+	pop3_push(p, POP3_SERVER, (const uint8_t *)"+OK\r\n+OK\r\n+OK 4000\r\n",
+		  strlen("+OK\r\n+OK\r\n+OK 4000\r\n"));
+	CHECK_INT(pop3_busy(p), 1);
+	memset(body, 'y', sizeof(body));
+	body[sizeof(body) - 2] = '\r';
+	body[sizeof(body) - 1] = '\n';
+	pop3_push(p, POP3_SERVER, (const uint8_t *)body, sizeof(body));
+	pop3_push(p, POP3_SERVER, (const uint8_t *)body, sizeof(body));
+	pop3_trim(p);
+	CHECK(pop3_mem(p) >= idle + 2 * sizeof(body));
+	pop3_push(p, POP3_SERVER, (const uint8_t *)".\r\n", strlen(".\r\n"));
+	CHECK_INT(pop3_next(p, &e), 1);
+	CHECK_INT(pop3_busy(p), 0);
+	pop3_trim(p);
+	CHECK_INT(pop3_mem(p), idle);
+	pop3_free(p);
+}
+
 int main(void)
 {
+	test_memory();
 	test_retr();
 	test_stuffed_and_top();
 	test_errors_and_pipelining();

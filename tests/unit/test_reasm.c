@@ -240,7 +240,7 @@ static void test_caps(uint32_t isn)
 		struct reasm a, b;
 		size_t small_total = 0;
 		struct reasm_limits l2 = {
-			.ooo_cap = 4096, .keep_cap = 4096, .total_cap = 10000, .total = &small_total
+			.ooo_cap = 4096, .keep_cap = 4096, .total_cap = 4000, .total = &small_total
 		};
 
 		reasm_init(&a, 0);
@@ -248,7 +248,7 @@ static void test_caps(uint32_t isn)
 		CHECK_INT(add(&a, &l2, 100, big, 800, &s, NULL), REASM_QUEUED);
 		CHECK_INT(add(&b, &l2, 100, big, 300, &s, NULL), REASM_QUEUED);
 		/* each reserved its ring for the bytes it will deliver */
-		CHECK_INT(small_total, 1100 + 2 * 4096);
+		CHECK_INT(small_total, 1100 + 1024 + 512);
 		CHECK_INT(add(&b, &l2, 1000, big, 3000, &s, NULL), REASM_OVERFLOW);
 		reasm_free(&a, &l2);
 		reasm_free(&b, &l2);
@@ -334,6 +334,47 @@ static void test_fin(uint32_t isn)
 	CHECK_INT(total, 0);
 }
 
+/* what a direction holds: nothing once idle */
+static void test_memory(uint32_t isn)
+{
+	static uint8_t big[6000];
+	struct reasm r;
+	struct sink s = { .len = 0 };
+
+	reasm_init(&r, isn);
+	CHECK_INT(reasm_mem(&r), 0);
+	/* a command: a small ring, given back when the receiver acknowledges it */
+	CHECK_INT(add(&r, &lim, isn, text, 20, &s, NULL), REASM_DATA);
+	CHECK_INT(reasm_mem(&r), 512);
+	reasm_ack(&r, &lim, isn + 10);
+	CHECK_INT(reasm_mem(&r), 512);
+	reasm_ack(&r, &lim, isn + 20);
+	CHECK_INT(reasm_mem(&r), 0);
+	CHECK_INT(total, 0);
+	/* out of order: the ring is reserved for the bytes it will deliver */
+	CHECK_INT(add(&r, &lim, isn + 30, text + 30, 10, &s, NULL), REASM_QUEUED);
+	CHECK_INT(reasm_mem(&r), 512 + 10);
+	CHECK_INT(add(&r, &lim, isn + 20, text + 20, 10, &s, NULL), REASM_DATA);
+	reasm_ack(&r, &lim, isn + 40);
+	CHECK_INT(reasm_mem(&r), 0);
+	/* a large ring (a transfer) stays until the direction is trimmed as idle */
+	CHECK_INT(add(&r, &lim, isn + 40, big, sizeof(big), &s, NULL), REASM_DATA);
+	CHECK_INT(reasm_mem(&r), 8192);
+	reasm_ack(&r, &lim, isn + 40 + sizeof(big) - 1);
+	reasm_trim(&r, &lim);
+	CHECK_INT(reasm_mem(&r), 8192); /* one byte still unacknowledged */
+	reasm_ack(&r, &lim, isn + 40 + sizeof(big));
+	CHECK_INT(reasm_mem(&r), 8192);
+	reasm_trim(&r, &lim);
+	CHECK_INT(reasm_mem(&r), 0);
+	CHECK_INT(total, 0);
+	/* and the stream goes on */
+	CHECK_INT(add(&r, &lim, isn + 40 + sizeof(big), text, 5, &s, NULL), REASM_DATA);
+	CHECK_INT(s.len, 40 + sizeof(big) + 5);
+	reasm_free(&r, &lim);
+	CHECK_INT(total, 0);
+}
+
 static void test_paws(void)
 {
 	struct reasm r;
@@ -372,6 +413,7 @@ int main(void)
 		test_caps(isns[i]);
 		test_window(isns[i]);
 		test_fin(isns[i]);
+		test_memory(isns[i]);
 	}
 	test_paws();
 	return unit_report("test_reasm");

@@ -390,8 +390,56 @@ static void test_limits_and_garbage(void)
 	smtp_free(check("oversize", big, "Mo(0123456789);", 10));
 }
 
+/* what a session holds: its structure when idle, the message while it is read */
+static void test_memory(void)
+{
+	static const char *dialogue[][2] = {
+		{ "s", "220 mx ESMTP\r\n" },
+		{ "c", "EHLO client.example.org\r\n" },
+		{ "s", "250-mx\r\n250 PIPELINING\r\n" },
+		{ "c", "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n" },
+		{ "s", "250 ok\r\n250 ok\r\n354 go\r\n" },
+	};
+	struct smtp *s = smtp_new(1 << 20, NULL, 4096);
+	struct smtp_event e;
+	size_t idle = smtp_mem(s), i;
+	static char body[3000];
+
+	CHECK(idle < 1500);
+	for (i = 0; i < 5; i++) {
+		smtp_push(s, dialogue[i][0][0] == 'c' ? SMTP_CLIENT : SMTP_SERVER,
+			  (const uint8_t *)dialogue[i][1], strlen(dialogue[i][1]));
+		while (smtp_next(s, &e))
+			;
+		smtp_trim(s);
+		if (i == 2)
+			CHECK_INT(smtp_mem(s), idle); /* after EHLO: nothing but the structure */
+	}
+	CHECK_INT(smtp_busy(s), 1);
+	memset(body, 'x', sizeof(body));
+	for (i = 0; i < 10; i++) {
+		smtp_push(s, SMTP_CLIENT, (const uint8_t *)body, sizeof(body));
+		smtp_trim(s);
+	}
+	CHECK(smtp_mem(s) >= idle + 10 * sizeof(body));
+	/* a partial line waits in its buffer: not given back */
+	smtp_push(s, SMTP_CLIENT, (const uint8_t *)"\r\n.\r\nQUI", strlen("\r\n.\r\nQUI"));
+	CHECK_INT(smtp_next(s, &e), 1);
+	CHECK_INT(e.type, SMTP_EV_MESSAGE);
+	CHECK_INT(smtp_busy(s), 0);
+	smtp_trim(s);
+	CHECK(smtp_mem(s) > idle && smtp_mem(s) < idle + 512);
+	smtp_push(s, SMTP_CLIENT, (const uint8_t *)"T\r\n", strlen("T\r\n"));
+	smtp_push(s, SMTP_SERVER, (const uint8_t *)"250 ok\r\n221 bye\r\n",
+		  strlen("250 ok\r\n221 bye\r\n"));
+	smtp_trim(s);
+	CHECK_INT(smtp_mem(s), idle);
+	smtp_free(s);
+}
+
 int main(void)
 {
+	test_memory();
 	test_data();
 	test_pipelining();
 	test_data_without_waiting();
