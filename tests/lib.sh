@@ -364,3 +364,20 @@ nothing_infected_stored() {
 	done
 	ok "nothing infected stored ($(delivered_count) messages delivered)"
 }
+# stop_daemon: ends mailscand and removes the gateway's rules
+stop_daemon() {
+	kill "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	in_g "$BUILD/mailscanctl" -c "$CONF" rules remove >/dev/null
+}
+# start_host_daemon NS [EXTRA CONFIG LINES...]: mailscand in host mode on host NS
+start_host_daemon() {
+	local ns=$1
+	shift
+	write_config "queues = 0" "mode = host" "$@"
+	ip netns exec "$ns" "$BUILD/mailscanctl" -c "$CONF" rules install >/dev/null ||
+		fail "rules install (host)"
+	bg ip netns exec "$ns" "$BUILD/mailscand" -c "$CONF" 2>>"$WORK/mailscand.log"
+	DAEMON_PID=$!
+	wait_for 10 ctl status || fail "mailscand (host)"
+}

@@ -4,10 +4,7 @@
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 start_postfix
-write_config "queues = 0" "mode = host"
-in_s "$BUILD/mailscanctl" -c "$CONF" rules install >/dev/null || fail "rules install"
-bg in_s "$BUILD/mailscand" -c "$CONF" 2>>"$WORK/mailscand.log"
-wait_for 10 ctl status || fail "mailscand"
+start_host_daemon "$NS_S"
 quiet_kernel "$NS_C"
 for k in plaineicar plainclean bigplaineicar; do make_mail $k; done
 

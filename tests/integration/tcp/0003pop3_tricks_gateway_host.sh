@@ -53,13 +53,8 @@ done
 ok "gateway: every trick counted"
 
 # host mode: the daemon protects the client's own downloads
-kill "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null
-in_g "$BUILD/mailscanctl" -c "$CONF" rules remove >/dev/null
-write_config "queues = 0" "mode = host"
-in_c "$BUILD/mailscanctl" -c "$CONF" rules install >/dev/null || fail "rules install (host)"
-bg in_c "$BUILD/mailscand" -c "$CONF" 2>>"$WORK/mailscand.log"
-wait_for 10 ctl status || fail "mailscand (host)"
+stop_daemon
+start_host_daemon "$NS_C"
 for t in urg badsum syn paws; do
 	pop3_expect $S4 plaineicar $t "$(if [ $t = urg ]; then echo ok; else echo "$R"; fi)"
 done

@@ -32,13 +32,8 @@ check_all() { # MODE
 start_daemon "queues = 0"
 check_all gateway
 expect_eq "gateway: smtp_rejects" "$(stat smtp_rejects)" 4
-kill "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null
-in_g "$BUILD/mailscanctl" -c "$CONF" rules remove >/dev/null
-write_config "queues = 0" "mode = host"
-in_s "$BUILD/mailscanctl" -c "$CONF" rules install >/dev/null || fail "rules install"
-bg in_s "$BUILD/mailscand" -c "$CONF" 2>>"$WORK/mailscand.log"
-wait_for 10 ctl status || fail "mailscand"
+stop_daemon
+start_host_daemon "$NS_S"
 check_all host
 expect_eq "host: smtp_rejects" "$(stat smtp_rejects)" 4
 postfix_settle
