@@ -32,6 +32,7 @@ struct msg_reader {
 	size_t line_start;
 	size_t resume_start; /* where a candidate after a resuming line starts, or SIZE_MAX */
 	uint64_t bare_ends;  /* ambiguous ends seen, over the reader's life */
+	const uint8_t *at;   /* while an end is reported: its last byte, in the caller's data */
 };
 
 /* Called for each message end: the body read so far (borrowed). */

@@ -28,6 +28,9 @@ struct pkt;
 int packet_csum_ok(const uint8_t *buf, const struct pkt *);
 /* Recomputes the TCP checksum of BUF (decoded into P) after its bytes changed. */
 void packet_csum_set(uint8_t *buf, const struct pkt *);
+/* Cuts the payload of BUF (decoded into P) to LEN bytes: lengths and checksums set
+ * again. Returns the packet's new length. */
+size_t packet_truncate(uint8_t *buf, struct pkt *, size_t len);
 /* Clears URG and the urgent pointer of BUF (decoded into P); the checksum is the
  * caller's to set. */
 void packet_clear_urg(uint8_t *buf, struct pkt *);

@@ -18,6 +18,11 @@ struct session_req {
 	int block;	       /* a message is blocked without a scan (oversize) */
 	enum outcome block_outcome;
 	char block_reason[96];
+	/* SMTP: the first message ended here: its last byte (where the data pushed has
+	 * it) and the replies owed before its own */
+	const uint8_t *end;
+	uint64_t replies_before;
+	int ended;
 };
 
 struct session;
@@ -32,6 +37,10 @@ void session_push(struct session *, const struct flow *, enum flow_dir, const ui
 
 /* Bytes the session holds now (its parser's buffers included). */
 size_t session_mem(const struct session *);
+/* SMTP: final replies the server sent so far, and all it owes for the complete
+ * commands so far (0 for POP3). */
+uint64_t session_replies(const struct session *);
+uint64_t session_owed(const struct session *);
 /* A message is in progress: the flow is worth keeping over idle ones. */
 int session_busy(const struct session *);
 

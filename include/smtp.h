@@ -25,6 +25,10 @@ struct smtp_event {
 	int oversize;  /* longer than the cap: MSG holds only its start */
 	int candidate; /* ended by an ambiguous (bare CR/LF) end or smuggled */
 	int bdat;
+	/* the byte that ends it, in the data of this push (NULL: another push's, or a
+	 * replay), and the replies the server owes before the reply to that end */
+	const uint8_t *end;
+	uint64_t replies_before;
 	const char *mail_from; /* envelope, for logs */
 	const char *rcpt_to;   /* the first recipient */
 	const char *helo;
@@ -58,6 +62,11 @@ int smtp_next(struct smtp *, struct smtp_event *);
 void smtp_trim(struct smtp *);
 /* Bytes the parser holds now, its own structure included. */
 size_t smtp_mem(const struct smtp *);
+/* Final reply lines the server sent so far, the banner included. */
+uint64_t smtp_replies(const struct smtp *);
+/* The replies the server owes once it has read every complete command so far: those
+ * it sent and those it still owes. */
+uint64_t smtp_owed(const struct smtp *);
 /* Message content is being read (DATA or BDAT). */
 int smtp_busy(const struct smtp *);
 const struct smtp_counters *smtp_counters(struct smtp *);

@@ -93,6 +93,7 @@
 	X(smtp_long_lines, C, "SMTP command lines over the cap")                                   \
 	X(smtp_data_refused, C, "SMTP DATA refused by the server")                                 \
 	X(smtp_rejects, C, "SMTP 554 replies injected")                                            \
+	X(smtp_rejects_cut, C, "of those, the packet passed up to the message's last byte")        \
 	X(pop3_sessions, C, "POP3 sessions followed")                                              \
 	X(pop3_messages_clean, C, "POP3 messages retrieved clean (RETR and TOP)")                  \
 	X(pop3_messages_infected, C, "POP3 messages infected (never completed)")                   \

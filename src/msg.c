@@ -217,6 +217,7 @@ size_t msg_reader_push(struct msg_reader *m, const uint8_t *d, size_t n, int *do
 			if (i == n)
 				break;
 		}
+		m->at = d + i;
 		byte(m, &x, d[i++]);
 	}
 	*done = x.done;

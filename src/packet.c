@@ -107,6 +107,24 @@ void packet_csum_set(uint8_t *buf, const struct pkt *p)
 	put16(t + 16, tcp_csum(p->family, p->saddr, p->daddr, t, p->l4_len + p->payload_len));
 }
 
+size_t packet_truncate(uint8_t *buf, struct pkt *p, size_t len)
+{
+	size_t total;
+
+	if (len < p->payload_len)
+		p->payload_len = len;
+	total = p->l3_len + p->l4_len + p->payload_len;
+	if (p->family == 4) {
+		put16(buf + 2, (uint16_t)total);
+		put16(buf + 10, 0);
+		put16(buf + 10, fold(sum_bytes(0, buf, p->l3_len)));
+	} else {
+		put16(buf + 4, (uint16_t)(total - 40));
+	}
+	packet_csum_set(buf, p);
+	return total;
+}
+
 void packet_clear_urg(uint8_t *buf, struct pkt *p)
 {
 	uint8_t *t = buf + p->l3_len;

@@ -24,6 +24,7 @@
 #define CLOSING_TIMEOUT 10000 /* linger after FIN/RST: late ACKs are not mid-stream */
 #define TRIM_MS		1000  /* idle this long: buffers kept for activity go back */
 #define EVICT_SCAN	64    /* flows looked at for an idle one to evict */
+#define REPLY_WAIT_MS	5000  /* a rejected message's 554 waits this long for owed replies */
 #define RECV_ROUNDS	64
 #define QUEUE_RCVBUF	(32u << 20)
 #define LOG_BURST	20 /* normalisation warnings per LOG_PERIOD_MS, then counted */
@@ -44,6 +45,9 @@ struct hold {
 	char reason[160];     /* why it is blocked, for the 554 */
 	uint8_t *pkt;	      /* the normalised packet to accept, or NULL: as queued */
 	size_t pkt_len;
+	uint64_t replies_before; /* SMTP: server replies owed before this message's */
+	int reply_wait;		 /* rejected: the 554 waits for those replies */
+	long cut;		 /* SMTP: payload bytes before the message's last byte, or -1 */
 };
 
 /* what processing the current packet decided */
@@ -52,6 +56,7 @@ struct pkt_ctx {
 	enum flow_dir dir;
 	int hold; /* test hold */
 	int reset;
+	uint64_t owed; /* SMTP replies owed for the commands before this packet */
 	struct session_req req;
 };
 
@@ -60,7 +65,8 @@ struct cur_pkt {
 	uint8_t *buf;
 	size_t len;
 	struct pkt *p;
-	int changed; /* the verdict carries BUF */
+	int changed;		/* the verdict carries BUF */
+	struct flow *rejecting; /* a server reply passed for a flow whose 554 waits */
 };
 
 struct qthread {
@@ -218,6 +224,18 @@ static void pass_flow(struct qthread *qt, const struct pkt *p, enum flow_dir dir
 		f->state = FLOW_PASS;
 }
 
+/* Sends the verdicts queued so far: packets given their verdict go before anything
+ * injected next. */
+static void flush(struct qthread *qt)
+{
+	int n = nfqueue_flush(qt->nfq);
+
+	if (n > 0)
+		STATS_ADD(&qt->st, verdict_sends, (uint64_t)n);
+	else if (n < 0)
+		log_warn("queue %u: sending verdicts", qt->queue);
+}
+
 /* --- injection --- */
 
 /* Sends a packet of F towards TO as if from the other side; 0 or -1 (counted). */
@@ -279,7 +297,8 @@ static void reset_both(struct qthread *qt, struct flow *f, enum flow_dir dir, ui
 
 /* --- holds --- */
 
-static struct hold *hold_add(struct qthread *qt, uint32_t id, const struct pkt *p, uint64_t now)
+static struct hold *hold_add(struct qthread *qt, uint32_t id, const struct pkt *p, long cut,
+			     uint64_t now)
 {
 	struct hold *h = calloc(1, sizeof(*h));
 
@@ -292,8 +311,10 @@ static struct hold *hold_add(struct qthread *qt, uint32_t id, const struct pkt *
 	h->end = p->seq + (uint32_t)p->payload_len;
 	h->start_us = now_us();
 	h->deadline_ms = now + qt->d->cfg.hold_timeout * 1000ULL;
-	if (qt->pk.changed) {
-		/* normalised: the verdict must carry the new bytes, kept until then */
+	h->cut = cut;
+	if (qt->pk.changed || cut >= 0) {
+		/* normalised, or to be cut on a reject: the verdict carries bytes of its
+		 * own, kept until then */
 		h->pkt = malloc(qt->pk.len);
 		if (!h->pkt) {
 			free(h);
@@ -355,12 +376,58 @@ static void reject_smtp(struct qthread *qt, struct flow *f, uint32_t seq, const 
 	char msg[256];
 	uint32_t cnxt = rcv_nxt(qt, f, DIR_TO_CLIENT);
 
+	flush(qt); /* what the server gets before the RST: the cut packet, the replies */
 	snprintf(msg, sizeof(msg), "554 5.7.1 %s (rejected by mailscan)\r\n", reason);
 	send_tcp(qt, f, DIR_TO_SERVER, seq, cnxt, TCPF_RST | TCPF_ACK, NULL);
 	if (send_tcp(qt, f, DIR_TO_CLIENT, cnxt, f->dir[DIR_TO_SERVER].next,
 		     TCPF_PSH | TCPF_ACK | TCPF_FIN, msg) == 0)
 		STATS_ADD(&qt->st, smtp_rejects, 1);
 	f->state = FLOW_ABORTED;
+}
+
+/* A rejected message's packet: the server gets what comes before the message's last
+ * byte (commands it will answer), never that byte; without a cut, nothing. */
+static void reject_verdict(struct qthread *qt, struct hold *h)
+{
+	struct pkt p;
+
+	if (h->cut <= 0 || !h->pkt || decode_packet(h->pkt, h->pkt_len, &p) != DECODE_OK ||
+	    (size_t)h->cut >= p.payload_len) {
+		hold_verdict(qt, h, 0);
+		return;
+	}
+	h->pkt_len = packet_truncate(h->pkt, &p, (size_t)h->cut);
+	h->seq += (uint32_t)h->cut; /* where the server's stream stops now */
+	hold_verdict(qt, h, 1);
+	STATS_ADD(&qt->st, smtp_rejects_cut, 1);
+}
+
+/* The 554 of a rejected message whose owed replies have passed (or that waited long
+ * enough); the hold is done. */
+static void reject_now(struct qthread *qt, struct hold *h)
+{
+	reject_smtp(qt, h->flow, h->seq,
+		    h->reason[0] ? h->reason : "Message not accepted by policy");
+	hold_free(qt, h);
+}
+
+/* After a server packet of F passed: the 554s whose replies are all out. */
+static void rejects_due(struct qthread *qt, struct flow *f)
+{
+	struct hold *h;
+	int again = 1;
+
+	while (again) {
+		again = 0;
+		for (h = qt->holds; h; h = h->next) {
+			if (h->flow == f && h->reply_wait &&
+			    session_replies(f->app) >= h->replies_before) {
+				reject_now(qt, h);
+				again = 1;
+				break;
+			}
+		}
+	}
 }
 
 /* Carries out the outcome of a hold whose scans are all back. */
@@ -371,7 +438,15 @@ static void hold_act(struct qthread *qt, struct hold *h)
 		hold_verdict(qt, h, 1);
 		break;
 	case OUTCOME_REJECT:
-		hold_verdict(qt, h, 0);
+		reject_verdict(qt, h);
+		if (session_replies(h->flow->app) < h->replies_before) {
+			/* the server still owes replies to earlier commands: the 554 goes
+			 * after them, where its reply to this message would have been */
+			h->reply_wait = 1;
+			h->deadline_ms = now_ms() + REPLY_WAIT_MS;
+			h->flow->state = FLOW_REJECTING;
+			break;
+		}
 		reject_smtp(qt, h->flow, h->seq,
 			    h->reason[0] ? h->reason : "Message not accepted by policy");
 		break;
@@ -406,8 +481,15 @@ static int holds_due(struct qthread *qt, uint64_t now)
 
 	for (h = qt->holds; h; h = n) {
 		n = h->next;
-		if (h->resolved)
+		if (h->reply_wait && now >= h->deadline_ms) {
+			reject_now(qt, h); /* the server owes too long: the client learns now */
 			continue;
+		}
+		if (h->resolved) {
+			if (h->reply_wait)
+				next = h->deadline_ms < next ? h->deadline_ms : next;
+			continue;
+		}
 		if (h->release_us && nus >= h->release_us) {
 			hold_verdict(qt, h, 1);
 			hold_free(qt, h);
@@ -454,13 +536,15 @@ static void holds_settle(struct qthread *qt, struct flow *f, enum flow_dir dir)
 	while (again) {
 		again = 0;
 		for (h = qt->holds; h; h = h->next) {
-			if (h->flow != f || h->dir != dir || h->pending || h->release_us)
+			if (h->flow != f || h->dir != dir || h->pending || h->release_us ||
+			    h->reply_wait)
 				continue;
 			if (!h->resolved && hold_waits(qt, h))
 				continue;
 			if (!h->resolved)
 				hold_act(qt, h);
-			hold_free(qt, h);
+			if (!h->reply_wait)
+				hold_free(qt, h);
 			again = 1; /* the list changed, and a later hold may be free to go */
 			break;
 		}
@@ -624,6 +708,7 @@ static enum verdict settle(struct qthread *qt, struct flow *f, enum flow_dir dir
 	struct session_req *req = &qt->cur.req;
 	struct scan_job *j, *n;
 	struct hold *h;
+	long cut = -1;
 
 	if (qt->cur.reset || req->block) {
 		jobs_free(req->jobs);
@@ -645,7 +730,10 @@ static enum verdict settle(struct qthread *qt, struct flow *f, enum flow_dir dir
 	}
 	if (!req->jobs && !qt->cur.hold)
 		return V_ACCEPT;
-	h = hold_add(qt, id, p, now);
+	/* where the first message ends in this packet: a reject passes what precedes */
+	if (req->ended && req->end >= p->payload && req->end < p->payload + p->payload_len)
+		cut = req->end - p->payload;
+	h = hold_add(qt, id, p, cut, now);
 	if (!h) {
 		/* cannot hold: the error policy decides */
 		jobs_free(req->jobs);
@@ -653,6 +741,7 @@ static enum verdict settle(struct qthread *qt, struct flow *f, enum flow_dir dir
 	}
 	if (qt->cur.hold && !req->jobs)
 		h->release_us = h->start_us + qt->d->cfg.test_hold_ms * 1000ULL;
+	h->replies_before = cut >= 0 ? req->replies_before : qt->cur.owed;
 	for (j = req->jobs; j; j = n) {
 		n = j->next;
 		j->owner = h;
@@ -672,6 +761,8 @@ static enum verdict handle_data(struct qthread *qt, struct flow *f, enum flow_di
 	memset(&qt->cur, 0, sizeof(qt->cur));
 	qt->cur.flow = f;
 	qt->cur.dir = dir;
+	/* if this packet is dropped, the server answers only what came before it */
+	qt->cur.owed = session_owed(f->app);
 	res = reasm_add(&f->dir[dir], &qt->lim, p->seq, data, p->payload_len, deliver, qt);
 	count_reasm(qt, res);
 	if (res & REASM_AFTER_FIN) {
@@ -797,6 +888,11 @@ static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint6
 		return V_OFFLOAD;
 	if (f->state == FLOW_ABORTED)
 		return V_DROP; /* reset or rejected by us: nothing more reaches either side */
+	if (f->state == FLOW_REJECTING) {
+		if (dir == DIR_TO_SERVER)
+			return V_DROP; /* the end of data (sent again) must never arrive */
+		qt->pk.rejecting = f;  /* replies owed before the 554 */
+	}
 	if (p->flags & TCPF_URG)
 		clear_urg(qt, f, p);
 	if (p->flags & TCPF_SYN)
@@ -899,16 +995,8 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 		STATS_ADD(&qt->st, verdict_drop, 1);
 		break;
 	}
-}
-
-static void flush(struct qthread *qt)
-{
-	int n = nfqueue_flush(qt->nfq);
-
-	if (n > 0)
-		STATS_ADD(&qt->st, verdict_sends, (uint64_t)n);
-	else if (n < 0)
-		log_warn("queue %u: sending verdicts", qt->queue);
+	if (qt->pk.rejecting)
+		rejects_due(qt, qt->pk.rejecting); /* after this packet's verdict */
 }
 
 static void *qthread_main(void *arg)

@@ -207,6 +207,11 @@ void session_push(struct session *s, const struct flow *f, enum flow_dir dir, co
 		}
 		snprintf(meta, sizeof(meta), "helo=%s from=%s to=%s", e.helo, e.mail_from,
 			 e.rcpt_to);
+		if (!req->ended) {
+			req->ended = 1;
+			req->end = e.end;
+			req->replies_before = e.replies_before;
+		}
 		message(s, f, e.msg, e.len, e.oversize, e.candidate, meta, req);
 	}
 	sync_counters(s->st, smtp_counters(s->smtp), &s->seen.smtp, smtp_map,
@@ -219,6 +224,16 @@ size_t session_mem(const struct session *s)
 	if (!s)
 		return 0;
 	return sizeof(*s) + (s->smtp ? smtp_mem(s->smtp) : pop3_mem(s->pop3));
+}
+
+uint64_t session_replies(const struct session *s)
+{
+	return s && s->smtp ? smtp_replies(s->smtp) : 0;
+}
+
+uint64_t session_owed(const struct session *s)
+{
+	return s && s->smtp ? smtp_owed(s->smtp) : 0;
 }
 
 int session_busy(const struct session *s)

@@ -37,6 +37,7 @@ struct smtp {
 	/* commands awaiting replies (enum pkind, a byte each), oldest first */
 	struct fifo pending;
 	/* server replies */
+	uint64_t replies; /* final reply lines so far (the banner included) */
 	struct buf sline;
 	int sline_long;
 	/* envelope, for logs */
@@ -66,6 +67,8 @@ struct smtp *smtp_new(size_t max_message, struct msg_budget *budget, size_t max_
 		return NULL;
 	s->max_line = max_line;
 	msg_reader_init(&s->msg, max_message, budget, "DATA", 0);
+	/* the banner is the first reply owed, before any command's */
+	fifo_push(&s->pending, &(uint8_t){ P_OTHER }, 1, MAX_PENDING);
 	return s;
 }
 
@@ -91,6 +94,16 @@ void smtp_trim(struct smtp *s)
 		buf_free(&s->sline);
 	if (!s->raw.len)
 		buf_free(&s->raw);
+}
+
+uint64_t smtp_replies(const struct smtp *s)
+{
+	return s->replies;
+}
+
+uint64_t smtp_owed(const struct smtp *s)
+{
+	return s->replies + s->pending.count;
 }
 
 int smtp_busy(const struct smtp *s)
@@ -164,6 +177,11 @@ static void emit(void *arg, const uint8_t *msg, size_t n, int candidate, int ove
 	e->oversize = oversize;
 	e->candidate = candidate;
 	e->bdat = s->bdat;
+	e->end = s->msg.at;
+	/* the commands still pending are answered first (a BDAT LAST only after it) */
+	e->replies_before = s->replies + s->pending.count;
+	if (s->bdat && e->replies_before > s->replies)
+		e->replies_before--;
 	if (candidate)
 		s->cnt.candidates++;
 	else
@@ -301,6 +319,7 @@ static void command(struct smtp *s, char *line)
 		s->bdat_last = *end != '\0';
 		s->cmode = C_BDAT;
 		if (n == 0 && s->bdat_last) {
+			s->msg.at = NULL;
 			message_done(s);
 			s->cmode = C_CMD;
 		} else if (n == 0) {
@@ -342,6 +361,7 @@ static size_t bdat_push(struct smtp *s, const uint8_t *d, size_t n)
 	size_t take = n < s->bdat_left ? n : (size_t)s->bdat_left;
 
 	msg_reader_raw(&s->msg, d, take);
+	s->msg.at = take ? d + take - 1 : NULL;
 	s->bdat_left -= take;
 	if (s->bdat_left == 0) {
 		if (s->bdat_last)
@@ -406,6 +426,7 @@ static void reply(struct smtp *s, const char *line)
 		return;
 	if (line[3] == '-')
 		return; /* a continuation line */
+	s->replies++;
 	code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
 	k = pending_pop(s);
 	switch (k) {

@@ -12,6 +12,7 @@ send HOST PORT FILE MODE [FILE2]: sends FILE from a@example.org to b@example.org
   data in three segments) | lflf | lfcrlf | crcrlf (a bare end of data, then the
   message FILE2 smuggled behind it) | early (content sent right after DATA) |
   dataspace ("DATA " with a trailing space) | bdattab (BDAT chunks with tabs).
+two HOST PORT FILE1 FILE2 one|split: both pipelined (see two()).
 Every socket operation times out after 30 s.
 """
 import base64
@@ -174,7 +175,38 @@ def send(host, port, path, mode, path2=None):
     return c.reply()
 
 
+def two(host, port, path1, path2, mode):
+    """two transactions pipelined behind the EHLO, in one segment or two sent at once;
+    prints each end of data's reply code ("-" for none) and whether every other reply
+    is the one its command expects"""
+    c = Raw(host, port)
+    c.expect("220")
+    c.send(b"EHLO client.example.org\r\n")
+    c.expect("250")
+    env = b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"
+    t = [env + stuff(open(p, "rb").read()) + b".\r\n" for p in (path1, path2)]
+    if mode == "one":
+        c.send(t[0] + t[1])
+    else:
+        c.send(t[0])
+        c.send(t[1])
+    c.s.settimeout(10)
+    replies = []
+    try:
+        while len(replies) < 8:
+            replies.append(c.reply()[:3])
+    except (EOFError, ConnectionResetError, socket.timeout):
+        pass
+    want = ["250", "250", "354", None] * 2
+    ok = all(w is None or r == w for r, w in zip(replies, want))
+    eod = [replies[i] if len(replies) > i else "-" for i in (3, 7)]
+    print(f"{eod[0]} {eod[1]} {'order-ok' if ok else 'order-bad:' + ','.join(replies)}")
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "two":
+        two(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6])
+        sys.exit(0)
     if sys.argv[1] == "make":
         make(sys.argv[2], sys.argv[3])
         sys.exit(0)

@@ -115,6 +115,31 @@ static void test_normalise(uint8_t family)
 	CHECK_INT(p.flags, TCPF_ACK);
 	CHECK_INT(p.urg_ptr, 0);
 	CHECK_INT(p.payload_len, sizeof(msg) - 1);
+	/* cut to its first 10 bytes: lengths and sums follow, it decodes as such */
+	{
+		uint8_t cut[PACKET_MAX];
+		struct pkt q;
+		size_t n;
+
+		memcpy(cut, buf, len);
+		CHECK_INT(decode_packet(cut, len, &q), DECODE_OK);
+		n = packet_truncate(cut, &q, 10);
+		CHECK_INT(n, l3 + 20 + 10);
+		CHECK(packet_tcp_csum_ok(cut, n));
+		CHECK_INT(decode_packet(cut, n, &q), DECODE_OK);
+		CHECK_INT(q.payload_len, 10);
+		CHECK(memcmp(q.payload, msg, 10) == 0);
+		if (family == 4) { /* the IPv4 header sum */
+			uint32_t sum = 0;
+			size_t i;
+
+			for (i = 0; i < 20; i += 2)
+				sum += (uint32_t)(cut[i] << 8 | cut[i + 1]);
+			while (sum >> 16)
+				sum = (sum & 0xffff) + (sum >> 16);
+			CHECK_INT(sum, 0xffff);
+		}
+	}
 	/* a byte rewritten in place: the sum follows */
 	buf[len - 3] = 'x';
 	CHECK(!packet_csum_ok(buf, &p));

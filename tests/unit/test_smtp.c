@@ -390,6 +390,32 @@ static void test_limits_and_garbage(void)
 	smtp_free(check("oversize", big, "Mo(0123456789);", 10));
 }
 
+/* replies seen and owed, pipelined or not, the banner first */
+static void test_replies_owed(void)
+{
+	static const char two[] = "MAIL FROM:<a@x>\r\nRCPT TO:<b@x>\r\nDATA\r\nfirst\r\n.\r\n"
+				  "MAIL FROM:<a@x>\r\nRCPT TO:<b@x>\r\nDATA\r\nsecond\r\n.\r\nQU";
+	struct smtp *s = smtp_new(1 << 20, NULL, 4096);
+
+	CHECK_INT(smtp_owed(s), 1); /* the banner */
+	/* the client talks first */
+	smtp_push(s, SMTP_CLIENT, (const uint8_t *)"EHLO c\r\n", strlen("EHLO c\r\n"));
+	CHECK_INT(smtp_owed(s), 2);
+	smtp_push(s, SMTP_SERVER, (const uint8_t *)"220 mx\r\n250-mx\r\n250 OK\r\n",
+		  strlen("220 mx\r\n250-mx\r\n250 OK\r\n"));
+	CHECK_INT(smtp_replies(s), 2);
+	CHECK_INT(smtp_owed(s), 2);
+	/* two transactions and a partial command: 8 more owed, the partial one not */
+	smtp_push(s, SMTP_CLIENT, (const uint8_t *)two, strlen(two));
+	CHECK_INT(smtp_owed(s), 10);
+	smtp_push(s, SMTP_SERVER, (const uint8_t *)"250 a\r\n250 b\r\n354 c\r\n250 d\r\n",
+		  strlen("250 a\r\n250 b\r\n354 c\r\n250 d\r\n"));
+	CHECK_INT(smtp_replies(s), 6);
+	smtp_push(s, SMTP_CLIENT, (const uint8_t *)"IT\r\n", strlen("IT\r\n"));
+	CHECK_INT(smtp_owed(s), 11);
+	smtp_free(s);
+}
+
 /* what a session holds: its structure when idle, the message while it is read */
 static void test_memory(void)
 {
@@ -402,11 +428,16 @@ static void test_memory(void)
 	};
 	struct smtp *s = smtp_new(1 << 20, NULL, 4096);
 	struct smtp_event e;
-	size_t idle = smtp_mem(s), i;
+	size_t idle, i;
 	static char body[3000];
 
+	/* before the banner, its reply is owed: a queue of one */
+	CHECK(smtp_mem(s) > sizeof(void *));
+	smtp_push(s, SMTP_SERVER, (const uint8_t *)dialogue[0][1], strlen(dialogue[0][1]));
+	smtp_trim(s);
+	idle = smtp_mem(s);
 	CHECK(idle < 1500);
-	for (i = 0; i < 5; i++) {
+	for (i = 1; i < 5; i++) {
 		smtp_push(s, dialogue[i][0][0] == 'c' ? SMTP_CLIENT : SMTP_SERVER,
 			  (const uint8_t *)dialogue[i][1], strlen(dialogue[i][1]));
 		while (smtp_next(s, &e))
@@ -440,6 +471,7 @@ static void test_memory(void)
 int main(void)
 {
 	test_memory();
+	test_replies_owed();
 	test_data();
 	test_pipelining();
 	test_data_without_waiting();
