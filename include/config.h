@@ -9,7 +9,7 @@
 #define CONFIG_DEFAULT_PATH "/etc/mailscan/mailscan.conf"
 
 enum config_mode { MODE_GATEWAY, MODE_HOST };
-enum config_action { ACTION_REJECT, ACTION_RESET, ACTION_MONITOR };
+enum config_action { ACTION_REJECT, ACTION_RESET, ACTION_MONITOR, ACTION_DELETE };
 enum config_policy { POLICY_PASS, POLICY_BLOCK };
 
 struct config {

@@ -17,6 +17,7 @@ enum flow_state {
 	FLOW_CLOSING,	  /* both FINs in order */
 	FLOW_RESET,	  /* a reset the receiver takes: the connection is gone */
 	FLOW_REJECTING,	  /* a message rejected: the server's owed replies pass, then the 554 */
+	FLOW_DELETING,	  /* POP3 delete: the server answers DELE and QUIT, nobody else hears */
 	FLOW_PASS,	  /* not followed (mid-stream, TLS): passed and offloaded */
 	FLOW_ABORTED,	  /* reset or rejected by us: nothing more passes */
 };

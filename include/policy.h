@@ -10,6 +10,7 @@ enum outcome {
 	OUTCOME_PASS,	/* release the held packet */
 	OUTCOME_REJECT, /* SMTP: drop, RST the server, 554 to the client */
 	OUTCOME_RESET,	/* drop and reset both sides */
+	OUTCOME_DELETE, /* POP3: drop, DELE and QUIT to the server, reset the client */
 };
 
 /* The configured action for an infected message of PROTO. */

@@ -52,6 +52,11 @@ int pop3_next(struct pop3 *, struct pop3_event *);
 void pop3_trim(struct pop3 *);
 /* Bytes the parser holds now, its own structure included. */
 size_t pop3_mem(const struct pop3 *);
+/* Forgets the answers to DELE and QUIT seen so far; then what the server answered the
+ * next DELE (1 +OK, -1 -ERR, 0 not yet) and whether it answered a QUIT. */
+void pop3_mark(struct pop3 *);
+int pop3_dele_result(const struct pop3 *);
+int pop3_quit_answered(const struct pop3 *);
 /* A multi-line response (a message body) is being read. */
 int pop3_busy(const struct pop3 *);
 const struct pop3_counters *pop3_counters(struct pop3 *);

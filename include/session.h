@@ -23,6 +23,9 @@ struct session_req {
 	const uint8_t *end;
 	uint64_t replies_before;
 	int ended;
+	/* POP3: the first message ended here, and whether it was a TOP */
+	unsigned long msgno;
+	int top;
 };
 
 struct session;
@@ -41,6 +44,11 @@ size_t session_mem(const struct session *);
  * commands so far (0 for POP3). */
 uint64_t session_replies(const struct session *);
 uint64_t session_owed(const struct session *);
+/* POP3: forgets the DELE and QUIT answers seen; then the next DELE's answer (1, -1,
+ * 0 not yet) and whether a QUIT was answered. */
+void session_mark(struct session *);
+int session_dele_result(const struct session *);
+int session_quit_answered(const struct session *);
 /* A message is in progress: the flow is worth keeping over idle ones. */
 int session_busy(const struct session *);
 

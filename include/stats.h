@@ -108,6 +108,8 @@
 	X(pop3_unknown_commands, C, "POP3 unknown commands")                                       \
 	X(pop3_long_lines, C, "POP3 lines over the cap")                                           \
 	X(pop3_errors, C, "POP3 -ERR responses")                                                   \
+	X(pop3_deletes, C, "POP3 infected messages deleted on the server (DELE, QUIT injected)")   \
+	X(pop3_delete_refused, C, "POP3 DELE refused by the server (left there, client reset)")    \
 	X(resets, C, "connections reset (both sides)")
 
 #define STATS_FIELD(name, kind, help) uint64_t name;

@@ -12,6 +12,7 @@ static const char *const action_names[] = {
 	[ACTION_REJECT] = "reject",
 	[ACTION_RESET] = "reset",
 	[ACTION_MONITOR] = "monitor",
+	[ACTION_DELETE] = "delete",
 };
 static const char *const policy_names[] = { [POLICY_PASS] = "pass", [POLICY_BLOCK] = "block" };
 
@@ -209,8 +210,8 @@ static const struct key_def keys[] = {
 	{ "mode", K_MODE, OFF(mode), 0, 0 },
 	{ "smtp_action", K_ACTION, OFF(smtp_action),
 	  (1 << ACTION_REJECT) | (1 << ACTION_RESET) | (1 << ACTION_MONITOR), 0 },
-	{ "pop3_action", K_ACTION, OFF(pop3_action), (1 << ACTION_RESET) | (1 << ACTION_MONITOR),
-	  0 },
+	{ "pop3_action", K_ACTION, OFF(pop3_action),
+	  (1 << ACTION_RESET) | (1 << ACTION_MONITOR) | (1 << ACTION_DELETE), 0 },
 	{ "oversize", K_POLICY, OFF(oversize), 0, 0 },
 	{ "on_error", K_POLICY, OFF(on_error), 0, 0 },
 	{ "on_limit", K_POLICY, OFF(on_limit), 0, 0 },
@@ -239,15 +240,15 @@ static const struct key_def keys[] = {
 static int set_action(enum config_action *dst, const char *v, uint64_t allowed, char *err,
 		      size_t errlen)
 {
-	const char *names[3] = { NULL, NULL, NULL };
+	const char *names[ACTION_DELETE + 1] = { NULL };
 	unsigned int i;
 	int r;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i <= ACTION_DELETE; i++) {
 		if (allowed & (1u << i))
 			names[i] = action_names[i];
 	}
-	r = parse_enum(v, names, 3, "action", err, errlen);
+	r = parse_enum(v, names, ACTION_DELETE + 1, "action", err, errlen);
 	if (r < 0)
 		return -1;
 	*dst = (enum config_action)r;

@@ -5,6 +5,7 @@ static const char *const outcome_names[] = {
 	[OUTCOME_PASS] = "pass",
 	[OUTCOME_REJECT] = "reject",
 	[OUTCOME_RESET] = "reset",
+	[OUTCOME_DELETE] = "delete",
 };
 
 const char *policy_outcome_name(enum outcome o)
@@ -29,6 +30,8 @@ enum outcome policy_outcome(const struct config *c, enum ports_proto p, enum sca
 	case SCAN_CLEAN:
 		return OUTCOME_PASS;
 	case SCAN_INFECTED:
+		if (policy_action(c, p) == ACTION_DELETE)
+			return OUTCOME_DELETE; /* only a detection deletes mail, never an error */
 		return policy_action(c, p) == ACTION_MONITOR ? OUTCOME_PASS : block(c, p);
 	case SCAN_LIMIT:
 		return c->on_limit == POLICY_PASS ? OUTCOME_PASS : block(c, p);

@@ -12,7 +12,20 @@
 #define MAX_PENDING 256
 #define MAX_EVENTS  16
 
-enum pkind { P_OTHER, P_USER, P_APOP, P_AUTH, P_LIST, P_UIDL, P_RETR, P_TOP, P_CAPA, P_STLS };
+enum pkind {
+	P_OTHER,
+	P_USER,
+	P_APOP,
+	P_AUTH,
+	P_LIST,
+	P_UIDL,
+	P_RETR,
+	P_TOP,
+	P_CAPA,
+	P_STLS,
+	P_DELE,
+	P_QUIT
+};
 enum smode { S_LINE, S_MULTI, S_DONE };
 
 struct pending {
@@ -40,6 +53,7 @@ struct pop3 {
 	struct pending cur; /* the command whose multi-line response is being read */
 	struct msg_reader body;
 	char user[128];
+	int dele, quit;		 /* the last DELE's answer (1 +OK, -1 -ERR), QUIT answered */
 	struct pop3_events *evq; /* while there are events: until the next push or trim */
 	unsigned int nev, evnext;
 	struct pop3_counters cnt;
@@ -52,11 +66,11 @@ static const struct {
 	enum pkind kind;
 	int multi;
 } commands[] = {
-	{ "USER", P_USER, 0 },	{ "PASS", P_OTHER, 0 }, { "APOP", P_APOP, 0 },
-	{ "AUTH", P_AUTH, 2 },	{ "STAT", P_OTHER, 0 }, { "LIST", P_LIST, 2 },
-	{ "UIDL", P_UIDL, 2 },	{ "RETR", P_RETR, 1 },	{ "TOP", P_TOP, 1 },
-	{ "DELE", P_OTHER, 0 }, { "NOOP", P_OTHER, 0 }, { "RSET", P_OTHER, 0 },
-	{ "QUIT", P_OTHER, 0 }, { "CAPA", P_CAPA, 1 },	{ "STLS", P_STLS, 0 },
+	{ "USER", P_USER, 0 }, { "PASS", P_OTHER, 0 }, { "APOP", P_APOP, 0 },
+	{ "AUTH", P_AUTH, 2 }, { "STAT", P_OTHER, 0 }, { "LIST", P_LIST, 2 },
+	{ "UIDL", P_UIDL, 2 }, { "RETR", P_RETR, 1 },  { "TOP", P_TOP, 1 },
+	{ "DELE", P_DELE, 0 }, { "NOOP", P_OTHER, 0 }, { "RSET", P_OTHER, 0 },
+	{ "QUIT", P_QUIT, 0 }, { "CAPA", P_CAPA, 1 },  { "STLS", P_STLS, 0 },
 };
 
 struct pop3 *pop3_new(size_t max_message, struct msg_budget *budget, size_t max_line)
@@ -92,6 +106,21 @@ void pop3_trim(struct pop3 *p)
 		buf_free(&p->cline.b);
 	if (!p->sline.b.len)
 		buf_free(&p->sline.b);
+}
+
+void pop3_mark(struct pop3 *p)
+{
+	p->dele = p->quit = 0;
+}
+
+int pop3_dele_result(const struct pop3 *p)
+{
+	return p->dele;
+}
+
+int pop3_quit_answered(const struct pop3 *p)
+{
+	return p->quit;
 }
 
 int pop3_busy(const struct pop3 *p)
@@ -245,6 +274,10 @@ static void status(struct pop3 *p, const char *line)
 	if (!pending_pop(p, &e))
 		return; /* the greeting */
 	p->sasl = 0;
+	if (e.kind == P_DELE)
+		p->dele = line[0] == '+' ? 1 : -1;
+	if (e.kind == P_QUIT)
+		p->quit = 1;
 	if (line[0] == '-') {
 		p->cnt.errors++;
 		return;

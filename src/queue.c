@@ -48,6 +48,8 @@ struct hold {
 	uint64_t replies_before; /* SMTP: server replies owed before this message's */
 	int reply_wait;		 /* rejected: the 554 waits for those replies */
 	long cut;		 /* SMTP: payload bytes before the message's last byte, or -1 */
+	unsigned long msgno;	 /* POP3: the message's number (0: unknown), and TOP */
+	int top;
 };
 
 /* what processing the current packet decided */
@@ -65,8 +67,8 @@ struct cur_pkt {
 	uint8_t *buf;
 	size_t len;
 	struct pkt *p;
-	int changed;		/* the verdict carries BUF */
-	struct flow *rejecting; /* a server reply passed for a flow whose 554 waits */
+	int changed;	      /* the verdict carries BUF */
+	struct flow *waiting; /* a server answer read for a flow whose hold waits for it */
 };
 
 struct qthread {
@@ -411,8 +413,80 @@ static void reject_now(struct qthread *qt, struct hold *h)
 	hold_free(qt, h);
 }
 
-/* After a server packet of F passed: the 554s whose replies are all out. */
-static void rejects_due(struct qthread *qt, struct flow *f)
+static void deliver(void *arg, const uint8_t *data, size_t len);
+
+/* POP3 delete: DELE and QUIT go to the server in the client's place, after all the
+ * client sent (pipelined commands included), the client is reset, and the server's
+ * answers are read here and never reach the client. A TOP deletes nothing. */
+static int delete_start(struct qthread *qt, struct hold *h)
+{
+	struct flow *f = h->flow;
+	struct reasm *c = &f->dir[DIR_TO_SERVER];
+	uint32_t seq = c->next;
+	char cmd[64];
+	int n;
+
+	if (h->top || !h->msgno || f->state != FLOW_ESTABLISHED || c->ooo || !f->app)
+		return 0;
+	n = snprintf(cmd, sizeof(cmd), "DELE %lu\r\nQUIT\r\n", h->msgno);
+	if (send_tcp(qt, f, DIR_TO_SERVER, seq, h->seq, TCPF_PSH | TCPF_ACK, cmd) < 0)
+		return 0;
+	send_tcp(qt, f, DIR_TO_CLIENT, h->seq, seq, TCPF_RST | TCPF_ACK, NULL);
+	/* the parser reads the answers: it takes the commands as the server does */
+	session_mark(f->app);
+	memset(&qt->cur, 0, sizeof(qt->cur));
+	qt->cur.flow = f;
+	qt->cur.dir = DIR_TO_SERVER;
+	reasm_add(c, &qt->lim, seq, (uint8_t *)cmd, (size_t)n, deliver, qt);
+	f->state = FLOW_DELETING;
+	return 1;
+}
+
+/* The server answered QUIT (or closed, or took too long): the delete is done or
+ * refused; the server's connection is released. */
+static void delete_finish(struct qthread *qt, struct hold *h)
+{
+	struct flow *f = h->flow;
+	int r = session_dele_result(f->app);
+	char name[160];
+
+	session_flow_name(f, name, sizeof(name));
+	if (r > 0) {
+		STATS_ADD(&qt->st, pop3_deletes, 1);
+		log_warnx("pop3 delete: flow=%s msg=%lu deleted on the server, client reset", name,
+			  h->msgno);
+	} else {
+		STATS_ADD(&qt->st, pop3_delete_refused, 1);
+		log_warnx("pop3 delete: flow=%s msg=%lu DELE %s: left on the server, client reset",
+			  name, h->msgno, r < 0 ? "refused" : "not answered");
+	}
+	send_tcp(qt, f, DIR_TO_SERVER, rcv_nxt(qt, f, DIR_TO_SERVER), f->dir[DIR_TO_CLIENT].next,
+		 TCPF_RST | TCPF_ACK, NULL);
+	STATS_ADD(&qt->st, resets, 1);
+	f->state = FLOW_ABORTED;
+	hold_free(qt, h);
+}
+
+/* Has the server said what the waiting hold H waits for? */
+static int wait_met(const struct hold *h)
+{
+	const struct flow *f = h->flow;
+
+	if (f->state == FLOW_DELETING)
+		return session_quit_answered(f->app) || f->dir[DIR_TO_CLIENT].fin == FIN_DONE;
+	return session_replies(f->app) >= h->replies_before;
+}
+
+static void wait_over(struct qthread *qt, struct hold *h)
+{
+	if (h->flow->state == FLOW_DELETING)
+		delete_finish(qt, h);
+	else
+		reject_now(qt, h);
+}
+
+/* After a server packet of F: the waiting holds whose answers are all in. */
+static void waits_due(struct qthread *qt, struct flow *f)
 {
 	struct hold *h;
 	int again = 1;
@@ -420,9 +494,8 @@ static void rejects_due(struct qthread *qt, struct flow *f)
 	while (again) {
 		again = 0;
 		for (h = qt->holds; h; h = h->next) {
-			if (h->flow == f && h->reply_wait &&
-			    session_replies(f->app) >= h->replies_before) {
-				reject_now(qt, h);
+			if (h->flow == f && h->reply_wait && wait_met(h)) {
+				wait_over(qt, h);
 				again = 1;
 				break;
 			}
@@ -454,6 +527,15 @@ static void hold_act(struct qthread *qt, struct hold *h)
 		hold_verdict(qt, h, 0);
 		reset_both(qt, h->flow, h->dir, h->seq);
 		break;
+	case OUTCOME_DELETE:
+		hold_verdict(qt, h, 0);
+		if (!delete_start(qt, h)) {
+			reset_both(qt, h->flow, h->dir, h->seq);
+			break;
+		}
+		h->reply_wait = 1;
+		h->deadline_ms = now_ms() + REPLY_WAIT_MS;
+		break;
 	}
 }
 
@@ -482,7 +564,7 @@ static int holds_due(struct qthread *qt, uint64_t now)
 	for (h = qt->holds; h; h = n) {
 		n = h->next;
 		if (h->reply_wait && now >= h->deadline_ms) {
-			reject_now(qt, h); /* the server owes too long: the client learns now */
+			wait_over(qt, h); /* the server owes too long: go on without it */
 			continue;
 		}
 		if (h->resolved) {
@@ -742,6 +824,8 @@ static enum verdict settle(struct qthread *qt, struct flow *f, enum flow_dir dir
 	if (qt->cur.hold && !req->jobs)
 		h->release_us = h->start_us + qt->d->cfg.test_hold_ms * 1000ULL;
 	h->replies_before = cut >= 0 ? req->replies_before : qt->cur.owed;
+	h->msgno = req->msgno;
+	h->top = req->top;
 	for (j = req->jobs; j; j = n) {
 		n = j->next;
 		j->owner = h;
@@ -888,10 +972,10 @@ static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint6
 		return V_OFFLOAD;
 	if (f->state == FLOW_ABORTED)
 		return V_DROP; /* reset or rejected by us: nothing more reaches either side */
-	if (f->state == FLOW_REJECTING) {
+	if (f->state == FLOW_REJECTING || f->state == FLOW_DELETING) {
 		if (dir == DIR_TO_SERVER)
-			return V_DROP; /* the end of data (sent again) must never arrive */
-		qt->pk.rejecting = f;  /* replies owed before the 554 */
+			return V_DROP; /* the end of data (sent again), the reset client's bytes */
+		qt->pk.waiting = f;    /* the answers the hold waits for */
 	}
 	if (p->flags & TCPF_URG)
 		clear_urg(qt, f, p);
@@ -921,7 +1005,9 @@ static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint6
 	tcpnorm_taken(f, dir, p, &qt->lim);
 	if (p->flags & TCPF_FIN)
 		reasm_fin(&f->dir[dir], &qt->lim, p->seq + (uint32_t)p->payload_len);
-	if (f->dir[0].fin == FIN_DONE && f->dir[1].fin == FIN_DONE)
+	if (f->state == FLOW_DELETING && v == V_ACCEPT)
+		return V_DROP; /* the server's answers to DELE and QUIT reach nobody */
+	if (f->dir[0].fin == FIN_DONE && f->dir[1].fin == FIN_DONE && f->state != FLOW_DELETING)
 		f->state = FLOW_CLOSING;
 	return v;
 }
@@ -995,8 +1081,8 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 		STATS_ADD(&qt->st, verdict_drop, 1);
 		break;
 	}
-	if (qt->pk.rejecting)
-		rejects_due(qt, qt->pk.rejecting); /* after this packet's verdict */
+	if (qt->pk.waiting)
+		waits_due(qt, qt->pk.waiting); /* after this packet's verdict */
 }
 
 static void *qthread_main(void *arg)

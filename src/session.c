@@ -180,6 +180,11 @@ static void pop3_events(struct session *s, const struct flow *f, struct session_
 		}
 		snprintf(meta, sizeof(meta), "user=%s msg=%lu%s", e.user[0] ? e.user : "-", e.msgno,
 			 e.top ? " top=yes" : "");
+		if (!req->ended) {
+			req->ended = 1;
+			req->msgno = e.msgno;
+			req->top = e.top;
+		}
 		message(s, f, e.msg, e.len, e.oversize, e.candidate, meta, req);
 	}
 	sync_counters(s->st, pop3_counters(s->pop3), &s->seen.pop3, pop3_map,
@@ -234,6 +239,22 @@ uint64_t session_replies(const struct session *s)
 uint64_t session_owed(const struct session *s)
 {
 	return s && s->smtp ? smtp_owed(s->smtp) : 0;
+}
+
+void session_mark(struct session *s)
+{
+	if (s && s->pop3)
+		pop3_mark(s->pop3);
+}
+
+int session_dele_result(const struct session *s)
+{
+	return s && s->pop3 ? pop3_dele_result(s->pop3) : 0;
+}
+
+int session_quit_answered(const struct session *s)
+{
+	return s && s->pop3 ? pop3_quit_answered(s->pop3) : 0;
 }
 
 int session_busy(const struct session *s)

@@ -137,8 +137,10 @@ static void test_errors(void)
 		{ "mode = router\n", "1: mode: invalid mode 'router' (expected gateway, host)" },
 		{ "smtp_action = drop\n",
 		  "1: smtp_action: invalid action 'drop' (expected reject, reset, monitor)" },
+		{ "smtp_action = delete\n",
+		  "1: smtp_action: invalid action 'delete' (expected reject, reset, monitor)" },
 		{ "pop3_action = reject\n",
-		  "1: pop3_action: invalid action 'reject' (expected reset, monitor)" },
+		  "1: pop3_action: invalid action 'reject' (expected reset, monitor, delete)" },
 		{ "oversize = maybe\n",
 		  "1: oversize: invalid policy 'maybe' (expected pass, block)" },
 		{ "on_error = fail\n", "1: on_error: invalid policy" },
@@ -193,9 +195,25 @@ static void test_long_line(void)
 	free(text);
 }
 
+/* the actions each protocol takes */
+static void test_actions(void)
+{
+	struct config c;
+	char err[256];
+
+	config_defaults(&c);
+	CHECK_INT(config_set(&c, "pop3_action", "delete", err, sizeof(err)), 0);
+	CHECK_INT(c.pop3_action, ACTION_DELETE);
+	CHECK_STR(config_action_name(c.pop3_action), "delete");
+	CHECK_INT(config_set(&c, "smtp_action", "delete", err, sizeof(err)), -1);
+	CHECK_INT(c.smtp_action, ACTION_REJECT);
+}
+
 int main(void)
 {
 	char cmd[64];
+
+	test_actions();
 
 	if (!mkdtemp(dir))
 		return 2;

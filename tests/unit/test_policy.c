@@ -37,6 +37,14 @@ int main(void)
 	/* monitor does not weaken an explicit block policy: it resets */
 	CHECK_INT(policy_outcome(&c, PROTO_SMTP, SCAN_ERROR), OUTCOME_RESET);
 	CHECK_INT(policy_oversize(&c, PROTO_POP3), OUTCOME_RESET);
+	/* delete: only a detection deletes mail; errors, limits and oversize reset */
+	c.pop3_action = ACTION_DELETE;
+	c.on_limit = POLICY_BLOCK;
+	CHECK_INT(policy_outcome(&c, PROTO_POP3, SCAN_INFECTED), OUTCOME_DELETE);
+	CHECK_INT(policy_outcome(&c, PROTO_POP3, SCAN_ERROR), OUTCOME_RESET);
+	CHECK_INT(policy_outcome(&c, PROTO_POP3, SCAN_LIMIT), OUTCOME_RESET);
+	CHECK_INT(policy_oversize(&c, PROTO_POP3), OUTCOME_RESET);
+	CHECK_STR(policy_outcome_name(OUTCOME_DELETE), "delete");
 	CHECK_STR(policy_outcome_name(OUTCOME_REJECT), "reject");
 	return unit_report("test_policy");
 }
