@@ -38,8 +38,6 @@ void session_free(struct session *);
 void session_push(struct session *, const struct flow *, enum flow_dir, const uint8_t *data,
 		  size_t len, struct session_req *req);
 
-/* Bytes the session holds now (its parser's buffers included). */
-size_t session_mem(const struct session *);
 /* SMTP: final replies the server sent so far, and all it owes for the complete
  * commands so far (0 for POP3). */
 uint64_t session_replies(const struct session *);

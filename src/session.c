@@ -224,13 +224,6 @@ void session_push(struct session *s, const struct flow *f, enum flow_dir dir, co
 	smtp_trim(s->smtp);
 }
 
-size_t session_mem(const struct session *s)
-{
-	if (!s)
-		return 0;
-	return sizeof(*s) + (s->smtp ? smtp_mem(s->smtp) : pop3_mem(s->pop3));
-}
-
 uint64_t session_replies(const struct session *s)
 {
 	return s && s->smtp ? smtp_replies(s->smtp) : 0;
