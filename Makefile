@@ -116,3 +116,4 @@ bench: all
 	scripts/bench-packet.sh
 	scripts/bench-flows.sh
 	scripts/bench-scan.sh
+	scripts/bench-mail.sh

@@ -29,6 +29,7 @@ struct scan_job {
 	int candidate;	    /* an ambiguous reading of a message, not the message */
 	void *owner;	    /* the submitter's */
 	struct scan_sink *sink;
+	uint64_t submit_us; /* when it was queued for a scan thread */
 	/* out */
 	enum scan_result result;
 	char virus[128];

@@ -70,6 +70,7 @@
 	X(scan_time_le_1s, C, "scans that took at most 1 s")                                       \
 	X(scan_time_le_10s, C, "scans that took at most 10 s")                                     \
 	X(scan_queue_current, G, "messages waiting for a scan thread")                             \
+	X(scan_wait_us_total, C, "time messages waited for a scan thread, microseconds")           \
 	X(signatures, G, "signatures in the running engine")                                       \
 	X(test_signatures, G, "1 when the engine runs mailscan's test signatures")                 \
 	X(engine_age_s, G, "seconds since the running engine was loaded")                          \

@@ -7,7 +7,7 @@ gcc make pkg-config clang-format git
 libmnl-dev libnetfilter-queue-dev libnftnl-dev libclamav-dev
 clamav clamav-testfiles
 nftables iproute2 ethtool conntrack procps openssl bsdutils
-postfix swaks dovecot-pop3d fetchmail curl
+postfix swaks dovecot-pop3d fetchmail curl clamsmtp clamav-daemon
 python3 python3-scapy iperf3
 "
 missing=""

@@ -156,6 +156,7 @@ int ctl_server_start(struct daemon *d)
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	const char *path = d->cfg.control_socket;
 	char dir[sizeof(sun.sun_path)], *slash;
+	int e;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
@@ -175,7 +176,10 @@ int ctl_server_start(struct daemon *d)
 	if (bind(d->ctl_fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0600) < 0 ||
 	    listen(d->ctl_fd, 16) < 0)
 		return -1;
-	return -pthread_create(&d->ctl_tid, NULL, ctl_main, d);
+	if ((e = pthread_create(&d->ctl_tid, NULL, ctl_main, d)))
+		return -e;
+	pthread_setname_np(d->ctl_tid, "ms-control");
+	return 0;
 }
 
 void ctl_server_stop(struct daemon *d)

@@ -199,6 +199,47 @@ static void byte(struct msg_reader *m, struct ctx *x, uint8_t c)
 	}
 }
 
+/* the length of D's first run without CR or LF, 8 bytes at a time */
+static size_t line_bytes(const uint8_t *d, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t j = 0;
+	uint64_t x, cr, lf;
+
+	for (; j + 8 <= n; j += 8) {
+		memcpy(&x, d + j, 8);
+		cr = x ^ (ones * '\r');
+		lf = x ^ (ones * '\n');
+		if ((((cr - ones) & ~cr) | ((lf - ones) & ~lf)) & highs)
+			break;
+	}
+	while (j < n && d[j] != '\r' && d[j] != '\n')
+		j++;
+	return j;
+}
+
+/* Fast path inside a line: the run up to its CR or LF, and on over every CRLF whose next
+ * line starts with an ordinary byte (neither a dot nor a line end), kept with one put.
+ * Those lines' ends only move line_start, unless resuming lines are looked for. */
+static size_t run(struct msg_reader *m, const uint8_t *d, size_t n)
+{
+	size_t j = 0, bol = 0, before = m->body.len;
+	int whole = !m->ambiguous && !m->unconfirmed;
+
+	for (;;) {
+		j += line_bytes(d + j, n - j);
+		if (!whole || j + 2 >= n || d[j] != '\r' || d[j + 1] != '\n' || d[j + 2] == '.' ||
+		    d[j + 2] == '\r' || d[j + 2] == '\n')
+			break;
+		j += 2;
+		bol = j;
+	}
+	put(m, d, j);
+	if (bol)
+		m->line_start = before + bol < m->body.len ? before + bol : m->body.len;
+	return j;
+}
+
 size_t msg_reader_push(struct msg_reader *m, const uint8_t *d, size_t n, int *done, msg_end_fn fn,
 		       void *arg)
 {
@@ -206,14 +247,8 @@ size_t msg_reader_push(struct msg_reader *m, const uint8_t *d, size_t n, int *do
 	size_t i = 0;
 
 	while (i < n && !x.done) {
-		/* fast path: a run inside a line */
 		if (m->state == D_MID) {
-			size_t j = i;
-
-			while (j < n && d[j] != '\r' && d[j] != '\n')
-				j++;
-			put(m, d + i, j - i);
-			i = j;
+			i += run(m, d + i, n - i);
 			if (i == n)
 				break;
 		}

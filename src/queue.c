@@ -1156,7 +1156,14 @@ struct qthread *qthread_new(struct daemon *d, uint16_t queue)
 
 int qthread_start(struct qthread *qt)
 {
-	return -pthread_create(&qt->tid, NULL, qthread_main, qt);
+	char name[16];
+	int e = pthread_create(&qt->tid, NULL, qthread_main, qt);
+
+	if (e)
+		return -e;
+	snprintf(name, sizeof(name), "ms-queue%u", qt->queue);
+	pthread_setname_np(qt->tid, name);
+	return 0;
 }
 
 void qthread_join(struct qthread *qt)

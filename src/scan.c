@@ -394,6 +394,7 @@ static void *worker_main(void *arg)
 			s->tail = NULL;
 		STATS_ADD(s->st, scan_queue_current, (uint64_t)-1);
 		pthread_mutex_unlock(&s->lock);
+		STATS_ADD(s->st, scan_wait_us_total, now_us() - j->submit_us);
 		scanner_scan(s, j);
 		if (j->result == SCAN_INFECTED)
 			quarantine(s, j);
@@ -405,6 +406,7 @@ void scanner_submit(struct scanner *s, struct scan_job *j, struct scan_sink *k)
 {
 	j->sink = k;
 	j->next = NULL;
+	j->submit_us = now_us();
 	pthread_mutex_lock(&s->lock);
 	if (s->tail)
 		s->tail->next = j;
@@ -460,8 +462,12 @@ int scanner_start(struct scanner *s)
 	unsigned int i, n = s->cfg->workers < MAX_WORKERS ? s->cfg->workers : MAX_WORKERS;
 
 	for (i = 0; i < n; i++) {
+		char name[16];
+
 		if (pthread_create(&s->workers[i], NULL, worker_main, s))
 			return -1;
+		snprintf(name, sizeof(name), "ms-scan%u", i);
+		pthread_setname_np(s->workers[i], name); /* top, ps -L and per-thread CPU */
 		s->nworkers++;
 	}
 	return 0;

@@ -6,7 +6,7 @@
 #include "unit.h"
 
 struct ends {
-	char log[1024];
+	char log[16384];
 };
 
 static void on_end(void *arg, const uint8_t *m, size_t len, int candidate, int oversize)
@@ -86,9 +86,96 @@ static void test_budget(void)
 	CHECK_INT(b.used, 0);
 }
 
+/* reads IN in pieces of STEP bytes (0: whole), the body marked unconfirmed from byte
+ * FROM on (as the SMTP parser does between pushes); the log and the reader's state */
+static size_t feed_steps(struct msg_reader *m, const char *in, size_t len, size_t step, size_t from,
+			 struct ends *e)
+{
+	size_t used = 0;
+	int done = 0;
+
+	msg_reader_init(m, 4096, NULL, "DATA", 0);
+	msg_reader_reset(m);
+	e->log[0] = '\0';
+	while (used < len && !done) {
+		size_t n = step && len - used > step ? step : len - used;
+
+		if (used < from && used + n > from)
+			n = from - used;
+		m->unconfirmed = used >= from;
+		used += msg_reader_push(m, (const uint8_t *)in + used, n, &done, on_end, e);
+	}
+	return used;
+}
+
+/* The fast path over whole lines against the byte at a time reading: random bodies of
+ * long and short lines, dots, bare CRs and LFs and resuming lines, read in pieces from
+ * whole to single bytes, unconfirmed from the start, from a random byte or not at all,
+ * must end the same and leave the same state. */
+static void test_fast_path(void)
+{
+	static const char *const parts[] = { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+					     "bcd",
+					     "x",
+					     "\r\n",
+					     "\r\n",
+					     "\r\n",
+					     "\r",
+					     "\n",
+					     ".",
+					     "DATA",
+					     "\r\n.\r\n",
+					     "\n.\n",
+					     "\r\n..",
+					     "12345678" };
+	unsigned int seed = 7, round, k, steps[] = { 0, 1, 2, 3, 7, 64 }, bad = 0;
+	char in[2048];
+
+	for (round = 0; round < 3000; round++) {
+		struct msg_reader ref, m;
+		struct ends er, e;
+		size_t len = 0, used;
+		size_t from = round % 4 == 1 ? 0 : round % 4 == 2 ? 1 + round % 500 : SIZE_MAX;
+
+		while (len < 600) {
+			const char *p;
+
+			seed = seed * 1103515245u + 12345u;
+			p = parts[(seed >> 16) % (sizeof(parts) / sizeof(parts[0]))];
+			memcpy(in + len, p, strlen(p));
+			len += strlen(p);
+		}
+		in[len] = '\0';
+		used = feed_steps(&ref, in, len, 1, from, &er);
+		for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+			if (feed_steps(&m, in, len, steps[k], from, &e) != used ||
+			    strcmp(e.log, er.log) || m.state != ref.state ||
+			    m.line_start != ref.line_start || m.body.len != ref.body.len ||
+			    m.resume_start != ref.resume_start || m.ambiguous != ref.ambiguous)
+				bad++;
+			msg_reader_free(&m);
+		}
+		msg_reader_free(&ref);
+	}
+	CHECK_INT(bad, 0);
+	/* marked unconfirmed inside a resuming line that a fast run began: the line counts */
+	{
+		static const char in2[] = "aaaa\r\nbbbb\r\nDATA\r\nxy\r\n.\r\n";
+		struct msg_reader m;
+		struct ends e;
+
+		for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+			CHECK_INT(feed_steps(&m, in2, strlen(in2), steps[k], 14, &e), strlen(in2));
+			CHECK_STR(e.log, "c(xy\r\n);(aaaa\r\nbbbb\r\nDATA\r\nxy\r\n);");
+			msg_reader_free(&m);
+		}
+	}
+}
+
 int main(void)
 {
 	test_ends();
 	test_budget();
+	test_fast_path();
 	return unit_report("test_msg");
 }

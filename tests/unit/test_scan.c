@@ -252,6 +252,9 @@ static void test_reload_under_load(void)
 	wait_all(&w, 50);
 	CHECK_INT(w.got, 50);
 	CHECK_INT(w.clean, 50);
+	/* 50 at once on 2 threads: the queue waits far longer in all than the scans take */
+	CHECK(st.scan_wait_us_total >= st.scan_time_us_total);
+	CHECK(st.scan_time_us_total > 0);
 	/* swap to the full database with scans queued and running */
 	snprintf(c.database, sizeof(c.database), "%s", sigs);
 	for (i = 0; i < 50; i++)

@@ -1,0 +1,233 @@
+#!/bin/bash
+# End-to-end mail benchmark: real mail through a gateway to real servers, side by side.
+# Topology: client -- gateway -- server namespaces; postfix (SMTP) and dovecot (POP3) on
+# the server. Every workload runs through
+#   none       the gateway only forwards (no interception)
+#   mailscand  mailscand on the gateway (NFQUEUE), mailscan's test signatures
+#   clamsmtp   clamsmtpd as a transparent proxy on the gateway (nft redirect of port 25)
+#              in front of a private clamd with the same signatures (SMTP only: no POP3
+#              interceptor is packaged in Debian)
+# Workloads: SMTP 100 KiB x 200 over 1 and over 4 connections, 10 MiB x 10 over 1; POP3
+# 1 MiB x 50 RETR over 1. Every message is unique (fresh per run: no scanner cache helps)
+# and checked byte for byte in the maildir (SMTP) or against the original (POP3).
+# Interceptors start fresh for each run: CPU is the interceptor processes' user + system
+# time over the run (mailscand: all threads; clamsmtp: clamd + clamsmtpd), RSS MB their
+# peak (VmHWM). Latency: from MAIL FROM (RETR) to the message's final reply. mailscand's
+# own counters give "wait ms", the mean wait for a free scan thread, and "held+ ms", what
+# a held packet waited beyond that wait and the scan itself. "libclamav alone" is
+# scanbench (2 threads, like mailscand) on the same messages, the median of three fresh
+# engines; mailscand's CPU is split into its scan threads and the rest (queue thread:
+# reassembly, parsing, verdicts, and the kernel's work to deliver the packets it passes).
+# Rounds are interleaved (each round runs every workload in every mode); the tables give
+# medians. Usage: scripts/bench-mail.sh [ROUNDS]   (default 3)
+set -eu
+ROUNDS=${1:-3}
+top=$(cd "$(dirname "$0")/.." && pwd)
+[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 2; }
+"$top/scripts/deps.sh" >/dev/null
+make -C "$top" -s all >/dev/null
+NS_PREFIX=msmail
+. "$top/tests/lib.sh"
+LOAD="$TOP/tests/tools/mailload.py"
+RES=$WORK/results
+INBOX=$WORK/pf/mail/inbox/new
+: >"$RES"
+
+topology_gateway
+start_postfix
+start_dovecot
+# postfix: no size or rate limit gets in the way of the load
+in_s postconf -c "$WORK/pf/etc" -e smtpd_client_connection_rate_limit=0 \
+	default_process_limit=100 >/dev/null
+in_s postfix -c "$WORK/pf/etc" reload >/dev/null 2>&1
+
+# the private clamd and clamsmtpd of the clamsmtp mode
+mkdir -p "$WORK/clamd" "$WORK/clamsmtp"
+cat >"$WORK/clamd/clamd.conf" <<CF
+LocalSocket $WORK/clamd/clamd.sock
+DatabaseDirectory $TOP/build/testsigs
+Foreground yes
+TemporaryDirectory $WORK/clamd
+LogFile $WORK/clamd/clamd.log
+User root
+CF
+cat >"$WORK/clamsmtp/clamsmtpd.conf" <<CF
+OutAddress: 25
+Listen: 0.0.0.0:10025
+ClamAddress: $WORK/clamd/clamd.sock
+TempDirectory: $WORK/clamsmtp
+PidFile: $WORK/clamsmtp/clamsmtpd.pid
+TransparentProxy: on
+MaxConnections: 64
+Header:
+CF
+
+cpu_ticks() { # PIDS: user + system clock ticks
+	local p t=0
+	for p in "$@"; do
+		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+	done
+	echo "$t"
+}
+scan_ticks() { # PID: what its scan threads spent
+	cat /proc/"$1"/task/*/stat | awk '$2 ~ /^\(ms-scan/ {t += $14 + $15} END {print t + 0}'
+}
+hwm_kb() { # PIDS: the sum of their peak resident sizes
+	local p t=0
+	for p in "$@"; do t=$((t + $(awk '/^VmHWM/ {print $2}' "/proc/$p/status"))); done
+	echo "$t"
+}
+
+IPIDS=""
+up() {
+	case $1 in
+	none) IPIDS="" ;;
+	mailscand)
+		start_daemon "queues = 0"
+		IPIDS=$DAEMON_PID
+		;;
+	clamsmtp)
+		rm -f "$WORK/clamd/clamd.sock"
+		bg in_g sh -c "exec clamd -c $WORK/clamd/clamd.conf >/dev/null"
+		IPIDS=$!
+		wait_for 30 test -S "$WORK/clamd/clamd.sock" || fail "clamd: $(tail -3 "$WORK/clamd/clamd.log")"
+		bg in_g sh -c "exec clamsmtpd -d 0 -f $WORK/clamsmtp/clamsmtpd.conf 2>>$WORK/clamsmtp/log"
+		IPIDS="$IPIDS $!"
+		wait_for 10 in_g sh -c "ss -ltn | grep -q ':10025 '" || fail "clamsmtpd"
+		in_g nft -f - <<'NFT' || fail "nft redirect"
+table ip clamsmtp {
+	chain prerouting {
+		type nat hook prerouting priority dstnat;
+		tcp dport 25 redirect to :10025
+	}
+}
+NFT
+		;;
+	esac
+}
+down() {
+	local p
+	case $1 in
+	mailscand) stop_daemon ;;
+	clamsmtp)
+		in_g nft delete table ip clamsmtp
+		for p in $IPIDS; do kill "$p"; done
+		for p in $IPIDS; do wait "$p" 2>/dev/null || true; done
+		;;
+	esac
+}
+
+# hold time, holds, scan time, scans, scan-thread wait (microseconds and counts)
+mailscand_times() {
+	ctl stats | awk -F= '{ v[$1] = $2 } END { print v["hold_time_us_total"], v["holds_total"],
+		v["scan_time_us_total"], v["scans"], v["scan_wait_us_total"] }'
+}
+
+# run ROUND NAME PROTO COUNT SIZE CONNS MODE: one measured run, a line in $RES
+run() {
+	local round=$1 name=$2 proto=$3 count=$4 size=$5 conns=$6 mode=$7
+	local dir=$WORK/msg.$name.$mode.$round out c0 c1 k0 t0 hs="- -" scpu=- rss cpu check
+	rm -rf "$WORK"/msg.*
+	"$PY" "$LOAD" make "$dir" "$count" "$size" "$name.$mode.$round"
+	if [ "$proto" = pop3 ]; then
+		rm -f "$WORK/dc/home/alice/Maildir/cur/"* "$WORK/dc/home/alice/Maildir/new/"*
+		seed_mailbox "$dir"/*.eml
+	fi
+	find "$INBOX" -type f -delete 2>/dev/null || true
+	up "$mode"
+	c0=$(cpu_ticks $IPIDS)
+	[ "$mode" = mailscand ] && k0=$(mailscand_times) && t0=$(scan_ticks $IPIDS)
+	if [ "$proto" = smtp ]; then
+		out=$(in_c "$PY" "$LOAD" smtp $S4 25 "$conns" "$dir")
+		wait_for 120 sh -c "[ \$(find '$INBOX' -type f | wc -l) -ge $count ]" ||
+			fail "$name/$mode: $(find "$INBOX" -type f | wc -l) of $count delivered"
+		sleep 0.5 # nothing more arrives
+		check=$("$PY" "$LOAD" verify "$dir" "$INBOX") ||
+			fail "$name/$mode: not delivered byte-identical: $check"
+	else
+		out=$(in_c "$PY" "$LOAD" pop3 $S4 110 "$dir")
+	fi
+	case $out in *" failed=0 "*) ;; *) fail "$name/$mode: $out" ;; esac
+	c1=$(cpu_ticks $IPIDS)
+	rss=$(hwm_kb $IPIDS)
+	if [ "$mode" = mailscand ]; then
+		# per message: the mean wait for a scan thread, and what a held packet waited
+		# beyond that wait and the scan itself
+		hs=$(echo "$k0 $(mailscand_times)" | awk '{ n = $7 - $2; m = $9 - $4;
+			w = m ? ($10 - $5) / m : 0; s = m ? ($8 - $3) / m : 0; h = n ? ($6 - $1) / n : 0
+			printf "%.2f %.2f", w / 1000, (h - w - s) / 1000 }')
+		scpu=$(echo "$t0 $(scan_ticks $IPIDS)" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($2 - $1) / hz}')
+	fi
+	down "$mode"
+	cpu=$(echo "$c0 $c1" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($2 - $1) / hz}')
+	# name mode round wall msgs bytes p50 p95 cpu rss_kb wait_ms beyond_ms scan_cpu
+	echo "$out" | sed 's/[a-z0-9]*=//g' |
+		awk -v n="$name" -v m="$mode" -v r="$round" -v cpu="$cpu" -v rss="$rss" -v hs="$hs" \
+			-v sc="$scpu" '{print n, m, r, $4, $1, $3, $5, $6, cpu, rss, hs, sc}' >>"$RES"
+	# libclamav alone on the same messages (2 threads, as mailscand): three fresh
+	# engines, so that no cache helps; the median
+	if [ "$mode" = mailscand ]; then
+		for i in 1 2 3; do
+			"$BUILD/tools/scanbench" -f "$TOP/build/testsigs" 2 "$dir"/*.eml 2>/dev/null
+		done | sed -n 's/.*cpu=\([0-9.]*\).*/\1/p' | sort -n | sed -n 2p |
+			awk -v n="$name" -v r="$round" -v b="$(cat "$dir"/*.eml | wc -c)" \
+				'{print n, "libclamav", r, 0, 0, b, 0, 0, $1, 0, "-", "-", "-"}' >>"$RES"
+	fi
+	echo "  $name $mode round $round: $out" >&2
+}
+
+WORKLOADS="smtp-100k-1:smtp:200:102400:1 smtp-100k-4:smtp:200:102400:4
+smtp-10m-1:smtp:10:10485760:1 pop3-1m-1:pop3:50:1048576:1"
+for r in $(seq "$ROUNDS"); do
+	for w in $WORKLOADS; do
+		IFS=: read -r name proto count size conns <<<"$w"
+		modes="none mailscand clamsmtp"
+		[ "$proto" = pop3 ] && modes="none mailscand"
+		for m in $modes; do run "$r" "$name" "$proto" "$count" "$size" "$conns" "$m"; done
+	done
+done
+
+# medians per workload and mode
+awk '
+function median(k,   n, i, j, t, a) {
+	n = split(vals[k], a, " ")
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return a[int((n + 1) / 2)]
+}
+{
+	k = $1 SUBSEP $2
+	if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
+	for (f = 4; f <= 13; f++) vals[k, f] = vals[k, f] " " $f
+}
+END {
+	printf "%-12s %-10s %7s %7s %6s %7s %7s %9s %7s %8s %8s\n", "workload", "path", "wall s",
+		"msgs/s", "MB/s", "p50 ms", "p95 ms", "CPU s/MB", "RSS MB", "wait ms", "held+ ms"
+	for (i = 1; i <= nk; i++) {
+		k = order[i]; split(k, kk, SUBSEP)
+		for (f = 4; f <= 13; f++) { vals[k] = vals[k, f]; m[f] = median(k) }
+		if (kk[2] == "libclamav") { lib[kk[1]] = m[9] / (m[6] / 1e6); continue }
+		mb = m[6] / 1e6
+		wall[k] = m[4]; cpumb[k] = m[9] / mb; scanmb[k] = m[13] / mb
+		printf "%-12s %-10s %7.2f %7.1f %6.1f %7.1f %7.1f %9s %7s %8s %8s\n", kk[1], kk[2], m[4],
+			m[5] / m[4], mb / m[4], m[7] * 1000, m[8] * 1000,
+			kk[2] == "none" ? "-" : sprintf("%.4f", m[9] / mb),
+			kk[2] == "none" ? "-" : sprintf("%.1f", m[10] / 1024), m[11], m[12]
+		names[kk[1]] = 1
+	}
+	print ""
+	print "ratios (wall time; CPU per scanned MB):"
+	for (i = 1; i <= nk; i++) {
+		k = order[i]; split(k, kk, SUBSEP)
+		if (kk[2] != "mailscand") continue
+		n = kk[1]; none = wall[n SUBSEP "none"]; cs = n SUBSEP "clamsmtp"
+		line = sprintf("  %-12s mailscand/none %.2f", n, wall[k] / none)
+		if (cs in wall)
+			line = line sprintf("  clamsmtp/none %.2f  mailscand/clamsmtp %.2f  CPU mailscand/clamsmtp %.2f",
+				wall[cs] / none, wall[k] / wall[cs], cpumb[k] / cpumb[cs])
+		if (n in lib)
+			line = line sprintf("\n  %-12s CPU per MB mailscand/libclamav-alone %.2f (scan threads %.2f, the rest %.2f)",
+				"", cpumb[k] / lib[n], scanmb[k] / lib[n], (cpumb[k] - scanmb[k]) / lib[n])
+		print line
+	}
+}' "$RES"
+echo "(medians of $ROUNDS interleaved rounds; $(nproc) cores; $(uname -r))"
