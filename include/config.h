@@ -39,11 +39,17 @@ struct config {
 	uint64_t scan_max_filesize;
 	unsigned int scan_max_recursion;
 	unsigned int scan_max_files;
-	uint64_t quarantine_max; /* bytes; the oldest files go first */
-	unsigned int max_flows;	 /* per queue thread */
-	uint64_t flow_buffer;	 /* reassembly bytes per flow direction */
-	uint64_t total_buffer;	 /* reassembly bytes per queue thread */
-	uint64_t message_memory; /* message bytes kept per queue thread */
+	uint64_t quarantine_max;   /* bytes; the oldest files go first */
+	unsigned int max_flows;	   /* per queue thread */
+	uint64_t flow_buffer;	   /* reassembly bytes per flow direction */
+	uint64_t total_buffer;	   /* reassembly bytes per queue thread */
+	uint64_t message_memory;   /* message bytes kept per queue thread */
+	int log_target;		   /* enum log_target */
+	unsigned int log_facility; /* index into log_facility_names */
+	char syslog_socket[PATH_MAX];
+	char metrics_listen[64];     /* "ADDR:PORT" or "[ADDR6]:PORT"; "" off */
+	int database_watch;	     /* reload when files in the database directory change */
+	unsigned int database_check; /* seconds between database checks; 0 off */
 	/* test-only: hold (for test_hold_ms) or reset the packet whose client data
 	 * contains the pattern, to exercise holds and injection without a scanner */
 	char test_hold[64];
@@ -57,6 +63,9 @@ void config_defaults(struct config *);
 int config_load(struct config *, const char *path, char *err, size_t errlen);
 /* Parses one `key = value` pair into the config; -1 with a reason in ERR. */
 int config_set(struct config *, const char *key, const char *value, char *err, size_t errlen);
+/* Splits "ADDR:PORT" or "[ADDR6]:PORT" into ADDR (of ADDRLEN bytes) and PORT; -1 if it is
+ * not an IPv4 or IPv6 address and a port 1-65535. */
+int config_split_listen(const char *v, char *addr, size_t addrlen, unsigned int *port);
 
 const char *config_mode_name(enum config_mode);
 const char *config_action_name(enum config_action);

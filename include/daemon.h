@@ -23,6 +23,8 @@ struct daemon {
 	uint64_t start_ms;
 	int ctl_fd;
 	pthread_t ctl_tid;
+	int metrics_fd;
+	pthread_t metrics_tid;
 	struct scanner *scanner;
 	struct stats scan_stats; /* written by the scan threads */
 };
@@ -44,5 +46,9 @@ const struct stats *qthread_stats(const struct qthread *);
 int ctl_server_start(struct daemon *);
 void ctl_server_stop(struct daemon *);
 void daemon_print_stats(struct daemon *, FILE *, enum stats_format);
+
+/* metrics.c: the Prometheus endpoint on metrics_listen (nothing when it is empty) */
+int metrics_start(struct daemon *, char *err, size_t errlen);
+void metrics_stop(struct daemon *);
 
 #endif

@@ -1,12 +1,33 @@
-/* Logging to stderr (the daemon runs in the foreground, systemd style). */
+/* Logging: stderr (a foreground daemon, systemd style) or syslog. */
 #ifndef MAILSCAN_LOG_H
 #define MAILSCAN_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
+
+enum log_target { LOG_TARGET_AUTO, LOG_TARGET_STDERR, LOG_TARGET_SYSLOG };
+
+/* NULL-terminated names, in the order of enum log_target and of the facility numbers
+ * log_open takes */
+extern const char *const log_target_names[];
+extern const char *const log_facility_names[];
 
 void log_init(const char *progname, int verbose);
+/* SRC's first word as one key=value field: no spaces, quotes or control characters */
+void log_token(char *dst, size_t cap, const char *src);
+/* Sends what follows to TARGET: auto is syslog when stderr is systemd's journal stream,
+ * else stderr. -1 with a reason in ERR when the syslog socket cannot be reached. */
+int log_open(enum log_target target, unsigned int facility, const char *socket_path, char *err,
+	     size_t errlen);
+/* warnings: one format floods at most 20 lines per 10 s, then it is counted */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* with errno */
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* the limit: BURST warnings of one kind per PERIOD_MS (20 per 10 s unless set) */
+void log_set_limit(unsigned int burst, unsigned int period_ms);
+/* says what the limit suppressed in periods that are over */
+void log_flush(void);
+/* a detection or a policy action: key=value fields, never suppressed */
+void log_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "config.h"
+#include "log.h"
 
 static const char *const mode_names[] = { [MODE_GATEWAY] = "gateway", [MODE_HOST] = "host" };
 static const char *const action_names[] = {
@@ -63,6 +66,10 @@ void config_defaults(struct config *c)
 	c->total_buffer = 256ULL << 20;
 	c->message_memory = 1ULL << 30;
 	c->test_hold_ms = 1000;
+	c->log_target = LOG_TARGET_AUTO;
+	c->log_facility = 1; /* mail */
+	strcpy(c->syslog_socket, "/dev/log");
+	c->database_watch = 1;
 }
 
 static int parse_enum(const char *v, const char *const *names, size_t n, const char *what,
@@ -123,6 +130,33 @@ static int parse_u64(const char *v, uint64_t lo, uint64_t hi, int sizes, uint64_
 	if (*end || n < lo || n > hi)
 		return -1;
 	*out = n;
+	return 0;
+}
+
+int config_split_listen(const char *v, char *addr, size_t addrlen, unsigned int *port)
+{
+	const char *colon = strrchr(v, ':');
+	const char *a = v;
+	size_t n;
+	uint64_t p;
+	unsigned char bin[16];
+
+	if (!colon)
+		return -1;
+	n = (size_t)(colon - v);
+	if (*v == '[') {
+		if (n < 2 || v[n - 1] != ']')
+			return -1;
+		a = v + 1;
+		n -= 2;
+	}
+	if (n >= addrlen || parse_u64(colon + 1, 1, 65535, 0, &p))
+		return -1;
+	memcpy(addr, a, n);
+	addr[n] = '\0';
+	if (inet_pton(*v == '[' ? AF_INET6 : AF_INET, addr, bin) != 1)
+		return -1;
+	*port = (unsigned int)p;
 	return 0;
 }
 
@@ -189,6 +223,9 @@ enum key_kind {
 	K_BOOL,
 	K_MARK,
 	K_STRING,
+	K_LOG,
+	K_FACILITY,
+	K_LISTEN,
 };
 
 struct key_def {
@@ -234,6 +271,12 @@ static const struct key_def keys[] = {
 	{ "test_hold", K_STRING, OFF(test_hold), 0, 0 },
 	{ "test_hold_ms", K_UINT, OFF(test_hold_ms), 1, 600000 },
 	{ "test_reset", K_STRING, OFF(test_reset), 0, 0 },
+	{ "log", K_LOG, OFF(log_target), 0, 0 },
+	{ "log_facility", K_FACILITY, OFF(log_facility), 0, 0 },
+	{ "syslog_socket", K_PATH, OFF(syslog_socket), 0, 0 },
+	{ "metrics_listen", K_LISTEN, OFF(metrics_listen), 0, 0 },
+	{ "database_watch", K_BOOL, OFF(database_watch), 0, 0 },
+	{ "database_check", K_UINT, OFF(database_check), 0, 86400 },
 };
 #undef OFF
 
@@ -292,6 +335,31 @@ int config_set(struct config *c, const char *key, const char *v, char *err, size
 		else
 			*(uint64_t *)(void *)field = n;
 		return 0;
+	case K_LOG:
+	case K_FACILITY: {
+		const char *const *names = k->kind == K_LOG ? log_target_names : log_facility_names;
+		size_t count = 0;
+
+		while (names[count])
+			count++;
+		r = parse_enum(v, names, count, k->kind == K_LOG ? "log" : "facility", err, errlen);
+		if (r < 0)
+			return -1;
+		*(int *)(void *)field = r;
+		return 0;
+	}
+	case K_LISTEN: {
+		char addr[64];
+		unsigned int port;
+
+		if (*v && config_split_listen(v, addr, sizeof(addr), &port)) {
+			snprintf(err, errlen,
+				 "invalid address '%s' (expected ADDR:PORT or [ADDR6]:PORT)", v);
+			return -1;
+		}
+		snprintf(field, sizeof(c->metrics_listen), "%s", v);
+		return 0;
+	}
 	case K_MODE:
 		r = parse_enum(v, mode_names, 2, "mode", err, errlen);
 		if (r < 0)

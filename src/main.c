@@ -1,4 +1,4 @@
-/* mailscand: wiring. Runs in the foreground and logs to stderr. */
+/* mailscand: wiring. Runs in the foreground; logs to stderr or syslog. */
 #include <errno.h>
 #include <getopt.h>
 #include <linux/ethtool.h>
@@ -94,6 +94,9 @@ int main(int argc, char **argv)
 	log_init("mailscand", verbose);
 	if (config_load(&d.cfg, conf, err, sizeof(err)))
 		fatalx("%s", err);
+	if (log_open((enum log_target)d.cfg.log_target, d.cfg.log_facility, d.cfg.syslog_socket,
+		     err, sizeof(err)))
+		fatalx("%s", err);
 	d.start_ms = now_ms();
 	d.ctl_fd = -1;
 	if (daemon_load_ports(&d, err, sizeof(err)))
@@ -122,6 +125,8 @@ int main(int argc, char **argv)
 	}
 	if (ctl_server_start(&d))
 		fatal("control socket %s", d.cfg.control_socket);
+	if (metrics_start(&d, err, sizeof(err)))
+		fatalx("%s", err);
 	for (i = 0; i < d.nq; i++) {
 		if (qthread_start(d.qt[i]))
 			fatalx("cannot start queue thread %u", i);
@@ -148,6 +153,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < d.nq; i++)
 		qthread_join(d.qt[i]);
 	ctl_server_stop(&d);
+	metrics_stop(&d);
 	for (i = 0; i < d.nq; i++)
 		qthread_free(d.qt[i]);
 	free(d.qt);

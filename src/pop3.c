@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "msg.h"
+#include "log.h"
 #include "pop3.h"
 
 #define MAX_PENDING 256
@@ -235,7 +236,7 @@ static void command(struct pop3 *p, const char *line)
 	if (isdigit((unsigned char)*arg))
 		e.arg = (uint32_t)strtoul(arg, NULL, 10);
 	if (e.kind == P_USER || e.kind == P_APOP)
-		snprintf(p->user, sizeof(p->user), "%.*s", (int)strcspn(arg, " "), arg);
+		log_token(p->user, sizeof(p->user), arg);
 	pending_push(p, e);
 }
 

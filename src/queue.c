@@ -27,8 +27,6 @@
 #define REPLY_WAIT_MS	5000  /* a rejected message's 554 waits this long for owed replies */
 #define RECV_ROUNDS	64
 #define QUEUE_RCVBUF	(32u << 20)
-#define LOG_BURST	20 /* normalisation warnings per LOG_PERIOD_MS, then counted */
-#define LOG_PERIOD_MS	10000
 
 struct hold {
 	struct hold *next;
@@ -83,8 +81,6 @@ struct qthread {
 	uint64_t last_sweep;
 	struct pkt_ctx cur;
 	struct cur_pkt pk;
-	uint64_t log_period; /* start of the current warning period */
-	unsigned int log_lines, log_suppressed;
 	struct scan_sink sink;
 	struct msg_budget budget; /* message bodies kept by this thread's sessions */
 	pthread_t tid;
@@ -97,18 +93,6 @@ const struct stats *qthread_stats(const struct qthread *qt)
 }
 
 /* --- flows --- */
-
-/* Starts a new warning period once the last is over, saying what it suppressed. */
-static void log_period(struct qthread *qt, uint64_t now)
-{
-	if (now - qt->log_period < LOG_PERIOD_MS)
-		return;
-	if (qt->log_suppressed)
-		log_warnx("queue %u: %u more tcp normalisation warnings suppressed", qt->queue,
-			  qt->log_suppressed);
-	qt->log_period = now;
-	qt->log_lines = qt->log_suppressed = 0;
-}
 
 static void flow_end(struct qthread *qt, struct flow *f)
 {
@@ -180,7 +164,7 @@ static void sweep(struct qthread *qt, uint64_t now)
 			STATS_ADD(&qt->st, flows_timed_out, 1);
 		flow_end(qt, f);
 	}
-	log_period(qt, now);
+	log_flush();
 	STATS_SET(&qt->st, flows_active, flow_table_count(qt->flows));
 	STATS_SET(&qt->st, reasm_buffered_bytes, qt->reasm_total);
 	STATS_SET(&qt->st, message_bytes_kept, qt->budget.used);
@@ -453,12 +437,12 @@ static void delete_finish(struct qthread *qt, struct hold *h)
 	session_flow_name(f, name, sizeof(name));
 	if (r > 0) {
 		STATS_ADD(&qt->st, pop3_deletes, 1);
-		log_warnx("pop3 delete: flow=%s msg=%lu deleted on the server, client reset", name,
-			  h->msgno);
+		log_event("action=delete result=deleted proto=pop3 flow=%s msg=%lu client=reset",
+			  name, h->msgno);
 	} else {
 		STATS_ADD(&qt->st, pop3_delete_refused, 1);
-		log_warnx("pop3 delete: flow=%s msg=%lu DELE %s: left on the server, client reset",
-			  name, h->msgno, r < 0 ? "refused" : "not answered");
+		log_event("action=delete result=%s proto=pop3 flow=%s msg=%lu client=reset",
+			  r < 0 ? "refused" : "unanswered", name, h->msgno);
 	}
 	send_tcp(qt, f, DIR_TO_SERVER, rcv_nxt(qt, f, DIR_TO_SERVER), f->dir[DIR_TO_CLIENT].next,
 		 TCPF_RST | TCPF_ACK, NULL);
@@ -576,11 +560,16 @@ static int holds_due(struct qthread *qt, uint64_t now)
 			hold_verdict(qt, h, 1);
 			hold_free(qt, h);
 		} else if (now >= h->deadline_ms) {
+			char name[160];
+
 			STATS_ADD(&qt->st, holds_expired, 1);
-			log_warnx("queue %u: hold expired after %u s, on_error=%s", qt->queue,
-				  qt->d->cfg.hold_timeout, config_policy_name(qt->d->cfg.on_error));
 			h->outcome = policy_outcome(&qt->d->cfg, (enum ports_proto)h->flow->proto,
 						    SCAN_TIMEOUT);
+			session_flow_name(h->flow, name, sizeof(name));
+			log_event("policy=on_error reason=hold_expired proto=%s flow=%s held_s=%u "
+				  "action=%s",
+				  ports_proto_name((enum ports_proto)h->flow->proto), name,
+				  qt->d->cfg.hold_timeout, policy_outcome_name(h->outcome));
 			hold_act(qt, h);
 			if (!h->pending)
 				hold_free(qt, h);
@@ -664,9 +653,13 @@ static void scans_done(struct qthread *qt)
 
 		n = j->next;
 		count_message(qt, (enum ports_proto)h->flow->proto, j);
-		if (j->result != SCAN_CLEAN)
-			log_warnx("%s %s: %s, %s", scan_result_name(j->result), j->virus, j->meta,
-				  policy_outcome_name(o));
+		if (j->result == SCAN_INFECTED)
+			log_event("detection result=infected virus=%s %s action=%s", j->virus,
+				  j->meta, policy_outcome_name(o));
+		else if (j->result != SCAN_CLEAN)
+			log_event("detection result=%s %s action=%s detail=\"%s\"",
+				  scan_result_name(j->result), j->meta, policy_outcome_name(o),
+				  j->virus);
 		if (o != OUTCOME_PASS && h->outcome == OUTCOME_PASS) {
 			h->outcome = o;
 			if (j->result == SCAN_INFECTED)
@@ -718,7 +711,7 @@ static const struct {
 			       "data after FIN or reset: connection reset" },
 };
 
-/* Counts an evasion attempt; warns once per flow and kind, LOG_BURST per period. */
+/* Counts an evasion attempt; warns once per flow and kind (floods are limited). */
 static void norm_event(struct qthread *qt, struct flow *f, enum norm_event e)
 {
 	char name[160];
@@ -727,12 +720,6 @@ static void norm_event(struct qthread *qt, struct flow *f, enum norm_event e)
 	if (!f || (f->norm_logged & (1u << e)))
 		return;
 	f->norm_logged |= (uint16_t)(1u << e);
-	log_period(qt, now_ms());
-	if (qt->log_lines >= LOG_BURST) {
-		qt->log_suppressed++;
-		return;
-	}
-	qt->log_lines++;
 	session_flow_name(f, name, sizeof(name));
 	log_warnx("tcp %s: flow=%s", norm_events[e].what, name);
 }

@@ -147,8 +147,9 @@ static void message(struct session *s, const struct flow *f, const uint8_t *msg,
 		else
 			snprintf(req->block_reason, sizeof(req->block_reason),
 				 "no memory to keep it for the scan (message_memory)");
-		log_info("%s %s: message over max_message_size or message_memory, oversize=%s",
-			 name, flow, config_policy_name(s->cfg->oversize));
+		log_event("policy=oversize reason=%s proto=%s flow=%s %s action=%s",
+			  len >= s->cfg->max_message_size ? "max_message_size" : "message_memory",
+			  name, flow, meta, policy_outcome_name(req->block_outcome));
 		return;
 	}
 	j = scan_job_new(msg, len);

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "msg.h"
+#include "log.h"
 #include "smtp.h"
 
 #define MAX_PENDING 256 /* commands awaiting a reply */
@@ -242,15 +243,10 @@ static size_t data_push(struct smtp *s, const uint8_t *d, size_t n)
 
 /* --- commands --- */
 
+/* the command's first argument, as a log field */
 static void copy_arg(char *dst, size_t cap, const char *line, size_t skip)
 {
-	size_t n = strlen(line);
-
-	if (n <= skip) {
-		dst[0] = '\0';
-		return;
-	}
-	snprintf(dst, cap, "%s", line + skip);
+	log_token(dst, cap, strlen(line) > skip ? line + skip : "");
 }
 
 #define WS " \t" /* servers separate and trail arguments with spaces or tabs */

@@ -42,10 +42,148 @@ void stats_sum(struct stats *out, const struct stats *const *in, unsigned int n)
 	}
 }
 
+static size_t def_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NDEFS; i++) {
+		if (!strcmp(defs[i].name, name))
+			return i;
+	}
+	return NDEFS;
+}
+
+/* Prometheus: counters that differ by protocol, direction or result are one metric
+ * with labels; the scan times are a histogram; times are in seconds. */
+static const struct family {
+	const char *metric, *help;
+	const char *members[8][2]; /* counter, its labels */
+} families[] = {
+	{ "packets_total",
+	  "queued packets",
+	  { { "packets_to_server", "direction=\"to_server\"" },
+	    { "packets_to_client", "direction=\"to_client\"" } } },
+	{ "bytes_total",
+	  "TCP payload bytes queued",
+	  { { "bytes_to_server", "direction=\"to_server\"" },
+	    { "bytes_to_client", "direction=\"to_client\"" } } },
+	{ "stream_bytes_total",
+	  "bytes reassembled in order (each byte once)",
+	  { { "stream_bytes_to_server", "direction=\"to_server\"" },
+	    { "stream_bytes_to_client", "direction=\"to_client\"" } } },
+	{ "sessions_total",
+	  "sessions followed",
+	  { { "smtp_sessions", "protocol=\"smtp\"" }, { "pop3_sessions", "protocol=\"pop3\"" } } },
+	{ "messages_total",
+	  "messages by protocol and result (oversize: over max_message_size; error: scan failed "
+	  "or hit a limit)",
+	  { { "smtp_messages_clean", "protocol=\"smtp\",result=\"clean\"" },
+	    { "smtp_messages_infected", "protocol=\"smtp\",result=\"infected\"" },
+	    { "smtp_messages_oversize", "protocol=\"smtp\",result=\"oversize\"" },
+	    { "smtp_messages_errors", "protocol=\"smtp\",result=\"error\"" },
+	    { "pop3_messages_clean", "protocol=\"pop3\",result=\"clean\"" },
+	    { "pop3_messages_infected", "protocol=\"pop3\",result=\"infected\"" },
+	    { "pop3_messages_oversize", "protocol=\"pop3\",result=\"oversize\"" },
+	    { "pop3_messages_errors", "protocol=\"pop3\",result=\"error\"" } } },
+};
+#define NFAMILIES (sizeof(families) / sizeof(families[0]))
+
+static const struct bucket {
+	const char *stat, *le;
+} buckets[] = {
+	{ "scan_time_le_10ms", "0.01" },
+	{ "scan_time_le_100ms", "0.1" },
+	{ "scan_time_le_1s", "1" },
+	{ "scan_time_le_10s", "10" },
+};
+#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+/* "x_us_total" -> "x_seconds_total", "x_us_max" -> "x_seconds_max", "x_s" ->
+ * "x_seconds"; DIV says what to divide the value by */
+static void prom_name(const char *name, char *out, size_t len, double *div)
+{
+	const char *us = strstr(name, "_us_");
+	size_t n = strlen(name);
+
+	*div = 1;
+	if (us) {
+		snprintf(out, len, "%.*s_seconds%s", (int)(us - name), name, us + 3);
+		*div = 1e6;
+	} else if (n > 2 && !strcmp(name + n - 2, "_s")) {
+		snprintf(out, len, "%.*s_seconds", (int)(n - 2), name);
+	} else {
+		snprintf(out, len, "%s", name);
+	}
+}
+
+static void print_prometheus(FILE *f, const struct stats *s)
+{
+	unsigned char done[NDEFS] = { 0 };
+	const char *mu;
+	uint64_t count, scans = get(s, def_index("scans"));
+	size_t i, j, k;
+	char name[96];
+	double div;
+
+	for (i = 0; i < NFAMILIES; i++) {
+		fprintf(f, "# HELP mailscan_%s %s\n# TYPE mailscan_%s counter\n",
+			families[i].metric, families[i].help, families[i].metric);
+		for (j = 0; j < 8 && families[i].members[j][0]; j++) {
+			k = def_index(families[i].members[j][0]);
+			done[k] = 1;
+			fprintf(f, "mailscan_%s{%s} %" PRIu64 "\n", families[i].metric,
+				families[i].members[j][1], get(s, k));
+		}
+	}
+	fputs("# HELP mailscan_scan_duration_seconds time spent scanning a message\n"
+	      "# TYPE mailscan_scan_duration_seconds histogram\n",
+	      f);
+	count = scans;
+	for (i = 0; i < NBUCKETS; i++) {
+		k = def_index(buckets[i].stat);
+		done[k] = 1;
+		/* read apart from scans: a scan counted since must not make a bucket exceed it */
+		if (get(s, k) > count)
+			count = get(s, k);
+		fprintf(f, "mailscan_scan_duration_seconds_bucket{le=\"%s\"} %" PRIu64 "\n",
+			buckets[i].le, get(s, k));
+	}
+	k = def_index("scan_time_us_total");
+	done[k] = 1;
+	fprintf(f,
+		"mailscan_scan_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+		"mailscan_scan_duration_seconds_sum %.6f\n"
+		"mailscan_scan_duration_seconds_count %" PRIu64 "\n",
+		count, (double)get(s, k) / 1e6, count);
+	for (i = 0; i < NDEFS; i++) {
+		int counter = defs[i].kind == 'C';
+		size_t n = strlen(defs[i].name);
+
+		if (done[i])
+			continue;
+		prom_name(defs[i].name, name, sizeof(name), &div);
+		if (counter && !(n > 6 && !strcmp(defs[i].name + n - 6, "_total")))
+			strcat(name, "_total");
+		/* a time in microseconds is shown in seconds */
+		mu = div == 1 ? NULL : strstr(defs[i].help, "microseconds");
+		fprintf(f, "# HELP mailscan_%s %.*s%s\n# TYPE mailscan_%s %s\n", name,
+			(int)(mu ? (size_t)(mu - defs[i].help) : strlen(defs[i].help)),
+			defs[i].help, mu ? "seconds" : "", name, counter ? "counter" : "gauge");
+		if (div == 1)
+			fprintf(f, "mailscan_%s %" PRIu64 "\n", name, get(s, i));
+		else
+			fprintf(f, "mailscan_%s %.6f\n", name, (double)get(s, i) / div);
+	}
+}
+
 void stats_print(FILE *f, const struct stats *s, enum stats_format fmt)
 {
 	size_t i;
 
+	if (fmt == STATS_PROMETHEUS) {
+		print_prometheus(f, s);
+		return;
+	}
 	if (fmt == STATS_JSON)
 		fputc('{', f);
 	for (i = 0; i < NDEFS; i++) {
@@ -58,12 +196,7 @@ void stats_print(FILE *f, const struct stats *s, enum stats_format fmt)
 		case STATS_JSON:
 			fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", defs[i].name, v);
 			break;
-		case STATS_PROMETHEUS:
-			fprintf(f,
-				"# HELP mailscan_%s %s\n# TYPE mailscan_%s %s\nmailscan_%s %" PRIu64
-				"\n",
-				defs[i].name, defs[i].help, defs[i].name,
-				defs[i].kind == 'C' ? "counter" : "gauge", defs[i].name, v);
+		default:
 			break;
 		}
 	}

@@ -47,6 +47,6 @@ expect_eq "pop3_messages_clean" "$(stat pop3_messages_clean)" 4
 expect_eq "pop3_messages_infected" "$(stat pop3_messages_infected)" 3
 expect_eq "resets" "$(stat resets)" 3
 expect_eq "quarantined" "$(stat quarantined)" 3
-grep -q "infected MailscanTest.clam.exe.UNOFFICIAL: proto=pop3 flow=10.89.1.2.[0-9]*>10.89.2.2.110 user=alice msg=5, reset" \
+grep -q "detection result=infected virus=MailscanTest.clam.exe.UNOFFICIAL proto=pop3 flow=10.89.1.2.[0-9]*>10.89.2.2.110 user=alice msg=5 action=reset" \
 	"$WORK/mailscand.log" || fail "detection log: $(cat "$WORK/mailscand.log")"
 ok "detections logged with flow, user and message number"

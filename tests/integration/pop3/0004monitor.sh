@@ -13,7 +13,7 @@ cmp -s <(tr -d '\r' <"$WORK/eicar.eml") <(tr -d '\r' <"$WORK/got/1") || fail "bo
 expect_eq "pop3_messages_infected" "$(stat pop3_messages_infected)" 1
 expect_eq "resets" "$(stat resets)" 0
 expect_eq "quarantined" "$(stat quarantined)" 1
-grep -q "infected MailscanTest.EICAR.UNOFFICIAL: proto=pop3 .* user=alice msg=1, pass" \
+grep -q "detection result=infected virus=MailscanTest.EICAR.UNOFFICIAL proto=pop3 .* user=alice msg=1 action=pass" \
 	"$WORK/mailscand.log" || fail "not logged: $(cat "$WORK/mailscand.log")"
 grep -q "^action=monitor$" "$WORK"/quarantine/*.meta || fail "quarantine record"
 ok "monitor: logged and quarantined"

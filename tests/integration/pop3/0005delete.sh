@@ -34,8 +34,8 @@ expect_eq "pop3_deletes" "$(stat pop3_deletes)" 2
 grep -l "user=alice" "$WORK"/quarantine/*.meta | xargs grep -l "msg=2" >/dev/null ||
 	fail "no quarantine record naming alice and message 2"
 ok "quarantined with user and message"
-grep -q "pop3 delete: flow=.* msg=2 deleted on the server" "$WORK/mailscand.log" || fail "no delete log line"
-grep -q "infected MailscanTest.EICAR.* user=alice msg=2.*, delete" "$WORK/mailscand.log" || fail "detection not logged as delete"
+grep -q "action=delete result=deleted proto=pop3 flow=.* msg=2 client=reset" "$WORK/mailscand.log" || fail "no delete log line"
+grep -q "detection result=infected virus=MailscanTest.EICAR.* user=alice msg=2.* action=delete" "$WORK/mailscand.log" || fail "detection not logged as delete"
 ok "logged as delete"
 
 # the client had pipelined RETR 3 behind RETR 2: DELE and QUIT go after it

@@ -41,7 +41,7 @@ expect_eq "smtp_sessions" "$(stat smtp_sessions)" 7
 expect_eq "quarantined" "$(stat quarantined)" 3
 expect_eq "quarantine files" "$(ls "$WORK/quarantine" | grep -c '\.eml$')" 3
 grep -q "virus=MailscanTest.EICAR" "$WORK"/quarantine/*.meta || fail "quarantine record"
-grep -q "infected MailscanTest.EICAR.UNOFFICIAL: proto=smtp flow=10.89.1.2" "$WORK/mailscand.log" ||
+grep -q "detection result=infected virus=MailscanTest.EICAR.UNOFFICIAL proto=smtp flow=10.89.1.2.* from=.* to=.* action=reject" "$WORK/mailscand.log" ||
 	fail "detection not logged"
 ok "detections logged and quarantined"
 expect_eq "holds_current" "$(stat holds_current)" 0

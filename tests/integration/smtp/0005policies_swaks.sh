@@ -30,7 +30,7 @@ out=$(swaks_send --attach "@$WORK/big.txt")
 echo "$out" | grep -q '<-  250 2.0.0 Ok: queued' || fail "oversize pass: $out"
 expect_eq "monitor: EICAR delivered" "$(smtp_send $S4 25 eicar smtplib)" "250 sent"
 expect_eq "monitor: counted" "$(stat smtp_messages_infected)" 1
-grep -q "infected MailscanTest.EICAR.UNOFFICIAL: .*, pass" "$WORK/mailscand.log" || fail "not logged"
+grep -q "detection result=infected virus=MailscanTest.EICAR.UNOFFICIAL .* action=pass" "$WORK/mailscand.log" || fail "not logged"
 ok "monitor logged the detection and passed the mail"
 kill "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null

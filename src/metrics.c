@@ -1,0 +1,150 @@
+/* The metrics endpoint: HTTP/1.0 GET /metrics in the Prometheus text format, on
+ * metrics_listen. One request at a time in its own thread, off the packet path; a
+ * request is read for at most METRICS_TIMEOUT_S and METRICS_MAX_REQUEST bytes. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+
+#define METRICS_MAX_REQUEST 4096
+#define METRICS_TIMEOUT_S   2
+
+static void send_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			return;
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void respond(int fd, const char *status, const char *type, const char *body, size_t len)
+{
+	char head[256];
+	int n = snprintf(head, sizeof(head),
+			 "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			 "Connection: close\r\n\r\n",
+			 status, type, len);
+
+	send_all(fd, head, (size_t)n);
+	send_all(fd, body, len);
+}
+
+static void serve(struct daemon *d, int fd)
+{
+	char req[METRICS_MAX_REQUEST + 1], *body = NULL;
+	struct timeval tv = { .tv_sec = METRICS_TIMEOUT_S };
+	size_t len = 0, blen = 0;
+	ssize_t n;
+	FILE *f;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (len < METRICS_MAX_REQUEST &&
+	       (n = recv(fd, req + len, METRICS_MAX_REQUEST - len, 0)) > 0) {
+		len += (size_t)n;
+		req[len] = '\0';
+		if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
+			break;
+	}
+	req[len] = '\0';
+	if (strncmp(req, "GET ", 4) && strncmp(req, "HEAD ", 5)) {
+		respond(fd, "405 Method Not Allowed", "text/plain", "GET only\n", 9);
+		return;
+	}
+	if (strncmp(strchr(req, ' ') + 1, "/metrics", 8) || !strchr(" ?", strchr(req, ' ')[9])) {
+		respond(fd, "404 Not Found", "text/plain", "see /metrics\n", 13);
+		return;
+	}
+	f = open_memstream(&body, &blen);
+	if (!f)
+		return;
+	daemon_print_stats(d, f, STATS_PROMETHEUS);
+	fclose(f);
+	respond(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", body,
+		req[0] == 'H' ? 0 : blen);
+	free(body);
+}
+
+static void *metrics_main(void *arg)
+{
+	struct daemon *d = arg;
+	struct pollfd pfd = { .fd = d->metrics_fd, .events = POLLIN };
+
+	while (!d->stop) {
+		int fd;
+
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		fd = accept4(d->metrics_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		serve(d, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+int metrics_start(struct daemon *d, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	char addr[64];
+	unsigned int port;
+	int one = 1, e, v6 = d->cfg.metrics_listen[0] == '[';
+
+	d->metrics_fd = -1;
+	if (!d->cfg.metrics_listen[0])
+		return 0;
+	if (config_split_listen(d->cfg.metrics_listen, addr, sizeof(addr), &port)) {
+		snprintf(err, errlen, "metrics_listen '%s': not ADDR:PORT", d->cfg.metrics_listen);
+		return -1;
+	}
+	if (v6) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		inet_pton(AF_INET6, addr, &in6->sin6_addr);
+	} else {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		inet_pton(AF_INET, addr, &in4->sin_addr);
+	}
+	d->metrics_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (d->metrics_fd < 0 ||
+	    setsockopt(d->metrics_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(d->metrics_fd, (struct sockaddr *)&ss,
+		 v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0 ||
+	    listen(d->metrics_fd, 16) < 0) {
+		snprintf(err, errlen, "metrics_listen %s: %s", d->cfg.metrics_listen,
+			 strerror(errno));
+		return -1;
+	}
+	if ((e = pthread_create(&d->metrics_tid, NULL, metrics_main, d))) {
+		snprintf(err, errlen, "metrics thread: %s", strerror(e));
+		return -1;
+	}
+	pthread_setname_np(d->metrics_tid, "ms-metrics");
+	log_info("metrics on http://%s/metrics", d->cfg.metrics_listen);
+	return 0;
+}
+
+void metrics_stop(struct daemon *d)
+{
+	if (d->metrics_fd < 0)
+		return;
+	pthread_join(d->metrics_tid, NULL);
+	close(d->metrics_fd);
+}
