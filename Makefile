@@ -13,7 +13,7 @@ LDLIBS     += $(PKG_LIBS) -pthread
 B := build
 # pure modules: libc only
 PURE    := config ports iana_tcp log buf decode reasm tcpnorm flow packet stats policy msg smtp pop3
-DAEMON  := main queue nfqueue inject ctl_server metrics session
+DAEMON  := main queue nfqueue inject ctl_server metrics service session
 CTL     := ctl/mailscanctl ctl_client
 SYS     := rules
 SCAN    := scan clock

@@ -3,6 +3,7 @@
 #define MAILSCAN_DAEMON_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -41,11 +42,18 @@ int qthread_start(struct qthread *);
 void qthread_join(struct qthread *);
 void qthread_free(struct qthread *);
 const struct stats *qthread_stats(const struct qthread *);
+/* when the thread last went round its loop (now_ms), for the watchdog */
+uint64_t qthread_last_sweep(const struct qthread *);
 
 /* ctl_server.c: the control socket */
 int ctl_server_start(struct daemon *);
 void ctl_server_stop(struct daemon *);
 void daemon_print_stats(struct daemon *, FILE *, enum stats_format);
+
+/* service.c: the main thread's loop until SIGTERM or SIGINT (SIGHUP reloads); systemd
+ * notifications (nothing without NOTIFY_SOCKET) */
+void service_loop(struct daemon *, const sigset_t *);
+void service_notify(const char *state);
 
 /* metrics.c: the Prometheus endpoint on metrics_listen (nothing when it is empty) */
 int metrics_start(struct daemon *, char *err, size_t errlen);

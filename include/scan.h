@@ -56,6 +56,8 @@ void scanner_submit(struct scanner *, struct scan_job *, struct scan_sink *);
 void scanner_scan(struct scanner *, struct scan_job *);
 /* Builds a new engine from the database directory and swaps it in; scans already
  * running finish on the old one. -1 with a reason in ERR keeps the running engine. */
+/* Have files in the database directory changed since the last load (cl_statchkdir)? */
+int scanner_database_changed(struct scanner *);
 int scanner_reload(struct scanner *, char *err, size_t errlen);
 /* Refreshes the gauges (signatures, engine age) in the stats. */
 void scanner_update_gauges(struct scanner *);

@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 	char err[512];
 	sigset_t set;
 	unsigned int i;
-	int ch, verbose = 0, sig;
+	int ch, verbose = 0;
 
 	while ((ch = getopt(argc, argv, "c:v")) != -1) {
 		switch (ch) {
@@ -136,18 +136,10 @@ int main(int argc, char **argv)
 	log_info("listening on queues %s, control socket %s",
 		 rules_queue_range(err, sizeof(err), d.cfg.queue_first, d.cfg.queue_count),
 		 d.cfg.control_socket);
-	for (;;) {
-		if (sigwait(&set, &sig))
-			continue;
-		if (sig == SIGHUP) {
-			log_info("SIGHUP: reloading the signatures and the ports file");
-			scanner_reload(d.scanner, err, sizeof(err));
-			if (daemon_load_ports(&d, err, sizeof(err)))
-				log_warnx("%s", err);
-			continue;
-		}
-		break;
-	}
+	snprintf(err, sizeof(err), "READY=1\nSTATUS=scanning with %llu signatures",
+		 (unsigned long long)d.scan_stats.signatures);
+	service_notify(err);
+	service_loop(&d, &set);
 	log_info("stopping");
 	d.stop = 1;
 	for (i = 0; i < d.nq; i++)

@@ -1102,7 +1102,7 @@ static void *qthread_main(void *arg)
 		}
 		now = now_ms();
 		if (now - qt->last_sweep >= SWEEP_MS) {
-			qt->last_sweep = now;
+			__atomic_store_n(&qt->last_sweep, now, __ATOMIC_RELAXED);
 			sweep(qt, now);
 		}
 	}
@@ -1139,6 +1139,11 @@ struct qthread *qthread_new(struct daemon *d, uint16_t queue)
 		return NULL;
 	}
 	return qt;
+}
+
+uint64_t qthread_last_sweep(const struct qthread *qt)
+{
+	return __atomic_load_n(&qt->last_sweep, __ATOMIC_RELAXED);
 }
 
 int qthread_start(struct qthread *qt)

@@ -38,7 +38,8 @@ struct scanner {
 	int stop;
 	pthread_t workers[MAX_WORKERS];
 	unsigned int nworkers;
-	uint64_t qseq; /* quarantine file names */
+	uint64_t qseq;	  /* quarantine file names */
+	uint64_t dbprint; /* the database directory at the last load (database_check) */
 };
 
 static const char *const result_names[] = {
@@ -150,12 +151,59 @@ void scanner_update_gauges(struct scanner *s)
 	STATS_SET(s->st, engine_age_s, (now_ms() - s->loaded_ms) / 1000);
 }
 
+/* The database directory's files (names, sizes, times, inodes), in any order: a new,
+ * changed, replaced or removed file changes it. */
+static uint64_t dir_fingerprint(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	uint64_t sum = 0, n = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		uint64_t h = 1469598103934665603ULL;
+		const char *p;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stat(path, &st))
+			continue;
+		for (p = de->d_name; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		h ^= (uint64_t)st.st_size * 0x9e3779b97f4a7c15ULL;
+		h ^= ((uint64_t)st.st_mtim.tv_sec * 1000000000ULL + (uint64_t)st.st_mtim.tv_nsec) *
+		     0xc2b2ae3d27d4eb4fULL;
+		h ^= (uint64_t)st.st_ino * 0x165667b19e3779f9ULL;
+		sum += h;
+		n++;
+	}
+	closedir(d);
+	return sum + n;
+}
+
+int scanner_database_changed(struct scanner *s)
+{
+	int r;
+
+	pthread_mutex_lock(&s->reload_lock);
+	r = dir_fingerprint(s->cfg->database) != s->dbprint;
+	pthread_mutex_unlock(&s->reload_lock);
+	return r;
+}
+
 int scanner_reload(struct scanner *s, char *err, size_t errlen)
 {
 	struct cl_engine *e, *old;
-	unsigned int sigs;
+	unsigned int sigs, was;
 
 	pthread_mutex_lock(&s->reload_lock);
+	was = s->sigs;
+	/* a failed load is remembered too: only a later change is worth another try */
+	s->dbprint = dir_fingerprint(s->cfg->database);
 	e = engine_build(s->cfg, &sigs, err, errlen);
 	if (!e) {
 		pthread_mutex_unlock(&s->reload_lock);
@@ -173,7 +221,7 @@ int scanner_reload(struct scanner *s, char *err, size_t errlen)
 	pthread_mutex_unlock(&s->reload_lock);
 	STATS_ADD(s->st, reloads_ok, 1);
 	scanner_update_gauges(s);
-	log_info("reloaded %u signatures from %s", sigs, s->cfg->database);
+	log_info("reloaded signatures=%u previous=%u database=%s", sigs, was, s->cfg->database);
 	return 0;
 }
 
@@ -449,6 +497,7 @@ struct scanner *scanner_new(const struct config *c, struct stats *st, char *err,
 		return NULL;
 	}
 	s->loaded_ms = now_ms();
+	s->dbprint = dir_fingerprint(c->database);
 	if (c->test_signatures)
 		log_warnx("using mailscan's TEST signatures from %s: not for production",
 			  c->database);

@@ -1,0 +1,168 @@
+/* The main thread's loop: signals, signature updates (inotify on the database directory,
+ * debounced, or a periodic check for filesystems without inotify), and systemd's notify
+ * protocol (readiness, reloads, stopping, and a watchdog that is fed only while every
+ * queue thread goes round its loop). */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "scan.h"
+
+#define DEBOUNCE_MS   2000  /* quiet time after the last change before a reload */
+#define QUEUE_LATE_MS 10000 /* a queue thread this late misses the watchdog */
+
+void service_notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sun.sun_path))
+		return;
+	memcpy(sun.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0'; /* an abstract socket */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun, len) < 0)
+		log_warn("notify %s", path);
+	close(fd);
+}
+
+/* half of WATCHDOG_USEC when the watchdog is meant for this process; 0 without one */
+static uint64_t watchdog_ms(void)
+{
+	const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+
+	if (!usec || (pid && strtol(pid, NULL, 10) != (long)getpid()))
+		return 0;
+	return strtoull(usec, NULL, 10) / 2000;
+}
+
+static int watch_open(const struct config *c)
+{
+	int fd;
+
+	if (!c->database_watch)
+		return -1;
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd < 0 || inotify_add_watch(fd, c->database,
+					IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE |
+						IN_DELETE) < 0) {
+		log_warn("cannot watch %s for signature updates (database_check = SECONDS "
+			 "checks it instead)",
+			 c->database);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Drains the events; 1 if one is about a signature file (not a hidden temporary). */
+static int watch_read(int fd)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	ssize_t n;
+	int hit = 0;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(void *)p;
+			if (!ev->len || ev->name[0] != '.')
+				hit = 1;
+		}
+	}
+	return hit;
+}
+
+static int queues_alive(const struct daemon *d, uint64_t now)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nq; i++) {
+		if (now - qthread_last_sweep(d->qt[i]) > QUEUE_LATE_MS)
+			return 0;
+	}
+	return 1;
+}
+
+static void reload(struct daemon *d, const char *why, int ports)
+{
+	char err[512];
+
+	service_notify("RELOADING=1");
+	log_info("%s: reloading the signatures%s", why, ports ? " and the ports file" : "");
+	scanner_reload(d->scanner, err, sizeof(err));
+	if (ports && daemon_load_ports(d, err, sizeof(err)))
+		log_warnx("%s", err);
+	service_notify("READY=1");
+}
+
+void service_loop(struct daemon *d, const sigset_t *set)
+{
+	struct pollfd pfd[2] = { { .fd = signalfd(-1, set, SFD_CLOEXEC), .events = POLLIN },
+				 { .fd = watch_open(&d->cfg), .events = POLLIN } };
+	uint64_t wd = watchdog_ms(), now = now_ms(), due = 0;
+	uint64_t next_wd = now, next_check = now + d->cfg.database_check * 1000ULL;
+	struct signalfd_siginfo si;
+
+	if (pfd[0].fd < 0)
+		fatal("signalfd");
+	for (;;) {
+		uint64_t wake = UINT64_MAX;
+		int timeout;
+
+		if (wd)
+			wake = next_wd;
+		if (due && due < wake)
+			wake = due;
+		if (d->cfg.database_check && next_check < wake)
+			wake = next_check;
+		now = now_ms();
+		timeout = wake == UINT64_MAX ? -1 : wake <= now ? 0 : (int)(wake - now);
+		if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR)
+			fatal("poll");
+		now = now_ms();
+		if (pfd[0].revents & POLLIN && read(pfd[0].fd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo != SIGHUP)
+				break;
+			reload(d, "SIGHUP", 1);
+		}
+		if (pfd[1].fd >= 0 && pfd[1].revents & POLLIN && watch_read(pfd[1].fd))
+			due = now + DEBOUNCE_MS;
+		if (due && now >= due) {
+			due = 0;
+			reload(d, "signature files changed", 0);
+		}
+		if (d->cfg.database_check && now >= next_check) {
+			next_check = now + d->cfg.database_check * 1000ULL;
+			if (scanner_database_changed(d->scanner))
+				reload(d, "database_check: signature files changed", 0);
+		}
+		if (wd && now >= next_wd) {
+			next_wd = now + wd;
+			if (queues_alive(d, now))
+				service_notify("WATCHDOG=1");
+		}
+	}
+	service_notify("STOPPING=1");
+	close(pfd[0].fd);
+	if (pfd[1].fd >= 0)
+		close(pfd[1].fd);
+}
