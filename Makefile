@@ -25,7 +25,8 @@ UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TOOLS   := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 FUZZ    := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all clean check unit integration sanitize sanitize-integration fuzz format format-check deps demo bench testsigs
+.PHONY: all clean check unit integration sanitize sanitize-integration fuzz format format-check deps demo bench testsigs \
+	install uninstall deb
 all: $(B)/mailscand $(B)/mailscanctl $(UNITS:%=$(B)/tests/%) $(TOOLS:%=$(B)/tools/%) \
 	$(FUZZ:%=$(B)/fuzz/replay_%) testsigs
 
@@ -109,6 +110,41 @@ demo: all
 
 clean:
 	rm -rf $(B)
+
+# install: PREFIX for programs, manual pages, the unit and the rule files; the
+# configuration always goes to /etc/mailscan (the programs' default), never over an
+# existing one. DESTDIR stages the tree (packages).
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/mailscan
+DOCDIR  ?= $(PREFIX)/share/doc/mailscan
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+CONFDIR := /etc/mailscan
+install: $(B)/mailscand $(B)/mailscanctl
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DATADIR)/nft $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)
+	install -m 755 $(B)/mailscand $(B)/mailscanctl $(DESTDIR)$(SBINDIR)/
+	install -m 644 scripts/dist/man/mailscan.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 scripts/dist/man/mailscand.8 scripts/dist/man/mailscanctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 755 nft/*.nft $(DESTDIR)$(DATADIR)/nft/
+	install -m 644 README.md $(DESTDIR)$(DOCDIR)/
+	sed 's|/usr/sbin/|$(SBINDIR)/|g' scripts/dist/mailscand.service >$(DESTDIR)$(UNITDIR)/mailscand.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/mailscand.service
+	@if [ -e $(DESTDIR)$(CONFDIR)/mailscan.conf ]; then \
+		echo "install: $(DESTDIR)$(CONFDIR)/mailscan.conf exists, kept"; \
+	else install -m 644 scripts/dist/mailscan.conf $(DESTDIR)$(CONFDIR)/mailscan.conf; fi
+
+# uninstall keeps the configuration and the ports file (and the rules: see `mailscanctl
+# rules remove`)
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/mailscand $(DESTDIR)$(SBINDIR)/mailscanctl \
+		$(DESTDIR)$(MANDIR)/man5/mailscan.conf.5 $(DESTDIR)$(MANDIR)/man8/mailscand.8 \
+		$(DESTDIR)$(MANDIR)/man8/mailscanctl.8 $(DESTDIR)$(UNITDIR)/mailscand.service
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+
+deb:
+	scripts/build-deb.sh
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

@@ -67,6 +67,8 @@ int config_set(struct config *, const char *key, const char *value, char *err, s
  * not an IPv4 or IPv6 address and a port 1-65535. */
 int config_split_listen(const char *v, char *addr, size_t addrlen, unsigned int *port);
 
+/* the I-th key's name; NULL past the last */
+const char *config_key(size_t i);
 const char *config_mode_name(enum config_mode);
 const char *config_action_name(enum config_action);
 const char *config_policy_name(enum config_policy);

@@ -280,6 +280,11 @@ static const struct key_def keys[] = {
 };
 #undef OFF
 
+const char *config_key(size_t i)
+{
+	return i < sizeof(keys) / sizeof(keys[0]) ? keys[i].name : NULL;
+}
+
 static int set_action(enum config_action *dst, const char *v, uint64_t allowed, char *err,
 		      size_t errlen)
 {

@@ -66,7 +66,7 @@ out:
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: mailscand [-c FILE] [-v]\n");
+	fprintf(stderr, "usage: mailscand [-v] [-c FILE]\n");
 	exit(2);
 }
 

@@ -28,7 +28,8 @@ static void usage(FILE *f)
 		"       mailscanctl [-c FILE] ports list\n"
 		"       mailscanctl [-c FILE] ports add smtp|pop3 PORT [--force]\n"
 		"       mailscanctl [-c FILE] ports remove smtp|pop3 PORT\n"
-		"       mailscanctl [-c FILE] stats [--json|--prometheus] | reload | status\n");
+		"       mailscanctl [-c FILE] stats [--json|--prometheus]\n"
+		"       mailscanctl [-c FILE] reload | status\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)

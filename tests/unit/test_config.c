@@ -209,11 +209,80 @@ static void test_actions(void)
 	CHECK_INT(c.smtp_action, ACTION_REJECT);
 }
 
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *b = calloc(1, 1 << 16);
+
+	if (f) {
+		if (fread(b, 1, (1 << 16) - 1, f) == 0)
+			b[0] = '\0';
+		fclose(f);
+	}
+	return b;
+}
+
+/* The installed example names every key with its default (uncommented, it is the
+ * defaults), and the manual page describes every key. */
+static void test_example_and_manual(void)
+{
+	const char *top = getenv("TOP");
+	char path[PATH_MAX], want[128], line[256], err[256];
+	char *ex, *man, *p;
+	struct config def, c;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/scripts/dist/mailscan.conf", top ? top : ".");
+	ex = slurp(path);
+	snprintf(path, sizeof(path), "%s/scripts/dist/man/mailscan.conf.5", top ? top : ".");
+	man = slurp(path);
+	CHECK(ex[0] != '\0' && man[0] != '\0');
+	for (i = 0; config_key(i); i++) {
+		int in_man;
+
+		/* the keys for mailscan's own tests are left out of the example */
+		snprintf(want, sizeof(want), "\n#%s =", config_key(i));
+		if (!strstr(ex, want) && strncmp(config_key(i), "test_", 5) == 0 &&
+		    strcmp(config_key(i), "test_signatures"))
+			snprintf(want, sizeof(want), "\n");
+		if (!strstr(ex, want))
+			fprintf(stderr, "example lacks %s\n", config_key(i));
+		CHECK(strstr(ex, want) != NULL);
+		snprintf(want, sizeof(want), ".It Cm %s ", config_key(i));
+		in_man = strstr(man, want) != NULL;
+		snprintf(want, sizeof(want), " %s ,", config_key(i));
+		in_man |= strstr(man, want) != NULL;
+		snprintf(want, sizeof(want), ", %s ", config_key(i));
+		in_man |= strstr(man, want) != NULL;
+		snprintf(want, sizeof(want), ", %s\n", config_key(i));
+		in_man |= strstr(man, want) != NULL;
+		if (!in_man)
+			fprintf(stderr, "mailscan.conf.5 lacks %s\n", config_key(i));
+		CHECK(in_man);
+	}
+	config_defaults(&def);
+	config_defaults(&c);
+	for (p = strtok(ex, "\n"); p; p = strtok(NULL, "\n")) {
+		char *eq = strstr(p, " = ");
+
+		if (p[0] != '#' || !eq || p[1] == ' ' || !eq[3])
+			continue; /* prose, or a key whose default is empty */
+		snprintf(line, sizeof(line), "%.*s", (int)(eq - p - 1), p + 1);
+		if (config_set(&c, line, eq + 3, err, sizeof(err)))
+			fprintf(stderr, "example: %s: %s\n", p, err);
+		CHECK_INT(config_set(&c, line, eq + 3, err, sizeof(err)), 0);
+	}
+	CHECK(memcmp(&c, &def, sizeof(c)) == 0);
+	free(ex);
+	free(man);
+}
+
 int main(void)
 {
 	char cmd[64];
 
 	test_actions();
+	test_example_and_manual();
 
 	if (!mkdtemp(dir))
 		return 2;
