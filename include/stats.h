@@ -54,8 +54,8 @@
 	X(injected_packets, C, "packets injected (RST, replies)")                                  \
 	X(inject_errors, C, "injections that failed")                                              \
 	X(enobufs, C, "netlink receive buffer overruns (ENOBUFS)")                                 \
-	X(queue_kernel_dropped, G, "packets the kernel dropped: queue full")                       \
-	X(queue_user_dropped, G, "packets the kernel dropped: netlink buffer full")                \
+	X(queue_kernel_dropped, C, "packets the kernel dropped: queue full")                       \
+	X(queue_user_dropped, C, "packets the kernel dropped: netlink buffer full")                \
 	X(scans, C, "messages scanned")                                                            \
 	X(scans_clean, C, "scans: clean")                                                          \
 	X(scans_infected, C, "scans: infected")                                                    \

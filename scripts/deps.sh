@@ -9,6 +9,7 @@ clamav clamav-testfiles
 nftables iproute2 ethtool conntrack procps openssl bsdutils
 postfix swaks dovecot-pop3d fetchmail curl clamsmtp clamav-daemon
 python3 python3-scapy iperf3
+prometheus mandoc lintian systemd dpkg-dev binutils adduser bsdextrautils util-linux passwd
 "
 missing=""
 for p in $PKGS; do

@@ -65,3 +65,10 @@ echo "$res" | grep -q '"value":\[[0-9.]*,"1"\]' || fail "prometheus value: $res"
 res=$(q 'up{job="mailscan"}')
 echo "$res" | grep -q '"value":\[[0-9.]*,"1"\]' || fail "target not up: $res"
 ok "prometheus scraped mailscan (messages_total{smtp,infected} = 1, up = 1)"
+# the README's example alerts are valid rules over these series
+sed -n '/^  groups:$/,/^  ```$/p' "$TOP/README.md" | sed '$d; s/^  //' >"$WORK/rules.yml"
+out=$(promtool check rules "$WORK/rules.yml" 2>&1) || fail "README alerts: $out"
+for m in $(grep -o 'mailscan_[a-z_]*' "$WORK/rules.yml" | sort -u); do
+	grep -q "^$m " "$WORK/metrics.txt" || fail "README alert names $m, not served"
+done
+ok "README alerts: promtool accepts them and every series they use is served"
