@@ -49,6 +49,10 @@ uint64_t qthread_last_sweep(const struct qthread *);
 int ctl_server_start(struct daemon *);
 void ctl_server_stop(struct daemon *);
 void daemon_print_stats(struct daemon *, FILE *, enum stats_format);
+/* Accepts on LFD until the daemon stops, one connection at a time: SERVE answers it,
+ * then it is closed. For the control socket and the metrics endpoint. */
+void daemon_accept_loop(struct daemon *, int lfd, void (*serve)(struct daemon *, int fd));
+void daemon_write_all(int fd, const char *p, size_t len);
 
 /* service.c: the main thread's loop until SIGTERM or SIGINT (SIGHUP reloads); systemd
  * notifications (nothing without NOTIFY_SOCKET) */

@@ -52,15 +52,32 @@ void daemon_print_stats(struct daemon *d, FILE *f, enum stats_format fmt)
 	stats_print(f, &sum, fmt);
 }
 
-static void reply(int fd, const char *s, size_t len)
+void daemon_write_all(int fd, const char *s, size_t len)
 {
 	while (len) {
-		ssize_t n = write(fd, s, len);
+		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
 
 		if (n <= 0)
 			return;
 		s += n;
 		len -= (size_t)n;
+	}
+}
+
+void daemon_accept_loop(struct daemon *d, int lfd, void (*serve_fn)(struct daemon *, int))
+{
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+
+	while (!d->stop) {
+		int fd;
+
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		serve_fn(d, fd);
+		close(fd);
 	}
 }
 
@@ -104,7 +121,7 @@ static void handle_request(struct daemon *d, int fd, const char *req)
 		fprintf(f, "ERR unknown request '%s'\n", req);
 	}
 	fclose(f);
-	reply(fd, out, len);
+	daemon_write_all(fd, out, len);
 	free(out);
 }
 
@@ -118,7 +135,7 @@ static void serve(struct daemon *d, int fd)
 	ssize_t n;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || cred.uid != 0) {
-		reply(fd, "ERR permission denied\n", 22);
+		daemon_write_all(fd, "ERR permission denied\n", 22);
 		return;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -135,19 +152,8 @@ static void serve(struct daemon *d, int fd)
 static void *ctl_main(void *arg)
 {
 	struct daemon *d = arg;
-	struct pollfd pfd = { .fd = d->ctl_fd, .events = POLLIN };
 
-	while (!d->stop) {
-		int fd;
-
-		if (poll(&pfd, 1, 200) <= 0)
-			continue;
-		fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		serve(d, fd);
-		close(fd);
-	}
+	daemon_accept_loop(d, d->ctl_fd, serve);
 	return NULL;
 }
 

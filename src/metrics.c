@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,18 +17,6 @@
 #define METRICS_MAX_REQUEST 4096
 #define METRICS_TIMEOUT_S   2
 
-static void send_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n <= 0)
-			return;
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
 static void respond(int fd, const char *status, const char *type, const char *body, size_t len)
 {
 	char head[256];
@@ -38,8 +25,8 @@ static void respond(int fd, const char *status, const char *type, const char *bo
 			 "Connection: close\r\n\r\n",
 			 status, type, len);
 
-	send_all(fd, head, (size_t)n);
-	send_all(fd, body, len);
+	daemon_write_all(fd, head, (size_t)n);
+	daemon_write_all(fd, body, len);
 }
 
 static void serve(struct daemon *d, int fd)
@@ -81,19 +68,8 @@ static void serve(struct daemon *d, int fd)
 static void *metrics_main(void *arg)
 {
 	struct daemon *d = arg;
-	struct pollfd pfd = { .fd = d->metrics_fd, .events = POLLIN };
 
-	while (!d->stop) {
-		int fd;
-
-		if (poll(&pfd, 1, 200) <= 0)
-			continue;
-		fd = accept4(d->metrics_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		serve(d, fd);
-		close(fd);
-	}
+	daemon_accept_loop(d, d->metrics_fd, serve);
 	return NULL;
 }
 
