@@ -17,7 +17,9 @@
 #define METRICS_MAX_REQUEST 4096
 #define METRICS_TIMEOUT_S   2
 
-static void respond(int fd, const char *status, const char *type, const char *body, size_t len)
+/* HEAD_ONLY: the headers a GET would get, without the body */
+static void respond(int fd, const char *status, const char *type, const char *body, size_t len,
+		    int head_only)
 {
 	char head[256];
 	int n = snprintf(head, sizeof(head),
@@ -26,7 +28,8 @@ static void respond(int fd, const char *status, const char *type, const char *bo
 			 status, type, len);
 
 	daemon_write_all(fd, head, (size_t)n);
-	daemon_write_all(fd, body, len);
+	if (!head_only)
+		daemon_write_all(fd, body, len);
 }
 
 static void serve(struct daemon *d, int fd)
@@ -48,11 +51,11 @@ static void serve(struct daemon *d, int fd)
 	}
 	req[len] = '\0';
 	if (strncmp(req, "GET ", 4) && strncmp(req, "HEAD ", 5)) {
-		respond(fd, "405 Method Not Allowed", "text/plain", "GET only\n", 9);
+		respond(fd, "405 Method Not Allowed", "text/plain", "GET or HEAD only\n", 17, 0);
 		return;
 	}
 	if (strncmp(strchr(req, ' ') + 1, "/metrics", 8) || !strchr(" ?", strchr(req, ' ')[9])) {
-		respond(fd, "404 Not Found", "text/plain", "see /metrics\n", 13);
+		respond(fd, "404 Not Found", "text/plain", "see /metrics\n", 13, req[0] == 'H');
 		return;
 	}
 	f = open_memstream(&body, &blen);
@@ -60,8 +63,8 @@ static void serve(struct daemon *d, int fd)
 		return;
 	daemon_print_stats(d, f, STATS_PROMETHEUS);
 	fclose(f);
-	respond(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", body,
-		req[0] == 'H' ? 0 : blen);
+	respond(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", body, blen,
+		req[0] == 'H');
 	free(body);
 }
 

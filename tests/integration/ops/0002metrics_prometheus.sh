@@ -32,6 +32,9 @@ expect_eq "flows_total agrees with stats" \
 	"$(sed -n 's/^mailscan_flows_total //p' "$WORK/metrics.txt")" "$(stat flows_total)"
 grep -q '^mailscan_hold_time_seconds_total [0-9.]*$' "$WORK/metrics.txt" || fail "seconds unit"
 
+expect_eq "HEAD: the length a GET gets, no body" \
+	"$(in_c curl -sfI "$URL" | tr -d '\r' | sed -n 's/^Content-Length: //p'):$(in_c curl -sf -X HEAD -m 5 "$URL" 2>/dev/null | wc -c)" \
+	"$(wc -c <"$WORK/metrics.txt" | tr -d ' ' ):0"
 expect_eq "other path" "$(in_c curl -s -o /dev/null -w '%{http_code}' "http://$G4C:9311/")" 404
 expect_eq "POST" "$(in_c curl -s -o /dev/null -w '%{http_code}' -d x "$URL")" 405
 # a client that connects and says nothing holds the endpoint for at most 2 s
