@@ -1,5 +1,5 @@
 # mailscan: plain Makefile, pkg-config, output under build/.
-PKGS     := libmnl libnetfilter_queue libnftnl libclamav
+PKGS     := libmnl libnetfilter_queue libnftnl libclamav libseccomp libcap-ng
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
@@ -16,7 +16,7 @@ PURE    := config ports iana_tcp log buf decode reasm tcpnorm flow packet stats 
 DAEMON  := main queue nfqueue inject ctl_server metrics service session
 CTL     := ctl/mailscanctl ctl_client
 SYS     := rules
-SCAN    := scan clock
+SCAN    := scan scanner scanproc sandbox privsep clock
 
 PURE_O  := $(PURE:%=$(B)/obj/%.o)
 SYS_O   := $(SYS:%=$(B)/obj/%.o)

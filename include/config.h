@@ -28,6 +28,8 @@ struct config {
 	enum config_policy oversize;
 	enum config_policy on_error;
 	enum config_policy on_limit; /* a ClamAV limit hit (archive bombs, deep nesting) */
+	enum config_policy on_crash; /* a scanner process died or was killed on the message */
+	char user[64];		     /* the packet engine and the scanners run as this user */
 	uint64_t max_message_size;
 	int fail_closed;
 	int test_signatures;	   /* database holds the bundled test signatures */
@@ -55,6 +57,11 @@ struct config {
 	char test_hold[64];
 	unsigned int test_hold_ms;
 	char test_reset[64];
+	/* test-only: a scanner process crashes (SIGSEGV), spins, or tries what its sandbox
+	 * forbids and reports the outcome as the virus name, on a message with the pattern */
+	char test_crash[64];
+	char test_spin[64];
+	char test_sandbox[64];
 };
 
 void config_defaults(struct config *);

@@ -45,7 +45,9 @@ const struct stats *qthread_stats(const struct qthread *);
 /* when the thread last went round its loop (now_ms), for the watchdog */
 uint64_t qthread_last_sweep(const struct qthread *);
 
-/* ctl_server.c: the control socket */
+/* ctl_server.c: the control socket; bound during setup, served by a thread started
+ * once privileges are dropped */
+int ctl_server_listen(struct daemon *);
 int ctl_server_start(struct daemon *);
 void ctl_server_stop(struct daemon *);
 void daemon_print_stats(struct daemon *, FILE *, enum stats_format);
@@ -59,7 +61,9 @@ void daemon_write_all(int fd, const char *p, size_t len);
 void service_loop(struct daemon *, const sigset_t *);
 void service_notify(const char *state);
 
-/* metrics.c: the Prometheus endpoint on metrics_listen (nothing when it is empty) */
+/* metrics.c: the Prometheus endpoint on metrics_listen (nothing when it is empty);
+ * bound during setup, then served */
+int metrics_listen(struct daemon *, char *err, size_t errlen);
 int metrics_start(struct daemon *, char *err, size_t errlen);
 void metrics_stop(struct daemon *);
 

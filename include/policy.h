@@ -16,8 +16,8 @@ enum outcome {
 /* The configured action for an infected message of PROTO. */
 enum config_action policy_action(const struct config *, enum ports_proto);
 /* Infected messages follow the protocol's action (monitor passes); limit hits follow
- * on_limit, errors and timeouts on_error; "block" applies the protocol's action, or a
- * reset where that action is monitor. */
+ * on_limit, errors and timeouts on_error, a scanner's crash or kill on_crash; "block" applies the
+ * protocol's action, or a reset where that action is monitor. */
 enum outcome policy_outcome(const struct config *, enum ports_proto, enum scan_result);
 /* A message over max_message_size is not scanned: oversize decides. */
 enum outcome policy_oversize(const struct config *, enum ports_proto);

@@ -1,6 +1,11 @@
-/* The scanner: libclamav engine, a pool of scan threads, reload without pause,
- * quarantine. Queue threads submit jobs and get them back through a sink (a locked
- * list and an eventfd), so they never block on a scan. */
+/* Scanning. Three layers, each in its own file:
+ *  - scan.c: libclamav, the only file that sees clamav.h: load an engine, scan a buffer;
+ *  - scanproc.c: the scan master (loads the engine as the unprivileged user) and the
+ *    scanner processes it forks (no capabilities, seccomp), one message at a time;
+ *  - scanner.c: the packet engine's side: jobs, one thread per scanner process that
+ *    hands it messages through a memfd, crash and timeout handling, reload, quarantine.
+ * Queue threads submit jobs and get them back through a sink (a locked list and an
+ * eventfd), so they never block on a scan. */
 #ifndef MAILSCAN_SCAN_H
 #define MAILSCAN_SCAN_H
 
@@ -16,8 +21,36 @@ enum scan_result {
 	SCAN_INFECTED,
 	SCAN_LIMIT,   /* a ClamAV limit was hit: on_limit */
 	SCAN_ERROR,   /* on_error */
-	SCAN_TIMEOUT, /* on_error */
+	SCAN_TIMEOUT, /* libclamav gave up at scan_timeout: on_error */
+	SCAN_CRASHED, /* the scanner process died on the message: on_crash */
+	SCAN_KILLED,  /* the scanner process was killed past scan_timeout: on_crash */
+	SCAN_RESULT_COUNT
 };
+
+/* --- scan.c: the libclamav engine --- */
+
+struct scan_engine;
+
+/* libclamav's one-time setup; -1 with a reason in ERR */
+int scan_engine_init(char *err, size_t errlen);
+/* Loads and compiles the database of C; NULL with a reason in ERR (a missing or empty
+ * database names its directory). */
+struct scan_engine *scan_engine_load(const struct config *, char *err, size_t errlen);
+unsigned int scan_engine_signatures(const struct scan_engine *);
+/* Where libclamav writes its temporary files from now on (this process's copy). */
+int scan_engine_set_tmpdir(struct scan_engine *, const char *dir);
+/* Scans MSG; the virus name, a limit's name or an error's text goes to VIRUS. */
+enum scan_result scan_engine_scan(struct scan_engine *, const uint8_t *msg, size_t len, char *virus,
+				  size_t viruslen);
+void scan_engine_free(struct scan_engine *);
+
+/* --- scanproc.c: the processes --- */
+
+/* When ARGV asks for a scan master (how scanner.c starts one), runs it and exits;
+ * otherwise returns. Every program that starts a scanner calls this first. */
+void scanproc_dispatch(int argc, char **argv);
+
+/* --- scanner.c: the packet engine's side --- */
 
 struct scan_job {
 	struct scan_job *next;
@@ -29,7 +62,7 @@ struct scan_job {
 	int candidate;	    /* an ambiguous reading of a message, not the message */
 	void *owner;	    /* the submitter's */
 	struct scan_sink *sink;
-	uint64_t submit_us; /* when it was queued for a scan thread */
+	uint64_t submit_us; /* when it was queued for a scanner */
 	/* out */
 	enum scan_result result;
 	char virus[128];
@@ -44,23 +77,28 @@ struct scan_sink {
 
 struct scanner;
 
-/* Loads and compiles the engine; NULL with a reason in ERR (a missing or empty
- * database names its directory). STATS receives the scanner's counters. */
+/* Starts a scan master, which loads the engine as cfg->user; NULL with a reason in ERR
+ * (a missing or empty database names its directory). STATS receives the counters.
+ * Call before the packet engine drops its privileges (it creates the directories). */
 struct scanner *scanner_new(const struct config *, struct stats *, char *err, size_t errlen);
+/* Forks the scanner processes (cfg->workers) and the threads that feed them. */
 int scanner_start(struct scanner *);
 void scanner_free(struct scanner *);
 
-/* Hands JOB to a scan thread; when scanned it is appended to SINK. */
+/* Hands JOB to a scanner; when scanned it is appended to SINK. */
 void scanner_submit(struct scanner *, struct scan_job *, struct scan_sink *);
-/* Scans in the calling thread (tests, benchmarks). */
-void scanner_scan(struct scanner *, struct scan_job *);
-/* Builds a new engine from the database directory and swaps it in; scans already
- * running finish on the old one. -1 with a reason in ERR keeps the running engine. */
-/* Have files in the database directory changed since the last load (cl_statchkdir)? */
+/* Have files in the database directory changed since the last load? */
 int scanner_database_changed(struct scanner *);
+/* Starts a new master on the database; once it has loaded, new scanner processes take
+ * over and the old ones finish their scans and exit. -1 with a reason in ERR keeps the
+ * running ones. */
 int scanner_reload(struct scanner *, char *err, size_t errlen);
 /* Refreshes the gauges (signatures, engine age) in the stats. */
 void scanner_update_gauges(struct scanner *);
+/* The scanner processes' pids (at most N); how many there are. */
+unsigned int scanner_pids(struct scanner *, int *pids, unsigned int n);
+/* The current scan master's pid. */
+int scanner_master_pid(struct scanner *);
 
 struct scan_job *scan_job_new(const uint8_t *msg, size_t len);
 void scan_job_free(struct scan_job *);

@@ -62,6 +62,12 @@
 	X(scans_limits, C, "scans that hit a ClamAV limit (on_limit applies)")                     \
 	X(scans_errors, C, "scans that failed (on_error applies)")                                 \
 	X(scans_timeouts, C, "scans over scan_timeout (on_error applies)")                         \
+	X(scans_crashed, C, "scans whose scanner process died (on_crash applies)")                 \
+	X(scans_killed, C, "scans whose scanner process was killed past scan_timeout (on_crash)")  \
+	X(scans_retried, C, "scans tried again in a new process after their scanner died")         \
+	X(scanner_processes, G, "scanner processes serving now")                                   \
+	X(scanner_forks, C, "scanner processes forked from a scan master")                         \
+	X(scan_masters_started, C, "scan masters started (start, reload, restart)")                \
 	X(scan_bytes, C, "message bytes scanned")                                                  \
 	X(scan_time_us_total, C, "time spent scanning, microseconds")                              \
 	X(scan_time_us_max, G, "longest scan, microseconds")                                       \

@@ -4,7 +4,7 @@
 set -eu
 PKGS="
 gcc make pkg-config clang-format git
-libmnl-dev libnetfilter-queue-dev libnftnl-dev libclamav-dev
+libmnl-dev libnetfilter-queue-dev libnftnl-dev libclamav-dev libseccomp-dev libcap-ng-dev
 clamav clamav-testfiles
 nftables iproute2 ethtool conntrack procps openssl bsdutils
 postfix swaks dovecot-pop3d fetchmail curl clamsmtp clamav-daemon

@@ -55,6 +55,8 @@ void config_defaults(struct config *c)
 	c->inject_mark = 0x20000000;
 	c->hold_timeout = 120;
 	c->on_limit = POLICY_BLOCK;
+	c->on_crash = POLICY_BLOCK;
+	strcpy(c->user, "mailscan");
 	c->scan_timeout = 60;
 	c->scan_max_size = 100ULL << 20;
 	c->scan_max_filesize = 50ULL << 20;
@@ -252,6 +254,8 @@ static const struct key_def keys[] = {
 	{ "oversize", K_POLICY, OFF(oversize), 0, 0 },
 	{ "on_error", K_POLICY, OFF(on_error), 0, 0 },
 	{ "on_limit", K_POLICY, OFF(on_limit), 0, 0 },
+	{ "on_crash", K_POLICY, OFF(on_crash), 0, 0 },
+	{ "user", K_STRING, OFF(user), 0, 0 },
 	{ "scan_timeout", K_UINT, OFF(scan_timeout), 1, 3600 },
 	{ "scan_max_size", K_SIZE, OFF(scan_max_size), 1024, 4ULL << 30 },
 	{ "scan_max_filesize", K_SIZE, OFF(scan_max_filesize), 1024, 4ULL << 30 },
@@ -271,6 +275,9 @@ static const struct key_def keys[] = {
 	{ "test_hold", K_STRING, OFF(test_hold), 0, 0 },
 	{ "test_hold_ms", K_UINT, OFF(test_hold_ms), 1, 600000 },
 	{ "test_reset", K_STRING, OFF(test_reset), 0, 0 },
+	{ "test_crash", K_STRING, OFF(test_crash), 0, 0 },
+	{ "test_spin", K_STRING, OFF(test_spin), 0, 0 },
+	{ "test_sandbox", K_STRING, OFF(test_sandbox), 0, 0 },
 	{ "log", K_LOG, OFF(log_target), 0, 0 },
 	{ "log_facility", K_FACILITY, OFF(log_facility), 0, 0 },
 	{ "syslog_socket", K_PATH, OFF(syslog_socket), 0, 0 },

@@ -157,12 +157,11 @@ static void *ctl_main(void *arg)
 	return NULL;
 }
 
-int ctl_server_start(struct daemon *d)
+int ctl_server_listen(struct daemon *d)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	const char *path = d->cfg.control_socket;
 	char dir[sizeof(sun.sun_path)], *slash;
-	int e;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
@@ -182,6 +181,13 @@ int ctl_server_start(struct daemon *d)
 	if (bind(d->ctl_fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0600) < 0 ||
 	    listen(d->ctl_fd, 16) < 0)
 		return -1;
+	return 0;
+}
+
+int ctl_server_start(struct daemon *d)
+{
+	int e;
+
 	if ((e = pthread_create(&d->ctl_tid, NULL, ctl_main, d)))
 		return -e;
 	pthread_setname_np(d->ctl_tid, "ms-control");

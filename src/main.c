@@ -15,6 +15,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "privsep.h"
 #include "rules.h"
 #include "scan.h"
 
@@ -64,6 +65,25 @@ out:
 		close(fd);
 }
 
+/* The packet engine keeps CAP_NET_ADMIN (verdicts, rules) and CAP_NET_RAW (injection)
+ * and nothing else; as root it becomes the configured user first. */
+static void drop_privileges(struct daemon *d)
+{
+	struct privsep_id id = { getuid(), getgid() };
+	char err[512];
+
+	if (geteuid() == 0 && privsep_lookup(d->cfg.user, &id, err, sizeof(err)))
+		fatalx("%s", err);
+	if (id.uid == 0)
+		log_warnx("user = %s: the packet engine keeps uid 0 (its capabilities are "
+			  "still cut to net_admin and net_raw)",
+			  d->cfg.user);
+	if (privsep_engine(&id, err, sizeof(err)))
+		fatalx("%s", err);
+	log_info("running as %s (uid %u) with net_admin and net_raw", d->cfg.user,
+		 (unsigned int)getuid());
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: mailscand [-v] [-c FILE]\n");
@@ -79,6 +99,7 @@ int main(int argc, char **argv)
 	unsigned int i;
 	int ch, verbose = 0;
 
+	scanproc_dispatch(argc, argv); /* a scan master started by the scanner */
 	while ((ch = getopt(argc, argv, "c:v")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -109,11 +130,11 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* setup, as root: the scan master (it loads the engine as the user), the queues
+	 * and raw sockets, the control and metrics sockets */
 	d.scanner = scanner_new(&d.cfg, &d.scan_stats, err, sizeof(err));
 	if (!d.scanner)
 		fatalx("%s", err);
-	if (scanner_start(d.scanner))
-		fatalx("cannot start the scan threads");
 	d.nq = d.cfg.queue_count;
 	d.qt = calloc(d.nq, sizeof(*d.qt));
 	if (!d.qt)
@@ -123,6 +144,14 @@ int main(int argc, char **argv)
 		if (!d.qt[i])
 			fatalx("cannot listen on queue %u", d.cfg.queue_first + i);
 	}
+	if (ctl_server_listen(&d))
+		fatal("control socket %s", d.cfg.control_socket);
+	if (metrics_listen(&d, err, sizeof(err)))
+		fatalx("%s", err);
+	drop_privileges(&d);
+	/* every thread starts with the packet engine's privileges only */
+	if (scanner_start(d.scanner))
+		fatalx("cannot start the scanner processes");
 	if (ctl_server_start(&d))
 		fatal("control socket %s", d.cfg.control_socket);
 	if (metrics_start(&d, err, sizeof(err)))

@@ -76,14 +76,14 @@ static void *metrics_main(void *arg)
 	return NULL;
 }
 
-int metrics_start(struct daemon *d, char *err, size_t errlen)
+int metrics_listen(struct daemon *d, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 	char addr[64];
 	unsigned int port;
-	int one = 1, e, v6 = d->cfg.metrics_listen[0] == '[';
+	int one = 1, v6 = d->cfg.metrics_listen[0] == '[';
 
 	d->metrics_fd = -1;
 	if (!d->cfg.metrics_listen[0])
@@ -111,6 +111,15 @@ int metrics_start(struct daemon *d, char *err, size_t errlen)
 			 strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+int metrics_start(struct daemon *d, char *err, size_t errlen)
+{
+	int e;
+
+	if (d->metrics_fd < 0)
+		return 0;
 	if ((e = pthread_create(&d->metrics_tid, NULL, metrics_main, d))) {
 		snprintf(err, errlen, "metrics thread: %s", strerror(e));
 		return -1;

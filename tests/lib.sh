@@ -103,6 +103,12 @@ topology_gateway() {
 }
 
 # A private configuration under $WORK; extra `key = value` lines as arguments.
+# the test signatures where the daemon's unprivileged user can read them
+testsigs() {
+	[ -d "$WORK/testsigs" ] || cp -r "$TOP/build/testsigs" "$WORK/testsigs"
+	echo "$WORK/testsigs"
+}
+
 write_config() {
 	CONF=$WORK/mailscan.conf
 	{
@@ -110,7 +116,7 @@ write_config() {
 		echo "control_socket = $WORK/control.sock"
 		echo "quarantine = $WORK/quarantine"
 		echo "tmpdir = $WORK/tmp"
-		echo "database = $TOP/build/testsigs"
+		echo "database = $(testsigs)"
 		echo "test_signatures = yes"
 		for l in "$@"; do echo "$l"; done
 	} >"$CONF"

@@ -1,14 +1,20 @@
-/* The scanner on real libclamav with the generated test signatures (build/testsigs):
- * clean text, EICAR and ClamAV test files in MIME attachments, recursion and size
- * limits, a corrupt archive, the pool, reload under load (also a broken database), the
- * quarantine and its cap, and no file written outside the quarantine. */
+/* The scanner on real libclamav with the generated test signatures (build/testsigs),
+ * through its scan master and scanner processes: clean text, EICAR and ClamAV test files
+ * in MIME attachments, recursion and size limits, a corrupt archive, the pool, reload
+ * under load (also a broken database), the quarantine and its cap, no file written
+ * outside the quarantine; every ClamAV test file gets the same verdict in a sandboxed
+ * process as from the engine in this process; a crash, a spin, a killed master, the
+ * sandbox refusing a socket and an exec, and (as root) the processes' user and
+ * capabilities. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
+#include "privsep.h"
 #include "scan.h"
 #include "unit.h"
 
@@ -72,17 +78,48 @@ static uint8_t *slurp(const char *path, size_t *len)
 	return b;
 }
 
-static enum scan_result scan_text(struct scanner *s, const char *msg, char *virus)
+/* one message through the scanner processes, waited for */
+static enum scan_result scan_buf(struct scanner *s, const uint8_t *msg, size_t len, char *virus)
 {
-	struct scan_job *j = scan_job_new((const uint8_t *)msg, strlen(msg));
+	struct scan_sink k;
+	struct scan_job *j = NULL;
 	enum scan_result r;
+	int i;
 
-	scanner_scan(s, j);
+	if (scan_sink_init(&k))
+		return SCAN_ERROR;
+	scanner_submit(s, scan_job_new(msg, len), &k);
+	for (i = 0; i < 3000 && !j; i++) {
+		usleep(2000);
+		j = scan_sink_take(&k);
+	}
+	if (!j) {
+		scan_sink_destroy(&k);
+		return SCAN_RESULT_COUNT;
+	}
 	r = j->result;
 	if (virus)
 		strcpy(virus, j->virus);
 	scan_job_free(j);
+	scan_sink_destroy(&k);
 	return r;
+}
+
+static enum scan_result scan_text(struct scanner *s, const char *msg, char *virus)
+{
+	return scan_buf(s, (const uint8_t *)msg, strlen(msg), virus);
+}
+
+static struct scanner *started(const struct config *c, struct stats *st)
+{
+	char err[512];
+	struct scanner *s = scanner_new(c, st, err, sizeof(err));
+
+	if (!s)
+		fprintf(stderr, "scanner_new: %s\n", err);
+	else if (scanner_start(s))
+		fprintf(stderr, "scanner_start failed\n");
+	return s;
 }
 
 static void config_for(struct config *c, const char *db)
@@ -100,17 +137,15 @@ static void test_detections(void)
 	struct config c;
 	struct stats st = { 0 };
 	struct scanner *s;
-	char err[512], virus[128], *m;
+	char virus[128], *m;
 	uint8_t *zip;
 	size_t zlen;
 
 	config_for(&c, sigs);
-	s = scanner_new(&c, &st, err, sizeof(err));
+	s = started(&c, &st);
 	CHECK(s != NULL);
-	if (!s) {
-		fprintf(stderr, "%s\n", err);
+	if (!s)
 		return;
-	}
 	CHECK_INT(st.signatures, 45);
 	CHECK_INT(st.test_signatures, 1);
 	CHECK_INT(scan_text(s, "Subject: hello\r\n\r\nJust text.\r\n", virus), SCAN_CLEAN);
@@ -140,7 +175,7 @@ static void test_detections(void)
 	config_for(&c, sigs);
 	c.scan_max_recursion = 1;
 	memset(&st, 0, sizeof(st));
-	s = scanner_new(&c, &st, err, sizeof(err));
+	s = started(&c, &st);
 	m = mime(zip, zlen, "clam.zip");
 	CHECK_INT(scan_text(s, m, virus), SCAN_LIMIT);
 	CHECK_HAS(virus, "Heuristics.Limits.Exceeded");
@@ -153,7 +188,7 @@ static void test_detections(void)
 	c.scan_max_size = 4096;
 	c.scan_max_filesize = 4096;
 	memset(&st, 0, sizeof(st));
-	s = scanner_new(&c, &st, err, sizeof(err));
+	s = started(&c, &st);
 	{
 		char *big = malloc(200000);
 
@@ -365,15 +400,215 @@ static void test_quarantine_and_files(void)
 	CHECK_INT(count_dir("/tmp", ""), tmp_before);
 }
 
-int main(void)
+/* every ClamAV test file, attached to a mail: a sandboxed scanner process says what the
+ * engine says in this process (the seccomp filter takes nothing libclamav needs) */
+static void test_sandboxed_like_in_process(void)
 {
-	char cmd[PATH_MAX + 16];
+	const char *dir = "/usr/share/clamav-testfiles";
+	char err[512], v1[128], v2[128], path[PATH_MAX + 300];
+	struct stats st = { 0 };
+	struct scan_engine *e;
+	struct scanner *s;
+	struct dirent *de;
+	struct config c;
+	unsigned int files = 0, same = 0, infected = 0;
+	DIR *d;
+
+	config_for(&c, sigs);
+	snprintf(c.tmpdir, sizeof(c.tmpdir), "%s/tmp-inprocess", work);
+	mkdir(c.tmpdir, 0700);
+	CHECK_INT(scan_engine_init(err, sizeof(err)), 0);
+	e = scan_engine_load(&c, err, sizeof(err));
+	CHECK(e != NULL);
+	config_for(&c, sigs);
+	s = started(&c, &st);
+	d = opendir(dir);
+	CHECK(d != NULL);
+	while (e && s && d && (de = readdir(d))) {
+		enum scan_result r1, r2;
+		size_t len;
+		uint8_t *f;
+		char *m;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		f = slurp(path, &len);
+		if (!f)
+			continue;
+		m = mime(f, len, de->d_name);
+		r1 = scan_engine_scan(e, (const uint8_t *)m, strlen(m), v1, sizeof(v1));
+		r2 = scan_text(s, m, v2);
+		files++;
+		if (r1 == r2 && !strcmp(v1, v2))
+			same++;
+		else
+			fprintf(stderr, "%s: in process %s %s, sandboxed %s %s\n", de->d_name,
+				scan_result_name(r1), v1, scan_result_name(r2), v2);
+		infected += r2 == SCAN_INFECTED;
+		free(m);
+		free(f);
+	}
+	if (d)
+		closedir(d);
+	CHECK(files >= 40);
+	CHECK_INT(same, files);
+	CHECK(infected >= 30);
+	CHECK_INT(st.scans_errors, 0);
+	CHECK_INT(st.scans_crashed, 0);
+	scanner_free(s);
+	scan_engine_free(e);
+}
+
+static int wait_processes(struct stats *st, uint64_t n)
+{
+	int i;
+
+	for (i = 0; i < 500 && __atomic_load_n(&st->scanner_processes, __ATOMIC_RELAXED) != n; i++)
+		usleep(10000);
+	return (int)__atomic_load_n(&st->scanner_processes, __ATOMIC_RELAXED);
+}
+
+/* a field of /proc/PID/status, e.g. "CapEff" */
+static void proc_status(int pid, const char *key, char *out, size_t cap)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	out[0] = '\0';
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':') {
+			snprintf(out, cap, "%s", line + strlen(key) + 1);
+			out[strcspn(out, "\n")] = '\0';
+			memmove(out, out + strspn(out, " \t"),
+				strlen(out + strspn(out, " \t")) + 1);
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+static void test_processes(void)
+{
+	static const char clean[] = "Subject: fine\r\n\r\nnothing here\r\n";
+	char virus[128], *m, buf[128], want[32];
+	struct stats st = { 0 };
+	struct sinkwait w = { .got = 0 };
+	struct config c;
+	struct scanner *s;
+	unsigned int i, crashed = 0;
+	int pids[8], n;
+
+	config_for(&c, sigs);
+	strcpy(c.test_crash, "CRASH-ME");
+	strcpy(c.test_spin, "SPIN-ME");
+	strcpy(c.test_sandbox, "PROBE-SANDBOX");
+	c.scan_timeout = 1;
+	s = started(&c, &st);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_INT(wait_processes(&st, 2), 2);
+	n = (int)scanner_pids(s, pids, 8);
+	CHECK_INT(n, 2);
+	/* no capability, the sandbox, and as root the configured user */
+	for (i = 0; i < (unsigned int)n; i++) {
+		proc_status(pids[i], "CapEff", buf, sizeof(buf));
+		CHECK_STR(buf, "0000000000000000");
+		proc_status(pids[i], "Seccomp", buf, sizeof(buf));
+		CHECK_STR(buf, "2");
+		proc_status(pids[i], "NoNewPrivs", buf, sizeof(buf));
+		CHECK_STR(buf, "1");
+		proc_status(pids[i], "Name", buf, sizeof(buf));
+		CHECK_STR(buf, "ms-scanner");
+	}
+	proc_status(scanner_master_pid(s), "CapEff", buf, sizeof(buf));
+	CHECK_STR(buf, "0000000000000000");
+	if (geteuid() == 0) {
+		struct privsep_id id;
+		char e2[256];
+
+		CHECK_INT(privsep_lookup("mailscan", &id, e2, sizeof(e2)), 0);
+		snprintf(want, sizeof(want), "%u\t%u\t%u\t%u", id.uid, id.uid, id.uid, id.uid);
+		proc_status(pids[0], "Uid", buf, sizeof(buf));
+		CHECK_STR(buf, want);
+		proc_status(scanner_master_pid(s), "Uid", buf, sizeof(buf));
+		CHECK_STR(buf, want);
+	}
+	/* the sandbox answers a socket and an exec with EPERM */
+	CHECK_INT(scan_text(s, "Subject: x\r\n\r\nPROBE-SANDBOX\r\n", virus), SCAN_INFECTED);
+	CHECK_STR(virus, "Mailscan.Test.Sandbox.socket-EPERM.exec-EPERM");
+	/* a crash costs its message (tried twice), the next ones are scanned */
+	CHECK_INT(scan_text(s, "Subject: x\r\n\r\nCRASH-ME\r\n", virus), SCAN_CRASHED);
+	CHECK_HAS(virus, "died");
+	CHECK_INT(st.scans_crashed, 1);
+	CHECK_INT(st.scans_retried, 1);
+	CHECK_INT(scan_text(s, clean, virus), SCAN_CLEAN);
+	m = mime((const uint8_t *)eicar, strlen(eicar), "eicar.com");
+	CHECK_INT(scan_text(s, m, virus), SCAN_INFECTED);
+	/* a spin is killed past scan_timeout */
+	CHECK_INT(scan_text(s, "Subject: x\r\n\r\nSPIN-ME\r\n", virus), SCAN_KILLED);
+	CHECK_INT(st.scans_killed, 1);
+	CHECK_INT(scan_text(s, clean, virus), SCAN_CLEAN);
+	CHECK_INT(wait_processes(&st, 2), 2);
+	CHECK_INT(st.scanner_forks, 5); /* 2, 2 for the crash, 1 for the kill */
+	CHECK_INT(st.scan_masters_started, 1);
+	/* 100 at once, every tenth a crash: each costs its own message only */
+	CHECK_INT(scan_sink_init(&w.sink), 0);
+	for (i = 0; i < 100; i++) {
+		const char *t = i % 10 == 0 ? "Subject: x\r\n\r\nCRASH-ME\r\n" : i % 2 ? m : clean;
+
+		scanner_submit(s, scan_job_new((const uint8_t *)t, strlen(t)), &w.sink);
+	}
+	for (i = 0; i < 3000 && w.got < 100; i++) {
+		struct scan_job *j, *nx;
+
+		usleep(10000);
+		for (j = scan_sink_take(&w.sink); j; j = nx) {
+			nx = j->next;
+			w.got++;
+			w.infected += j->result == SCAN_INFECTED;
+			w.clean += j->result == SCAN_CLEAN;
+			crashed += j->result == SCAN_CRASHED;
+			scan_job_free(j);
+		}
+	}
+	CHECK_INT(w.got, 100);
+	CHECK_INT(crashed, 10);
+	CHECK_INT(w.infected, 50);
+	CHECK_INT(w.clean, 40);
+	/* the master killed, then an idle scanner: a new master forks its replacement and
+	 * nothing is lost */
+	kill(scanner_master_pid(s), SIGKILL);
+	n = (int)scanner_pids(s, pids, 8);
+	CHECK(n >= 1);
+	kill(pids[0], SIGSEGV);
+	usleep(200000);
+	for (i = 0; i < 10; i++)
+		CHECK_INT(scan_text(s, i % 2 ? m : clean, virus),
+			  i % 2 ? SCAN_INFECTED : SCAN_CLEAN);
+	CHECK_INT(st.scan_masters_started, 2);
+	free(m);
+	scanner_free(s);
+	scan_sink_destroy(&w.sink);
+}
+
+int main(int argc, char **argv)
+{
+	char cmd[2 * PATH_MAX + 64];
 	const char *top = getenv("TOP");
 
-	if (!mkdtemp(work))
+	scanproc_dispatch(argc, argv);
+	/* the scanners run as the unprivileged user: the signatures go where it can read */
+	if (!mkdtemp(work) || chmod(work, 0755))
 		return 2;
 	snprintf(sigs, sizeof(sigs), "%s/build/testsigs", top ? top : ".");
-	if (access(sigs, F_OK)) {
+	snprintf(cmd, sizeof(cmd), "cp -r %s %s/sigs", sigs, work);
+	if (access(sigs, F_OK) == 0 && system(cmd) == 0)
+		snprintf(sigs, sizeof(sigs), "%s/sigs", work);
+	else {
 		fprintf(stderr, "test_scan: %s missing (make testsigs)\n", sigs);
 		CHECK(0);
 		return unit_report("test_scan");
@@ -382,6 +617,8 @@ int main(void)
 	test_database_errors();
 	test_reload_under_load();
 	test_quarantine_and_files();
+	test_sandboxed_like_in_process();
+	test_processes();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", work);
 	if (system(cmd))
 		return 2;

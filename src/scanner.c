@@ -1,0 +1,901 @@
+/* The packet engine's side of scanning. One thread per scanner process: it takes a job,
+ * writes the message into its memfd, passes the memfd to the process and waits for
+ * the verdict. A process that dies on a message, or is killed past scan_timeout, fails
+ * that message only (on_crash) and is replaced at once by a fork of the loaded engine.
+ * A reload starts a new master; once it has loaded, the threads move to its processes
+ * as they go idle and the old master exits after its last one. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "privsep.h"
+#include "scan.h"
+#include "scanproc.h"
+
+#define MAX_WORKERS 64
+#define KILL_GRACE_MS 2000 /* past scan_timeout: libclamav's own limit had its chance */
+
+struct master {
+	int chan;
+	pid_t pid;
+	unsigned int sigs;
+	uint64_t loaded_ms;
+	unsigned int refs; /* the scanner's while current, one per process forked from it */
+	int broken;	   /* its channel failed: the next process comes from a new one */
+};
+
+struct slot {
+	struct scanner *s;
+	unsigned int idx;
+	pthread_t tid;
+	uint64_t gen;	   /* the scanner's generation when the process was forked */
+	struct master *m;  /* the process's master; NULL while there is no process */
+	int sock, pidfd;   /* the process */
+	pid_t pid;
+	int memfd;	   /* the messages, one at a time */
+	uint64_t backoff_ms; /* no master could start: when to try again */
+};
+
+struct scanner {
+	const struct config *cfg;
+	struct stats *st;
+	struct privsep_id id;
+	pthread_mutex_t mlock; /* cur and the masters' references and channels */
+	struct master *cur;
+	pthread_mutex_t reload_lock; /* one reload at a time */
+	/* jobs waiting for a scanner */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct scan_job *head, *tail;
+	int stop;
+	uint64_t gen; /* bumped by a reload: idle threads move to the new master */
+	struct slot slots[MAX_WORKERS];
+	unsigned int nslots;
+	uint64_t qseq;	  /* quarantine file names */
+	uint64_t dbprint; /* the database directory at the last load (database_check) */
+};
+
+static const char *const result_names[SCAN_RESULT_COUNT] = {
+	[SCAN_CLEAN] = "clean",	    [SCAN_INFECTED] = "infected", [SCAN_LIMIT] = "limit",
+	[SCAN_ERROR] = "error",	    [SCAN_TIMEOUT] = "timeout",	  [SCAN_CRASHED] = "crashed",
+	[SCAN_KILLED] = "killed",
+};
+
+/* per result: its counter */
+static const size_t result_counters[SCAN_RESULT_COUNT] = {
+	[SCAN_CLEAN] = offsetof(struct stats, scans_clean),
+	[SCAN_INFECTED] = offsetof(struct stats, scans_infected),
+	[SCAN_LIMIT] = offsetof(struct stats, scans_limits),
+	[SCAN_ERROR] = offsetof(struct stats, scans_errors),
+	[SCAN_TIMEOUT] = offsetof(struct stats, scans_timeouts),
+	[SCAN_CRASHED] = offsetof(struct stats, scans_crashed),
+	[SCAN_KILLED] = offsetof(struct stats, scans_killed),
+};
+
+const char *scan_result_name(enum scan_result r)
+{
+	return (unsigned int)r < SCAN_RESULT_COUNT ? result_names[r] : "error";
+}
+
+/* --- directories --- */
+
+/* the quarantine and the temporary directory: private, the scanning user's */
+static int mkdir_private(const char *dir, const struct privsep_id *id)
+{
+	char tmp[PATH_MAX], *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (p = tmp + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(tmp, 0755) && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return -1;
+	if (geteuid() == 0 && chown(tmp, id->uid, id->gid))
+		return -1;
+	return chmod(tmp, 0700);
+}
+
+/* The database directory's files (names, sizes, times, inodes), in any order: a new,
+ * changed, replaced or removed file changes it. */
+static uint64_t dir_fingerprint(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	uint64_t sum = 0, n = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		uint64_t h = 1469598103934665603ULL;
+		const char *p;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stat(path, &st))
+			continue;
+		for (p = de->d_name; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		h ^= (uint64_t)st.st_size * 0x9e3779b97f4a7c15ULL;
+		h ^= ((uint64_t)st.st_mtim.tv_sec * 1000000000ULL + (uint64_t)st.st_mtim.tv_nsec) *
+		     0xc2b2ae3d27d4eb4fULL;
+		h ^= (uint64_t)st.st_ino * 0x165667b19e3779f9ULL;
+		sum += h;
+		n++;
+	}
+	closedir(d);
+	return sum + n;
+}
+
+int scanner_database_changed(struct scanner *s)
+{
+	int r;
+
+	pthread_mutex_lock(&s->reload_lock);
+	r = dir_fingerprint(s->cfg->database) != s->dbprint;
+	pthread_mutex_unlock(&s->reload_lock);
+	return r;
+}
+
+/* --- masters --- */
+
+/* The master is a new program image (fork, exec of this binary), never a copy of the
+ * packet engine's memory; a second fork leaves it no zombie to reap. */
+static pid_t master_exec(struct scanner *s, int fd)
+{
+	char *const argv[] = { "mailscand", SCANPROC_ARG, NULL };
+	const struct privsep_id *id = &s->id;
+	pid_t pid = fork();
+	int st;
+
+	if (pid) {
+		if (pid > 0 && (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)))
+			pid = -1;
+		return pid;
+	}
+	if (fork())
+		_exit(0);
+	if (fd == SCANPROC_CHAN_FD ? fcntl(fd, F_SETFD, 0) : dup2(fd, SCANPROC_CHAN_FD) < 0)
+		_exit(127);
+	close_range(SCANPROC_CHAN_FD + 1, ~0U, 0);
+	if (geteuid() == 0 && id->uid != 0 &&
+	    (setgroups(1, &id->gid) || setresgid(id->gid, id->gid, id->gid) ||
+	     setresuid(id->uid, id->uid, id->uid)))
+		_exit(127);
+	execv("/proc/self/exe", argv);
+	_exit(127);
+}
+
+/* Starts a master and waits until it has loaded the database. */
+static struct master *master_start(struct scanner *s, char *err, size_t errlen)
+{
+	struct scanproc_loaded hello;
+	struct master *m = calloc(1, sizeof(*m));
+	unsigned int nfds;
+	int sv[2];
+	ssize_t n;
+
+	if (!m || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		snprintf(err, errlen, "scan master: %s", strerror(errno));
+		free(m);
+		return NULL;
+	}
+	if (master_exec(s, sv[1]) < 0) {
+		snprintf(err, errlen, "scan master: cannot start: %s", strerror(errno));
+		goto fail;
+	}
+	close(sv[1]);
+	sv[1] = -1;
+	if (scanproc_send(sv[0], s->cfg, sizeof(*s->cfg), NULL, 0) < 0) {
+		snprintf(err, errlen, "scan master: %s", strerror(errno));
+		goto fail;
+	}
+	n = scanproc_recv(sv[0], &hello, sizeof(hello), NULL, 0, &nfds);
+	if (n != (ssize_t)sizeof(hello)) {
+		snprintf(err, errlen, "scan master exited while loading the engine");
+		goto fail;
+	}
+	if (!hello.ok) {
+		snprintf(err, errlen, "%s", hello.err);
+		goto fail;
+	}
+	m->chan = sv[0];
+	m->pid = hello.pid;
+	m->sigs = hello.sigs;
+	m->loaded_ms = now_ms();
+	m->refs = 1;
+	STATS_ADD(s->st, scan_masters_started, 1);
+	log_info("scan master %d loaded %u signatures from %s as %s", (int)m->pid, m->sigs,
+		 s->cfg->database, s->cfg->user);
+	return m;
+fail:
+	close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	free(m);
+	return NULL;
+}
+
+/* under mlock: a master no one uses is told so (end of file); it waits for its
+ * processes and exits */
+static void master_put(struct master *m)
+{
+	if (m && --m->refs == 0) {
+		close(m->chan);
+		free(m);
+	}
+}
+
+/* under mlock: the current master, started again if it died */
+static struct master *master_current(struct scanner *s, char *err, size_t errlen)
+{
+	struct master *m;
+
+	if (s->cur && !s->cur->broken)
+		return s->cur;
+	if (s->cur)
+		log_warnx("scan master %d is gone; starting a new one", (int)s->cur->pid);
+	m = master_start(s, err, errlen);
+	if (!m)
+		return NULL;
+	master_put(s->cur);
+	s->cur = m;
+	return m;
+}
+
+/* --- scanner processes --- */
+
+static void slot_detach(struct slot *sl)
+{
+	struct scanner *s = sl->s;
+
+	if (!sl->m)
+		return;
+	close(sl->sock); /* the process sees end of file and exits */
+	close(sl->pidfd);
+	pthread_mutex_lock(&s->mlock);
+	master_put(sl->m);
+	sl->m = NULL;
+	sl->pid = 0;
+	pthread_mutex_unlock(&s->mlock);
+	STATS_ADD(s->st, scanner_processes, (uint64_t)-1);
+}
+
+/* a process forked from the current master, which is started again if it died */
+static int slot_attach(struct slot *sl, uint64_t gen, char *err, size_t errlen)
+{
+	struct scanproc_spawn req = { .slot = sl->idx };
+	struct scanproc_spawned r;
+	struct scanner *s = sl->s;
+	unsigned int nfds, tries;
+	int fds[2];
+
+	pthread_mutex_lock(&s->mlock);
+	for (tries = 0; tries < 2; tries++) {
+		struct master *m = master_current(s, err, errlen);
+		ssize_t n;
+
+		if (!m)
+			break;
+		if (scanproc_send(m->chan, &req, sizeof(req), NULL, 0) < 0 ||
+		    (n = scanproc_recv(m->chan, &r, sizeof(r), fds, 2, &nfds)) <= 0) {
+			m->broken = 1;
+			continue;
+		}
+		if (n != sizeof(r) || r.err || nfds != 2) {
+			snprintf(err, errlen, "scan master %d cannot fork: %s", (int)m->pid,
+				 strerror(r.err ? r.err : EPROTO));
+			while (nfds)
+				close(fds[--nfds]);
+			break;
+		}
+		m->refs++;
+		sl->m = m;
+		sl->sock = fds[0];
+		sl->pidfd = fds[1];
+		sl->pid = r.pid;
+		sl->gen = gen;
+		pthread_mutex_unlock(&s->mlock);
+		STATS_ADD(s->st, scanner_processes, 1);
+		STATS_ADD(s->st, scanner_forks, 1);
+		return 0;
+	}
+	if (tries == 2)
+		snprintf(err, errlen, "scan master keeps failing");
+	pthread_mutex_unlock(&s->mlock);
+	return -1;
+}
+
+static int write_all_at(int fd, const uint8_t *p, size_t len)
+{
+	off_t off = 0;
+
+	if (ftruncate(fd, (off_t)len))
+		return -1;
+	while (len) {
+		ssize_t w = pwrite(fd, p, len, off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		off += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* waits up to MS for the process to answer; the poll result */
+static int wait_readable(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+
+	do
+		r = poll(&p, 1, ms);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+/* One message through the slot's process. A process that dies, or does not answer by
+ * scan_timeout plus a grace, costs this message and is detached. */
+static void slot_scan(struct slot *sl, struct scan_job *j)
+{
+	struct scanner *s = sl->s;
+	struct scanproc_job req = { .len = j->len };
+	struct scanproc_verdict v;
+	unsigned int nfds;
+	int timeout = (int)s->cfg->scan_timeout * 1000 + KILL_GRACE_MS;
+	uint64_t t0 = now_us();
+	ssize_t n = -1;
+
+	if (write_all_at(sl->memfd, j->msg, j->len)) {
+		j->result = SCAN_ERROR;
+		snprintf(j->virus, sizeof(j->virus), "memfd: %s", strerror(errno));
+		return;
+	}
+	if (scanproc_send(sl->sock, &req, sizeof(req), &sl->memfd, 1) == sizeof(req)) {
+		int r = wait_readable(sl->sock, timeout);
+
+		if (r == 0) {
+			pidfd_send_signal(sl->pidfd, SIGKILL, NULL, 0);
+			wait_readable(sl->sock, 5000); /* its end closes as it dies */
+			j->result = SCAN_KILLED;
+			snprintf(j->virus, sizeof(j->virus),
+				 "scanner process %d killed after %u s", (int)sl->pid,
+				 s->cfg->scan_timeout);
+			log_warnx("scanner %d killed: no verdict after %d ms %s", (int)sl->pid,
+				  timeout, j->meta);
+			slot_detach(sl);
+			return;
+		}
+		if (r > 0)
+			n = scanproc_recv(sl->sock, &v, sizeof(v), NULL, 0, &nfds);
+	}
+	if (n != (ssize_t)sizeof(v) || (unsigned int)v.result >= SCAN_RESULT_COUNT) {
+		j->result = SCAN_CRASHED;
+		snprintf(j->virus, sizeof(j->virus), "scanner process %d died on the message",
+			 (int)sl->pid);
+		log_warnx("scanner %d died scanning %s", (int)sl->pid, j->meta);
+		slot_detach(sl);
+		return;
+	}
+	j->result = (enum scan_result)v.result;
+	v.virus[sizeof(v.virus) - 1] = '\0';
+	snprintf(j->virus, sizeof(j->virus), "%s", v.virus);
+	j->scan_us = v.scan_us ? v.scan_us : now_us() - t0;
+}
+
+/* --- counting and the quarantine --- */
+
+static void count_scan(struct stats *st, const struct scan_job *j)
+{
+	uint64_t us = j->scan_us;
+
+	STATS_ADD(st, scans, 1);
+	STATS_ADD(st, scan_bytes, j->len);
+	stats_add_at(st, result_counters[j->result], 1);
+	STATS_ADD(st, scan_time_us_total, us);
+	STATS_MAX(st, scan_time_us_max, us);
+	if (us <= 10000)
+		STATS_ADD(st, scan_time_le_10ms, 1);
+	if (us <= 100000)
+		STATS_ADD(st, scan_time_le_100ms, 1);
+	if (us <= 1000000)
+		STATS_ADD(st, scan_time_le_1s, 1);
+	if (us <= 10000000)
+		STATS_ADD(st, scan_time_le_10s, 1);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Removes the oldest files (names start with the time) until the directory fits. */
+static void quarantine_trim(struct scanner *s)
+{
+	const char *dir = s->cfg->quarantine;
+	char **names = NULL, path[PATH_MAX + 300];
+	size_t n = 0, cap = 0, i;
+	uint64_t total = 0;
+	struct dirent *de;
+	struct stat sb;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stat(path, &sb) || !S_ISREG(sb.st_mode))
+			continue;
+		total += (uint64_t)sb.st_size;
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*names));
+
+			if (!nn)
+				break;
+			names = nn;
+		}
+		names[n++] = strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_name);
+	for (i = 0; i < n && total > s->cfg->quarantine_max; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (stat(path, &sb) == 0 && unlink(path) == 0) {
+			total -= (uint64_t)sb.st_size;
+			STATS_ADD(s->st, quarantine_removed, 1);
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static int write_file(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	const char *p = data;
+
+	if (fd < 0)
+		return -1;
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w <= 0) {
+			close(fd);
+			unlink(path);
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return close(fd);
+}
+
+static void quarantine(struct scanner *s, const struct scan_job *j)
+{
+	char base[PATH_MAX + 64], path[PATH_MAX + 80], stamp[32], *meta = NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+	uint64_t seq = __atomic_add_fetch(&s->qseq, 1, __ATOMIC_RELAXED);
+	int len;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(base, sizeof(base), "%s/%s-%d-%06llu", s->cfg->quarantine, stamp, (int)getpid(),
+		 (unsigned long long)seq);
+	len = asprintf(&meta, "time=%s\nvirus=%s\naction=%s\nsize=%zu\n%s\n", stamp, j->virus,
+		       j->action ? j->action : "-", j->len, j->meta);
+	snprintf(path, sizeof(path), "%s.eml", base);
+	if (len < 0 || write_file(path, j->msg, j->len)) {
+		STATS_ADD(s->st, quarantine_errors, 1);
+		log_warn("quarantine %s", path);
+		free(meta);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s.meta", base);
+	if (write_file(path, meta, (size_t)len))
+		log_warn("quarantine %s", path);
+	free(meta);
+	STATS_ADD(s->st, quarantined, 1);
+	quarantine_trim(s);
+}
+
+/* --- the threads --- */
+
+static void sink_push(struct scan_sink *k, struct scan_job *j)
+{
+	uint64_t one = 1;
+
+	j->next = NULL;
+	pthread_mutex_lock(&k->lock);
+	if (k->tail)
+		k->tail->next = j;
+	else
+		k->head = j;
+	k->tail = j;
+	pthread_mutex_unlock(&k->lock);
+	if (write(k->efd, &one, sizeof(one)) < 0)
+		log_warn("scan sink eventfd");
+}
+
+/* the next job, or NULL when the thread should move to a new master or stop */
+static struct scan_job *slot_take(struct slot *sl, uint64_t *gen)
+{
+	struct scanner *s = sl->s;
+	struct scan_job *j;
+
+	struct timespec until;
+
+	/* a process killed while idle (OOM killer, an administrator) is replaced within a
+	 * second, not when the next message would find it gone */
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += 1;
+	pthread_mutex_lock(&s->lock);
+	while (!s->head && !s->stop && sl->m && sl->gen == s->gen)
+		if (pthread_cond_timedwait(&s->cond, &s->lock, &until) == ETIMEDOUT)
+			break;
+	*gen = s->gen;
+	j = s->head;
+	if (j && !s->stop) {
+		s->head = j->next;
+		if (!s->head)
+			s->tail = NULL;
+		STATS_ADD(s->st, scan_queue_current, (uint64_t)-1);
+	} else {
+		j = NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return j;
+}
+
+/* an idle process has nothing to say: anything readable is its end of file */
+static int slot_alive(struct slot *sl)
+{
+	struct pollfd p = { .fd = sl->sock, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 0;
+}
+
+/* A process that dies on a message may have been killed from outside (the OOM killer,
+ * an administrator): the message is tried once more in a fresh process, and only
+ * content that kills two is on_crash. A process killed past scan_timeout is not
+ * tried again: that would double the wait. */
+static void slot_run(struct slot *sl, struct scan_job *j, uint64_t gen)
+{
+	struct scanner *s = sl->s;
+	char err[512];
+	int tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		if (sl->m && !slot_alive(sl))
+			slot_detach(sl);
+		if (!sl->m && slot_attach(sl, gen, err, sizeof(err))) {
+			log_warnx("no scanner process: %s", err);
+			j->result = SCAN_ERROR;
+			snprintf(j->virus, sizeof(j->virus), "no scanner process");
+			return;
+		}
+		slot_scan(sl, j);
+		if (j->result != SCAN_CRASHED)
+			return;
+		if (tries == 0)
+			STATS_ADD(s->st, scans_retried, 1);
+	}
+}
+
+static void *slot_main(void *arg)
+{
+	struct slot *sl = arg;
+	struct scanner *s = sl->s;
+	char err[512];
+
+	while (!s->stop) {
+		uint64_t gen;
+		struct scan_job *j = slot_take(sl, &gen);
+
+		if (sl->m && (sl->gen != gen || (!j && !slot_alive(sl))))
+			slot_detach(sl); /* a reload, or the process died: a new one takes over */
+		if (!j) {
+			if (sl->m || s->stop)
+				continue;
+			/* idle without a process: fork one now, not when a message waits */
+			if (now_ms() >= sl->backoff_ms && slot_attach(sl, gen, err, sizeof(err))) {
+				log_warnx("no scanner process: %s", err);
+				sl->backoff_ms = now_ms() + 1000;
+			}
+			if (!sl->m)
+				usleep(100000);
+			continue;
+		}
+		STATS_ADD(s->st, scan_wait_us_total, now_us() - j->submit_us);
+		slot_run(sl, j, gen);
+		count_scan(s->st, j);
+		if (j->result == SCAN_INFECTED)
+			quarantine(s, j);
+		sink_push(j->sink, j);
+	}
+	slot_detach(sl);
+	return NULL;
+}
+
+void scanner_submit(struct scanner *s, struct scan_job *j, struct scan_sink *k)
+{
+	j->sink = k;
+	j->next = NULL;
+	j->submit_us = now_us();
+	pthread_mutex_lock(&s->lock);
+	if (s->tail)
+		s->tail->next = j;
+	else
+		s->head = j;
+	s->tail = j;
+	STATS_ADD(s->st, scan_queue_current, 1);
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* --- the scanner --- */
+
+void scanner_update_gauges(struct scanner *s)
+{
+	unsigned int sigs;
+	uint64_t loaded;
+
+	pthread_mutex_lock(&s->mlock);
+	sigs = s->cur ? s->cur->sigs : 0;
+	loaded = s->cur ? s->cur->loaded_ms : now_ms();
+	pthread_mutex_unlock(&s->mlock);
+	STATS_SET(s->st, signatures, sigs);
+	STATS_SET(s->st, test_signatures, (uint64_t)s->cfg->test_signatures);
+	STATS_SET(s->st, engine_age_s, (now_ms() - loaded) / 1000);
+}
+
+int scanner_reload(struct scanner *s, char *err, size_t errlen)
+{
+	struct master *m;
+	unsigned int was;
+
+	pthread_mutex_lock(&s->reload_lock);
+	/* a failed load is remembered too: only a later change is worth another try */
+	s->dbprint = dir_fingerprint(s->cfg->database);
+	m = master_start(s, err, errlen);
+	if (!m) {
+		pthread_mutex_unlock(&s->reload_lock);
+		STATS_ADD(s->st, reloads_failed, 1);
+		log_warnx("reload failed, the running engine stays: %s", err);
+		return -1;
+	}
+	pthread_mutex_lock(&s->mlock);
+	was = s->cur ? s->cur->sigs : 0;
+	master_put(s->cur);
+	s->cur = m;
+	pthread_mutex_unlock(&s->mlock);
+	pthread_mutex_lock(&s->lock);
+	s->gen++;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->reload_lock);
+	STATS_ADD(s->st, reloads_ok, 1);
+	scanner_update_gauges(s);
+	log_info("reloaded signatures=%u previous=%u database=%s", m->sigs, was,
+		 s->cfg->database);
+	return 0;
+}
+
+struct scanner *scanner_new(const struct config *c, struct stats *st, char *err, size_t errlen)
+{
+	struct scanner *s = calloc(1, sizeof(*s));
+	pthread_condattr_t ca;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->cfg = c;
+	s->st = st;
+	s->qseq = now_us() % 1000000000; /* names unique across restarts within a second */
+	s->id.uid = getuid();
+	s->id.gid = getgid();
+	if (geteuid() == 0 && privsep_lookup(c->user, &s->id, err, errlen))
+		goto fail;
+	if (mkdir_private(c->tmpdir, &s->id) || mkdir_private(c->quarantine, &s->id)) {
+		snprintf(err, errlen, "%s or %s: %s", c->tmpdir, c->quarantine, strerror(errno));
+		goto fail;
+	}
+	pthread_mutex_init(&s->mlock, NULL);
+	pthread_mutex_init(&s->reload_lock, NULL);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	s->dbprint = dir_fingerprint(c->database);
+	s->cur = master_start(s, err, errlen);
+	if (!s->cur) {
+		scanner_free(s);
+		return NULL;
+	}
+	if (c->test_signatures)
+		log_warnx("using mailscan's TEST signatures from %s: not for production",
+			  c->database);
+	scanner_update_gauges(s);
+	return s;
+fail:
+	free(s);
+	return NULL;
+}
+
+int scanner_start(struct scanner *s)
+{
+	unsigned int i, n = s->cfg->workers < MAX_WORKERS ? s->cfg->workers : MAX_WORKERS;
+
+	for (i = 0; i < n; i++) {
+		struct slot *sl = &s->slots[i];
+		char name[16];
+
+		sl->s = s;
+		sl->idx = i;
+		sl->memfd = memfd_create("mailscan-message", MFD_CLOEXEC);
+		if (sl->memfd < 0 || pthread_create(&sl->tid, NULL, slot_main, sl))
+			return -1;
+		snprintf(name, sizeof(name), "ms-scan%u", i);
+		pthread_setname_np(sl->tid, name); /* top, ps -L and per-thread CPU */
+		s->nslots++;
+	}
+	return 0;
+}
+
+int scanner_master_pid(struct scanner *s)
+{
+	int pid;
+
+	pthread_mutex_lock(&s->mlock);
+	pid = s->cur ? (int)s->cur->pid : 0;
+	pthread_mutex_unlock(&s->mlock);
+	return pid;
+}
+
+unsigned int scanner_pids(struct scanner *s, int *pids, unsigned int n)
+{
+	unsigned int i, k = 0;
+
+	pthread_mutex_lock(&s->mlock);
+	for (i = 0; i < s->nslots && k < n; i++)
+		if (s->slots[i].m)
+			pids[k++] = (int)s->slots[i].pid;
+	pthread_mutex_unlock(&s->mlock);
+	return k;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	if (ftw->level > 0)
+		remove(path);
+	return 0;
+}
+
+void scanner_free(struct scanner *s)
+{
+	struct scan_job *j, *n;
+	unsigned int i;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = 1;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	for (i = 0; i < s->nslots; i++) {
+		pthread_join(s->slots[i].tid, NULL);
+		close(s->slots[i].memfd);
+	}
+	for (j = s->head; j; j = n) {
+		n = j->next;
+		scan_job_free(j);
+	}
+	pthread_mutex_lock(&s->mlock);
+	master_put(s->cur);
+	pthread_mutex_unlock(&s->mlock);
+	/* libclamav's private temporary directory is emptied at exit */
+	nftw(s->cfg->tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	pthread_mutex_destroy(&s->mlock);
+	pthread_mutex_destroy(&s->reload_lock);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
+	free(s);
+}
+
+/* --- jobs and sinks --- */
+
+struct scan_job *scan_job_new(const uint8_t *msg, size_t len)
+{
+	struct scan_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->msg = malloc(len ? len : 1);
+	if (!j->msg) {
+		free(j);
+		return NULL;
+	}
+	memcpy(j->msg, msg, len);
+	j->len = len;
+	return j;
+}
+
+void scan_job_free(struct scan_job *j)
+{
+	if (!j)
+		return;
+	free(j->msg);
+	free(j);
+}
+
+int scan_sink_init(struct scan_sink *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (k->efd < 0)
+		return -1;
+	pthread_mutex_init(&k->lock, NULL);
+	return 0;
+}
+
+void scan_sink_destroy(struct scan_sink *k)
+{
+	struct scan_job *j, *n;
+
+	for (j = k->head; j; j = n) {
+		n = j->next;
+		scan_job_free(j);
+	}
+	if (k->efd >= 0)
+		close(k->efd);
+	pthread_mutex_destroy(&k->lock);
+}
+
+struct scan_job *scan_sink_take(struct scan_sink *k)
+{
+	struct scan_job *j;
+	uint64_t v;
+
+	if (read(k->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn("scan sink eventfd");
+	pthread_mutex_lock(&k->lock);
+	j = k->head;
+	k->head = k->tail = NULL;
+	pthread_mutex_unlock(&k->lock);
+	return j;
+}

@@ -1,0 +1,82 @@
+#!/bin/bash
+# Who runs what: after start the packet engine runs as the unprivileged user with exactly
+# CAP_NET_ADMIN and CAP_NET_RAW (every thread, nothing in the bounding set), the scan
+# master and the scanner processes as that user with no capability, the scanners under
+# seccomp; a scanner's socket and exec are refused (EPERM), seen in a real 554. With those
+# privileges the engine still passes clean mail, rejects infected mail (RST and 554
+# injected), offloads STARTTLS, takes a port added live, writes the quarantine and
+# reloads signatures.
+. "$(dirname "$0")/../../lib.sh"
+topology_gateway
+start_postfix 25 10025
+start_daemon "queues = 0" "workers = 2" "test_sandbox = MAILSCAN-PROBE-TRIGGER"
+wait_for 10 sh -c "[ \"\$(\"$BUILD/mailscanctl\" -c \"$CONF\" stats | sed -n 's/^scanner_processes=//p')\" = 2 ]" ||
+	fail "two scanner processes"
+uid=$(id -u mailscan)
+
+field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
+engine=$DAEMON_PID
+expect_eq "engine user" "$(ps -o user= -p "$engine")" mailscan
+expect_eq "engine uids" "$(field "$engine" Uid)" "$uid	$uid	$uid	$uid"
+for t in /proc/"$engine"/task/*; do
+	t=${t##*/}
+	[ "$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$engine/task/$t/status")" = 0000000000003000 ] ||
+		fail "thread $t of the engine: CapEff $(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$engine/task/$t/status")"
+done
+ok "every engine thread: CapEff 0000000000003000 (net_admin, net_raw)"
+expect_eq "engine CapPrm" "$(field "$engine" CapPrm)" 0000000000003000
+expect_eq "engine CapInh" "$(field "$engine" CapInh)" 0000000000000000
+expect_eq "engine CapAmb" "$(field "$engine" CapAmb)" 0000000000000000
+expect_eq "engine CapBnd" "$(field "$engine" CapBnd)" 0000000000000000
+
+master=$(pgrep -u mailscan -x ms-master)
+[ "$(echo "$master" | wc -w)" = 1 ] || fail "one scan master: '$master'"
+scanners=$(pgrep -P "$master" -x ms-scanner)
+expect_eq "scanner processes" "$(echo "$scanners" | wc -w)" 2
+expect_eq "master user" "$(ps -o user= -p "$master")" mailscan
+expect_eq "master CapEff" "$(field "$master" CapEff)" 0000000000000000
+expect_eq "master CapPrm" "$(field "$master" CapPrm)" 0000000000000000
+for p in $scanners; do
+	expect_eq "scanner $p user" "$(ps -o user= -p "$p")" mailscan
+	expect_eq "scanner $p CapEff" "$(field "$p" CapEff)" 0000000000000000
+	expect_eq "scanner $p CapPrm" "$(field "$p" CapPrm)" 0000000000000000
+	expect_eq "scanner $p seccomp (2 = filter)" "$(field "$p" Seccomp)" 2
+	expect_eq "scanner $p no_new_privs" "$(field "$p" NoNewPrivs)" 1
+	# nothing but its socket to the engine and stdio
+	n=$(ls "/proc/$p/fd" | wc -l)
+	[ "$n" -le 4 ] || fail "scanner $p holds $n descriptors: $(ls -l /proc/$p/fd)"
+done
+ok "master and scanners: user mailscan, no capability; scanners under seccomp"
+
+# a scanner tries a socket and an exec on a message with the probe: both refused
+out=$(in_c "$PY" "$TOP/tests/tools/mixsend.py" send $S4 25 1 "$WORK/probe" probe:1)
+grep -q "refused 554 .*Mailscan.Test.Sandbox.socket-EPERM.exec-EPERM" "$WORK/probe/results" ||
+	fail "sandbox probe: $(cat "$WORK/probe/results")"
+ok "in a scanner, socket() and execve() fail with EPERM: $(cat "$WORK/probe/results")"
+
+# the engine's work with its two capabilities left
+for k in clean eicar; do make_mail $k; done
+expect_eq "clean mail" "$(smtp_send $S4 25 clean smtplib)" "250 sent"
+case "$(smtp_send $S4 25 eicar smtplib)" in
+554*Virus*) ok "infected mail rejected: RST to the server, 554 injected" ;;
+*) fail "eicar" ;;
+esac
+postfix_settle
+was_delivered clean || fail "clean mail not delivered intact"
+was_delivered eicar && fail "eicar stored"
+expect_eq "injected packets" "$([ "$(stat injected_packets)" -ge 2 ] && echo yes)" yes
+expect_eq "quarantined (written as mailscan)" "$(stat quarantined)" 2
+q=$(ls "$WORK/quarantine"/*.eml | head -1)
+expect_eq "quarantine file owner" "$(command stat -c %U "$q")" mailscan
+expect_eq "STARTTLS session delivers" "$(smtp_send $S4 25 clean starttls)" "250 sent"
+[ "$(stat flows_offloaded)" -ge 1 ] || fail "the TLS flow was not offloaded (conntrack mark)"
+ok "STARTTLS flow offloaded"
+in_g "$BUILD/mailscanctl" -c "$CONF" ports add smtp 10025 >/dev/null || fail "ports add"
+case "$(smtp_send $S4 10025 eicar smtplib)" in
+554*) ok "a port added live is scanned" ;;
+*) fail "10025" ;;
+esac
+out=$(ctl reload) || fail "reload as the unprivileged engine: $out"
+expect_eq "reloads" "$(stat reloads_ok)" 1
+wait_for 10 sh -c "[ \$(pgrep -u mailscan -x ms-master | wc -l) = 1 ]" || fail "the old master did not exit"
+ok "reload: a new master, the old one gone"
