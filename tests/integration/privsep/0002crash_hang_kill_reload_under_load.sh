@@ -1,0 +1,94 @@
+#!/bin/bash
+# A scanner that crashes or hangs costs one message, never the protection, with real
+# postfix and real processes:
+# - crash and spin triggers are blocked (554; on_crash = block), counted, and the next
+#   messages on new and other connections are scanned as usual;
+# - 100 messages at once over 10 connections with crash triggers among them: every clean
+#   one stored intact, nothing else stored;
+# - kill -SEGV of random scanners under load, the scan master killed: no infected message
+#   stored, no clean one lost or altered, the processes replaced;
+# - reloads under load: nothing lost, no scan failed, the old masters gone;
+# - on_crash = pass lets the crashing message through, counted.
+. "$(dirname "$0")/../../lib.sh"
+topology_gateway
+start_postfix
+start_daemon "queues = 0" "workers = 2" "scan_timeout = 2" \
+	"test_crash = MAILSCAN-CRASH-TRIGGER" "test_spin = MAILSCAN-SPIN-TRIGGER"
+MIX="$TOP/tests/tools/mixsend.py"
+BOX=$WORK/pf/mail/inbox/new
+procs() { ctl stats | sed -n 's/^scanner_processes=//p'; }
+wait_for 10 sh -c "[ \"\$(\"$BUILD/mailscanctl\" -c \"$CONF\" stats | sed -n 's/^scanner_processes=//p')\" = 2 ]" ||
+	fail "two scanner processes"
+
+# one connection, in turn: clean, crash, clean, spin, clean, eicar, clean
+out=$(in_c "$PY" "$MIX" send $S4 25 1 "$WORK/seq" clean:4,crash:1,spin:1,eicar:1)
+echo "$out"
+expect_eq "sequence outcomes" "$out" "clean_accepted=4 crash_refused=1 eicar_refused=1 spin_refused=1"
+grep -q "^crash.0.eml refused 554 .*scan crashed" "$WORK/seq/results" || fail "crash reply: $(cat "$WORK/seq/results")"
+grep -q "^spin.0.eml refused 554 .*scan killed" "$WORK/seq/results" || fail "spin reply"
+expect_eq "scans_crashed" "$(stat scans_crashed)" 1
+expect_eq "scans_retried (a crash is tried in a second process)" "$(stat scans_retried)" 1
+expect_eq "scans_killed" "$(stat scans_killed)" 1
+expect_eq "smtp_messages_errors" "$(stat smtp_messages_errors)" 2
+grep -q "detection result=crashed .*action=reject" "$WORK/mailscand.log" || fail "crash not logged with its flow"
+grep -q "scanner [0-9]* killed by signal 11" "$WORK/mailscand.log" || fail "the master did not log the signal"
+wait_for 5 sh -c "[ \"\$(\"$BUILD/mailscanctl\" -c \"$CONF\" stats | sed -n 's/^scanner_processes=//p')\" = 2 ]" ||
+	fail "processes not replaced"
+expect_eq "forks: 2, 2 for the crash, 1 for the spin" "$(stat scanner_forks)" 5
+expect_eq "one master loaded the engine" "$(stat scan_masters_started)" 1
+
+# 100 at once with crash triggers among them
+out=$(in_c "$PY" "$MIX" send $S4 25 10 "$WORK/load" clean:80,crash:10,eicar:10)
+echo "$out"
+expect_eq "load outcomes" "$out" "clean_accepted=80 crash_refused=10 eicar_refused=10"
+expect_eq "scans_crashed" "$(stat scans_crashed)" 11
+
+# kill -SEGV of random scanners while 100 messages flow; the master killed too
+in_c "$PY" "$MIX" send $S4 25 10 "$WORK/kill" clean:90,eicar:10 >"$WORK/kill.out" &
+load=$!
+sleep 0.5
+kill -9 "$(pgrep -u mailscan -x ms-master)" || fail "no master to kill"
+for i in 1 2 3 4 5; do
+	victim=$(pgrep -u mailscan -x ms-scanner | shuf -n 1)
+	[ -n "$victim" ] && kill -SEGV "$victim"
+	sleep 0.4
+done
+wait "$load"
+cat "$WORK/kill.out"
+expect_eq "outcomes with scanners killed" "$(cat "$WORK/kill.out")" "clean_accepted=90 eicar_refused=10"
+wait_for 10 sh -c "[ \"\$(\"$BUILD/mailscanctl\" -c \"$CONF\" stats | sed -n 's/^scanner_processes=//p')\" = 2 ]" ||
+	fail "processes not replaced after the kills"
+[ "$(stat scan_masters_started)" -ge 2 ] || fail "the master was not restarted"
+ok "scanners and master replaced: forks=$(stat scanner_forks) masters=$(stat scan_masters_started) retried=$(stat scans_retried)"
+
+# reloads under load
+in_c "$PY" "$MIX" send $S4 25 10 "$WORK/reload" clean:90,eicar:10 >"$WORK/reload.out" &
+load=$!
+masters=$(stat scan_masters_started)
+for i in 1 2 3; do
+	sleep 0.5
+	ctl reload >/dev/null || fail "reload $i"
+done
+wait "$load"
+cat "$WORK/reload.out"
+expect_eq "outcomes with reloads" "$(cat "$WORK/reload.out")" "clean_accepted=90 eicar_refused=10"
+expect_eq "reloads_ok" "$(stat reloads_ok)" 3
+expect_eq "a master per reload" "$(stat scan_masters_started)" $((masters + 3))
+expect_eq "scans_errors" "$(stat scans_errors)" 0
+wait_for 10 sh -c "[ \$(pgrep -u mailscan -x ms-master | wc -l) = 1 ]" || fail "old masters did not exit"
+wait_for 10 sh -c "[ \$(pgrep -u mailscan -x ms-scanner | wc -l) = 2 ]" || fail "old scanners did not exit"
+ok "after the reloads: one master, two scanners"
+
+postfix_settle
+for d in seq load kill reload; do
+	"$PY" "$MIX" verify "$WORK/$d" "$BOX" || fail "$d: a clean message lost or altered, or another stored"
+done
+ok "every clean message stored intact; no infected or crashing one stored"
+
+# on_crash = pass
+stop_daemon
+start_daemon "queues = 0" "workers = 2" "on_crash = pass" "test_crash = MAILSCAN-CRASH-TRIGGER"
+out=$(in_c "$PY" "$MIX" send $S4 25 1 "$WORK/pass" crash:1,clean:1)
+expect_eq "on_crash = pass" "$out" "clean_accepted=1 crash_accepted=1"
+expect_eq "scans_crashed" "$(stat scans_crashed)" 1
+grep -q "detection result=crashed .*action=pass" "$WORK/mailscand.log" || fail "pass not logged"
