@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -182,6 +183,8 @@ static pid_t master_exec(struct scanner *s, int fd)
 	if (fd == SCANPROC_CHAN_FD ? fcntl(fd, F_SETFD, 0) : dup2(fd, SCANPROC_CHAN_FD) < 0)
 		_exit(127);
 	close_range(SCANPROC_CHAN_FD + 1, ~0U, 0);
+	/* systemd's ambient capabilities stay with the packet engine */
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (geteuid() == 0 && id->uid != 0 &&
 	    (setgroups(1, &id->gid) || setresgid(id->gid, id->gid, id->gid) ||
 	     setresuid(id->uid, id->uid, id->uid)))

@@ -34,7 +34,7 @@ line=$(grep "proto=pop3" "$WORK/syslog.txt" | grep "detection")
 echo "$line" | grep -qE "^<173>.* mailscand\[$DAEMON_PID\]: detection result=infected virus=MailscanTest.EICAR.UNOFFICIAL proto=pop3 flow=$C4.[0-9]+>$S4.110 user=alice msg=2 action=reset$" ||
 	fail "POP3 detection line: $line"
 ok "POP3 detection line: $line"
-grep -q "^<174>.*mailscand\[$DAEMON_PID\]: loaded 45 signatures" "$WORK/syslog.txt" || fail "info line (<174>)"
+grep -q "^<174>.*mailscand\[$DAEMON_PID\]: scan master [0-9]* loaded 45 signatures" "$WORK/syslog.txt" || fail "info line (<174>)"
 ok "info lines at info severity"
 grep -q "detection" "$WORK/mailscand.log" && fail "detection also on stderr"
 ok "nothing on stderr"
