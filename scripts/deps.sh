@@ -11,6 +11,13 @@ postfix swaks dovecot-pop3d fetchmail curl clamsmtp clamav-daemon
 python3 python3-scapy iperf3
 prometheus mandoc lintian systemd dpkg-dev binutils adduser bsdextrautils util-linux passwd
 "
+# the daemon's unprivileged user (the package's postinst creates it the same way)
+user() {
+	getent passwd mailscan >/dev/null && return 0
+	[ "$(id -u)" = 0 ] || { echo "deps: no user mailscan (run as root)" >&2; exit 2; }
+	adduser --system --group --quiet --home /var/lib/mailscan --no-create-home mailscan
+	echo "deps: created user mailscan"
+}
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -18,6 +25,7 @@ for p in $PKGS; do
 done
 if [ -z "$missing" ]; then
 	echo "deps: all installed"
+	user
 	exit 0
 fi
 [ "$(id -u)" = 0 ] || { echo "deps: missing:$missing (run as root)" >&2; exit 2; }
@@ -28,3 +36,4 @@ apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
 echo "deps: installed$missing"
+user
