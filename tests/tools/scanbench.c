@@ -1,12 +1,21 @@
-/* Scan throughput of the scanner pool on real libclamav. Every message is unique
+/* Scan throughput and memory of the scanner on real libclamav. Every message is unique
  * (libclamav caches clean results: a repeated message measures the cache).
- * Usage: scanbench DBDIR SIZE COUNT WORKERS [test]
- *        scanbench -f DBDIR WORKERS FILE...   (those messages, test signatures allowed)
- * Prints: size, count, workers, seconds, CPU seconds of the scans, MB/s, messages/s. */
+ * Usage: scanbench [-i] DBDIR SIZE COUNT WORKERS [test]
+ *        scanbench [-i] -f DBDIR WORKERS FILE...   (those messages, test signatures allowed)
+ *        scanbench [-i] -m DBDIR WORKERS [test]    (memory)
+ * Default: the scanner as mailscand runs it, a scan master and WORKERS sandboxed scanner
+ * processes; -i: the engine in this process, scanned by WORKERS threads (the model the
+ * processes replaced).
+ * Prints: size, count, workers, seconds, CPU seconds of the scans (every process's),
+ * MB/s, messages/s. With -m: the proportional set size (PSS, shared pages counted once)
+ * of this process, the master and the scanners after a few scans, and the highest total
+ * while the engine is reloaded. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -63,7 +72,7 @@ static uint8_t *read_file(const char *path, size_t *len)
 	return m;
 }
 
-static double cpu_seconds(void)
+static double cpu_self(void)
 {
 	struct rusage ru;
 
@@ -72,65 +81,99 @@ static double cpu_seconds(void)
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-int main(int argc, char **argv)
+/* user and system seconds of another process */
+static double cpu_of(int pid)
 {
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
+	fclose(f);
+	return (ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* kB of a /proc/PID/smaps_rollup field ("Pss", "Rss") */
+static unsigned long smaps_kb(int pid, const char *key)
+{
+	char path[64], line[256];
+	unsigned long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+			v = strtoul(line + strlen(key) + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+struct bench {
 	struct config c;
-	struct stats st = { 0 };
-	struct scan_sink sink;
-	struct scanner *s;
+	struct stats st;
+	struct scanner *s;	/* processes */
+	struct scan_engine *e;	/* -i */
 	struct scan_job **jobs;
-	char err[512], tmp[] = "/tmp/mailscan-bench.XXXXXX";
-	size_t size = 0, total = 0;
-	unsigned int count, i, done = 0;
-	int files = argc > 1 && strcmp(argv[1], "-f") == 0;
-	uint64_t t0, us;
-	double cpu0;
+	unsigned int count, next;
+	int pids[65];
+	unsigned int npids;
+};
 
-	if (argc < 5) {
-		fprintf(stderr, "usage: scanbench DBDIR SIZE COUNT WORKERS [test]\n"
-				"       scanbench -f DBDIR WORKERS FILE...\n");
-		return 2;
-	}
-	config_defaults(&c);
-	snprintf(c.database, sizeof(c.database), "%s", argv[files ? 2 : 1]);
-	if (files) {
-		c.workers = (unsigned int)atoi(argv[3]);
-		count = (unsigned int)(argc - 4);
-		c.test_signatures = 1;
-	} else {
-		size = strtoull(argv[2], NULL, 0);
-		count = (unsigned int)atoi(argv[3]);
-		c.workers = (unsigned int)atoi(argv[4]);
-		c.test_signatures = argc > 5;
-	}
-	if (!mkdtemp(tmp))
-		return 2;
-	snprintf(c.tmpdir, sizeof(c.tmpdir), "%s/tmp", tmp);
-	snprintf(c.quarantine, sizeof(c.quarantine), "%s/q", tmp);
-	s = scanner_new(&c, &st, err, sizeof(err));
-	if (!s || scanner_start(s) || scan_sink_init(&sink)) {
-		fprintf(stderr, "scanbench: %s\n", err);
-		return 2;
-	}
-	jobs = calloc(count, sizeof(*jobs));
-	for (i = 0; i < count; i++) {
-		size_t len;
-		uint8_t *m = files ? read_file(argv[4 + i], &len) : make_message(size, i + 1, &len);
+/* the CPU of every process that scans: this one, the master and the scanners */
+static double cpu_all(struct bench *b)
+{
+	double c = cpu_self();
+	unsigned int i;
 
-		if (!m) {
-			fprintf(stderr, "scanbench: %s: cannot read\n", argv[4 + i]);
-			return 2;
-		}
-		jobs[i] = scan_job_new(m, len);
-		total += len;
-		free(m);
+	for (i = 0; i < b->npids; i++)
+		c += cpu_of(b->pids[i]);
+	return c;
+}
+
+static void *inproc_worker(void *arg)
+{
+	struct bench *b = arg;
+	unsigned int i;
+
+	while ((i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED)) < b->count) {
+		struct scan_job *j = b->jobs[i];
+
+		j->result = scan_engine_scan(b->e, j->msg, j->len, j->virus, sizeof(j->virus));
+		if (j->result != SCAN_CLEAN)
+			fprintf(stderr, "scanbench: %s %s\n", scan_result_name(j->result), j->virus);
 	}
-	t0 = now_us();
-	cpu0 = cpu_seconds();
-	for (i = 0; i < count; i++)
-		scanner_submit(s, jobs[i], &sink);
-	free(jobs);
-	while (done < count) {
+	return NULL;
+}
+
+static void run_inproc(struct bench *b)
+{
+	pthread_t t[64];
+	unsigned int i, n = b->c.workers < 64 ? b->c.workers : 64;
+
+	for (i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, inproc_worker, b);
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < b->count; i++)
+		scan_job_free(b->jobs[i]);
+}
+
+static void run_processes(struct bench *b)
+{
+	struct scan_sink sink;
+	unsigned int i, done = 0;
+
+	scan_sink_init(&sink);
+	for (i = 0; i < b->count; i++)
+		scanner_submit(b->s, b->jobs[i], &sink);
+	while (done < b->count) {
 		struct scan_job *j, *n;
 
 		usleep(1000);
@@ -143,12 +186,189 @@ int main(int argc, char **argv)
 			done++;
 		}
 	}
-	us = now_us() - t0;
-	printf("size=%zu count=%u workers=%u seconds=%.2f cpu=%.3f MB/s=%.1f msgs/s=%.1f\n",
-	       files ? total / (count ? count : 1) : size, count, c.workers, us / 1e6,
-	       cpu_seconds() - cpu0, total / (double)us, count / (us / 1e6));
-	scanner_free(s);
 	scan_sink_destroy(&sink);
-	snprintf(err, sizeof(err), "rm -rf %s", tmp);
-	return system(err) ? 2 : 0;
+}
+
+static int start(struct bench *b, int inproc)
+{
+	char err[512];
+	int i;
+
+	if (inproc) {
+		if (scan_engine_init(err, sizeof(err)) ||
+		    !(b->e = scan_engine_load(&b->c, err, sizeof(err)))) {
+			fprintf(stderr, "scanbench: %s\n", err);
+			return -1;
+		}
+		return 0;
+	}
+	b->s = scanner_new(&b->c, &b->st, err, sizeof(err));
+	if (!b->s || scanner_start(b->s)) {
+		fprintf(stderr, "scanbench: %s\n", err);
+		return -1;
+	}
+	for (i = 0; i < 500 && b->st.scanner_processes < b->c.workers; i++)
+		usleep(10000);
+	b->pids[0] = scanner_master_pid(b->s);
+	b->npids = 1 + scanner_pids(b->s, b->pids + 1, 64);
+	return 0;
+}
+
+/* PSS of every process that holds the engine, in kB */
+static unsigned long pss_all(struct bench *b)
+{
+	unsigned long kb = smaps_kb(getpid(), "Pss");
+	int pids[65];
+	unsigned int i, n;
+
+	if (!b->s)
+		return kb;
+	pids[0] = scanner_master_pid(b->s);
+	n = 1 + scanner_pids(b->s, pids + 1, 64);
+	for (i = 0; i < n; i++)
+		kb += smaps_kb(pids[i], "Pss");
+	return kb;
+}
+
+struct sampler {
+	struct bench *b;
+	volatile int stop;
+	unsigned long peak;
+};
+
+static void *sample(void *arg)
+{
+	struct sampler *sp = arg;
+
+	while (!sp->stop) {
+		unsigned long kb = pss_all(sp->b);
+
+		if (kb > sp->peak)
+			sp->peak = kb;
+		usleep(20000);
+	}
+	return NULL;
+}
+
+/* -m: memory after a few scans, and the peak during a reload */
+static int memory(struct bench *b, int inproc)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->count; i++) {
+		size_t len;
+		uint8_t *m = make_message(100000, i + 1, &len);
+
+		b->jobs[i] = scan_job_new(m, len);
+		free(m);
+	}
+	if (inproc)
+		run_inproc(b);
+	else
+		run_processes(b);
+	if (inproc) {
+		printf("model=in-process workers=%u pss_kb=%lu rss_kb=%lu\n", b->c.workers,
+		       smaps_kb(getpid(), "Pss"), smaps_kb(getpid(), "Rss"));
+	} else {
+		struct sampler sp = { .b = b };
+		unsigned long self = smaps_kb(getpid(), "Pss");
+		unsigned long master = smaps_kb(scanner_master_pid(b->s), "Pss");
+		unsigned long total = pss_all(b);
+		pthread_t t;
+		char err[512];
+
+		printf("model=processes workers=%u pss_kb=%lu engine_process_kb=%lu master_kb=%lu "
+		       "scanners_kb=%lu",
+		       b->c.workers, total, self, master, total - self - master);
+		pthread_create(&t, NULL, sample, &sp);
+		if (scanner_reload(b->s, err, sizeof(err)))
+			fprintf(stderr, "scanbench: reload: %s\n", err);
+		for (i = 0; i < 100; i++) /* the old master and scanners leave */
+			usleep(20000);
+		sp.stop = 1;
+		pthread_join(t, NULL);
+		printf(" reload_peak_kb=%lu after_reload_kb=%lu\n", sp.peak, pss_all(b));
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct bench b;
+	char tmp[] = "/tmp/mailscan-bench.XXXXXX", cmd[64];
+	size_t size = 0, total = 0;
+	unsigned int i;
+	int inproc, files, mem, first;
+	uint64_t t0, us;
+	double cpu0;
+
+	scanproc_dispatch(argc, argv);
+	inproc = argc > 1 && !strcmp(argv[1], "-i");
+	first = 1 + inproc;
+	files = argc > first && !strcmp(argv[first], "-f");
+	mem = argc > first && !strcmp(argv[first], "-m");
+	if (argc < first + ((files || mem) ? 3 : 4)) {
+		fprintf(stderr, "usage: scanbench [-i] DBDIR SIZE COUNT WORKERS [test]\n"
+				"       scanbench [-i] -f DBDIR WORKERS FILE...\n"
+				"       scanbench [-i] -m DBDIR WORKERS [test]\n");
+		return 2;
+	}
+	config_defaults(&b.c);
+	if (files || mem) {
+		first++;
+		snprintf(b.c.database, sizeof(b.c.database), "%s", argv[first]);
+		b.c.workers = (unsigned int)atoi(argv[first + 1]);
+		b.count = files ? (unsigned int)(argc - first - 2) : 8;
+		b.c.test_signatures = files || argc > first + 2;
+	} else {
+		snprintf(b.c.database, sizeof(b.c.database), "%s", argv[first]);
+		size = strtoull(argv[first + 1], NULL, 0);
+		b.count = (unsigned int)atoi(argv[first + 2]);
+		b.c.workers = (unsigned int)atoi(argv[first + 3]);
+		b.c.test_signatures = argc > first + 4;
+	}
+	/* the scanners run as the unprivileged user: their directories must be reachable */
+	if (!mkdtemp(tmp) || chmod(tmp, 0755))
+		return 2;
+	snprintf(b.c.tmpdir, sizeof(b.c.tmpdir), "%s/tmp", tmp);
+	snprintf(b.c.quarantine, sizeof(b.c.quarantine), "%s/q", tmp);
+	mkdir(b.c.tmpdir, 0700);
+	b.jobs = calloc(b.count, sizeof(*b.jobs));
+	if (start(&b, inproc))
+		return 2;
+	if (mem) {
+		memory(&b, inproc);
+		goto out;
+	}
+	for (i = 0; i < b.count; i++) {
+		size_t len;
+		uint8_t *m = files ? read_file(argv[first + 2 + i], &len)
+				   : make_message(size, i + 1, &len);
+
+		if (!m) {
+			fprintf(stderr, "scanbench: %s: cannot read\n", argv[first + 2 + i]);
+			return 2;
+		}
+		b.jobs[i] = scan_job_new(m, len);
+		total += len;
+		free(m);
+	}
+	t0 = now_us();
+	cpu0 = cpu_all(&b);
+	if (inproc)
+		run_inproc(&b);
+	else
+		run_processes(&b);
+	us = now_us() - t0;
+	printf("model=%s size=%zu count=%u workers=%u seconds=%.2f cpu=%.3f MB/s=%.1f "
+	       "msgs/s=%.1f\n",
+	       inproc ? "in-process" : "processes", files ? total / (b.count ? b.count : 1) : size,
+	       b.count, b.c.workers, us / 1e6, cpu_all(&b) - cpu0, total / (double)us,
+	       b.count / (us / 1e6));
+out:
+	free(b.jobs);
+	scanner_free(b.s);
+	scan_engine_free(b.e);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+	return system(cmd) ? 2 : 0;
 }
