@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define SCANPROC_ARG	   "--scan-master"
-#define SCANPROC_CHAN_FD   3 /* the master's end of its socketpair to the packet engine */
+#define SCANPROC_ARG	 "--scan-master"
+#define SCANPROC_CHAN_FD 3 /* the master's end of its socketpair to the packet engine */
 
 /* engine -> master, first: struct config. master -> engine, once loaded: */
 struct scanproc_loaded {

@@ -22,8 +22,8 @@ int privsep_lookup(const char *user, struct privsep_id *id, char *err, size_t er
 	pw = getpwnam(user);
 	if (!pw) {
 		snprintf(err, errlen,
-			 "user %s: %s (create it: adduser --system --group %s; or set user)",
-			 user, errno ? strerror(errno) : "no such user", user);
+			 "user %s: %s (create it: adduser --system --group %s; or set user)", user,
+			 errno ? strerror(errno) : "no such user", user);
 		return -1;
 	}
 	id->uid = pw->pw_uid;

@@ -30,7 +30,7 @@
 #include "scan.h"
 #include "scanproc.h"
 
-#define MAX_WORKERS 64
+#define MAX_WORKERS   64
 #define KILL_GRACE_MS 2000 /* past scan_timeout: libclamav's own limit had its chance */
 
 struct master {
@@ -46,11 +46,11 @@ struct slot {
 	struct scanner *s;
 	unsigned int idx;
 	pthread_t tid;
-	uint64_t gen;	   /* the scanner's generation when the process was forked */
-	struct master *m;  /* the process's master; NULL while there is no process */
-	int sock, pidfd;   /* the process */
+	uint64_t gen;	  /* the scanner's generation when the process was forked */
+	struct master *m; /* the process's master; NULL while there is no process */
+	int sock, pidfd;  /* the process */
 	pid_t pid;
-	int memfd;	   /* the messages, one at a time */
+	int memfd;	     /* the messages, one at a time */
 	uint64_t backoff_ms; /* no master could start: when to try again */
 };
 
@@ -74,8 +74,8 @@ struct scanner {
 };
 
 static const char *const result_names[SCAN_RESULT_COUNT] = {
-	[SCAN_CLEAN] = "clean",	    [SCAN_INFECTED] = "infected", [SCAN_LIMIT] = "limit",
-	[SCAN_ERROR] = "error",	    [SCAN_TIMEOUT] = "timeout",	  [SCAN_CRASHED] = "crashed",
+	[SCAN_CLEAN] = "clean",	  [SCAN_INFECTED] = "infected", [SCAN_LIMIT] = "limit",
+	[SCAN_ERROR] = "error",	  [SCAN_TIMEOUT] = "timeout",	[SCAN_CRASHED] = "crashed",
 	[SCAN_KILLED] = "killed",
 };
 
@@ -389,9 +389,8 @@ static void slot_scan(struct slot *sl, struct scan_job *j)
 			pidfd_send_signal(sl->pidfd, SIGKILL, NULL, 0);
 			wait_readable(sl->sock, 5000); /* its end closes as it dies */
 			j->result = SCAN_KILLED;
-			snprintf(j->virus, sizeof(j->virus),
-				 "scanner process %d killed after %u s", (int)sl->pid,
-				 s->cfg->scan_timeout);
+			snprintf(j->virus, sizeof(j->virus), "scanner process %d killed after %u s",
+				 (int)sl->pid, s->cfg->scan_timeout);
 			log_warnx("scanner %d killed: no verdict after %d ms %s", (int)sl->pid,
 				  timeout, j->meta);
 			slot_detach(sl);
@@ -710,8 +709,7 @@ int scanner_reload(struct scanner *s, char *err, size_t errlen)
 	pthread_mutex_unlock(&s->reload_lock);
 	STATS_ADD(s->st, reloads_ok, 1);
 	scanner_update_gauges(s);
-	log_info("reloaded signatures=%u previous=%u database=%s", m->sigs, was,
-		 s->cfg->database);
+	log_info("reloaded signatures=%u previous=%u database=%s", m->sigs, was, s->cfg->database);
 	return 0;
 }
 

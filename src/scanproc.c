@@ -146,8 +146,10 @@ static void scan_one(struct scan_engine *e, const struct config *c, int memfd, s
 		}
 		msg = p;
 	}
-	if (has(msg, len, c->test_crash))
+	if (has(msg, len, c->test_crash)) {
+		signal(SIGSEGV, SIG_DFL); /* the death a real crash gets, sanitizers or not */
 		raise(SIGSEGV);
+	}
 	while (has(msg, len, c->test_spin))
 		;
 	if (has(msg, len, c->test_sandbox))
@@ -173,8 +175,8 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 	return 0;
 }
 
-static void __attribute__((noreturn)) scanner_main(int sock, struct scan_engine *e,
-						   const struct config *c)
+static void __attribute__((noreturn))
+scanner_main(int sock, struct scan_engine *e, const struct config *c)
 {
 	char dir[PATH_MAX + 32], err[256];
 
@@ -296,8 +298,10 @@ static int master_main(int chan)
 		hello.ok = 1;
 		hello.sigs = scan_engine_signatures(e);
 	}
-	if (scanproc_send(chan, &hello, sizeof(hello), NULL, 0) < 0 || !e)
+	if (scanproc_send(chan, &hello, sizeof(hello), NULL, 0) < 0 || !e) {
+		scan_engine_free(e);
 		return 1;
+	}
 	for (;;) {
 		struct pollfd p = { .fd = chan, .events = POLLIN };
 		struct scanproc_spawn req;
@@ -322,6 +326,7 @@ static int master_main(int chan)
 			break;
 		children--;
 	}
+	scan_engine_free(e);
 	return 0;
 }
 

@@ -118,8 +118,8 @@ static unsigned long smaps_kb(int pid, const char *key)
 struct bench {
 	struct config c;
 	struct stats st;
-	struct scanner *s;	/* processes */
-	struct scan_engine *e;	/* -i */
+	struct scanner *s;     /* processes */
+	struct scan_engine *e; /* -i */
 	struct scan_job **jobs;
 	unsigned int count, next;
 	int pids[65];
@@ -147,7 +147,8 @@ static void *inproc_worker(void *arg)
 
 		j->result = scan_engine_scan(b->e, j->msg, j->len, j->virus, sizeof(j->virus));
 		if (j->result != SCAN_CLEAN)
-			fprintf(stderr, "scanbench: %s %s\n", scan_result_name(j->result), j->virus);
+			fprintf(stderr, "scanbench: %s %s\n", scan_result_name(j->result),
+				j->virus);
 	}
 	return NULL;
 }
