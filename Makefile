@@ -152,4 +152,5 @@ bench: all
 	scripts/bench-packet.sh
 	scripts/bench-flows.sh
 	scripts/bench-scan.sh
+	scripts/bench-procs.sh
 	scripts/bench-mail.sh

@@ -81,6 +81,19 @@ void daemon_accept_loop(struct daemon *d, int lfd, void (*serve_fn)(struct daemo
 	}
 }
 
+/* who scans: the user, the master, the scanner processes */
+static void print_processes(struct daemon *d, FILE *f)
+{
+	int pids[64];
+	unsigned int i, n = scanner_pids(d->scanner, pids, 64);
+
+	fprintf(f, "user=%s\nscan_master=%d\nscanners=", d->cfg.user,
+		scanner_master_pid(d->scanner));
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%d", i ? "," : "", pids[i]);
+	fputc('\n', f);
+}
+
 static void handle_request(struct daemon *d, int fd, const char *req)
 {
 	char *out = NULL, err[512];
@@ -97,6 +110,7 @@ static void handle_request(struct daemon *d, int fd, const char *req)
 			(unsigned long long)d->scan_stats.signatures,
 			d->cfg.test_signatures ? "yes (NOT FOR PRODUCTION)" : "no", d->cfg.database,
 			d->nq, (unsigned long long)((now_ms() - d->start_ms) / 1000));
+		print_processes(d, f);
 	} else if (!strcmp(req, "reload")) {
 		if (scanner_reload(d->scanner, err, sizeof(err)) == 0)
 			fprintf(f, "OK\nreloaded %llu signatures from %s\n",

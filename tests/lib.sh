@@ -124,6 +124,9 @@ write_config() {
 
 ctl() { "$BUILD/mailscanctl" -c "$CONF" "$@"; }
 
+# gone PID: the process has exited (a zombie waiting for init counts as gone)
+gone() { [ ! -e "/proc/$1" ] || grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
+
 # wait_for SECONDS COMMAND...: retry until it succeeds
 wait_for() {
 	local t=$1 i=0

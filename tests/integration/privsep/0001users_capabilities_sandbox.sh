@@ -29,8 +29,8 @@ expect_eq "engine CapInh" "$(field "$engine" CapInh)" 0000000000000000
 expect_eq "engine CapAmb" "$(field "$engine" CapAmb)" 0000000000000000
 expect_eq "engine CapBnd" "$(field "$engine" CapBnd)" 0000000000000000
 
-master=$(pgrep -u mailscan -x ms-master)
-[ "$(echo "$master" | wc -w)" = 1 ] || fail "one scan master: '$master'"
+master=$(ctl status | sed -n 's/^scan_master=//p')
+expect_eq "master's name" "$(ps -o comm= -p "$master")" ms-master
 scanners=$(pgrep -P "$master" -x ms-scanner)
 expect_eq "scanner processes" "$(echo "$scanners" | wc -w)" 2
 expect_eq "master user" "$(ps -o user= -p "$master")" mailscan
@@ -46,6 +46,10 @@ for p in $scanners; do
 	n=$(ls "/proc/$p/fd" | wc -l)
 	[ "$n" -le 4 ] || fail "scanner $p holds $n descriptors: $(ls -l /proc/$p/fd)"
 done
+st=$(ctl status)
+echo "$st" | grep -qx "user=mailscan" || fail "status: user"
+echo "$st" | grep -qx "scan_master=$master" || fail "status: master"
+expect_eq "status: scanners" "$(echo "$st" | sed -n 's/^scanners=//p' | tr ',' '\n' | sort | xargs)" "$(echo $scanners | tr ' ' '\n' | sort | xargs)"
 ok "master and scanners: user mailscan, no capability; scanners under seccomp"
 
 # a scanner tries a socket and an exec on a message with the probe: both refused
@@ -78,5 +82,5 @@ case "$(smtp_send $S4 10025 eicar smtplib)" in
 esac
 out=$(ctl reload) || fail "reload as the unprivileged engine: $out"
 expect_eq "reloads" "$(stat reloads_ok)" 1
-wait_for 10 sh -c "[ \$(pgrep -u mailscan -x ms-master | wc -l) = 1 ]" || fail "the old master did not exit"
+wait_for 10 gone "$master" || fail "the old master did not exit"
 ok "reload: a new master, the old one gone"

@@ -16,7 +16,8 @@ start_daemon "queues = 0" "workers = 2" "scan_timeout = 2" \
 	"test_crash = MAILSCAN-CRASH-TRIGGER" "test_spin = MAILSCAN-SPIN-TRIGGER"
 MIX="$TOP/tests/tools/mixsend.py"
 BOX=$WORK/pf/mail/inbox/new
-procs() { ctl stats | sed -n 's/^scanner_processes=//p'; }
+master_pid() { ctl status | sed -n 's/^scan_master=//p'; }
+scanner_pids() { ctl status | sed -n 's/^scanners=//p' | tr ',' ' '; }
 wait_for 10 sh -c "[ \"\$(\"$BUILD/mailscanctl\" -c \"$CONF\" stats | sed -n 's/^scanner_processes=//p')\" = 2 ]" ||
 	fail "two scanner processes"
 
@@ -47,9 +48,9 @@ expect_eq "scans_crashed" "$(stat scans_crashed)" 11
 in_c "$PY" "$MIX" send $S4 25 10 "$WORK/kill" clean:90,eicar:10 >"$WORK/kill.out" &
 load=$!
 sleep 0.5
-kill -9 "$(pgrep -u mailscan -x ms-master)" || fail "no master to kill"
+kill -9 "$(master_pid)" || fail "no master to kill"
 for i in 1 2 3 4 5; do
-	victim=$(pgrep -u mailscan -x ms-scanner | shuf -n 1)
+	victim=$(scanner_pids | tr ' ' '\n' | shuf -n 1)
 	[ -n "$victim" ] && kill -SEGV "$victim"
 	sleep 0.4
 done
@@ -65,6 +66,7 @@ ok "scanners and master replaced: forks=$(stat scanner_forks) masters=$(stat sca
 in_c "$PY" "$MIX" send $S4 25 10 "$WORK/reload" clean:90,eicar:10 >"$WORK/reload.out" &
 load=$!
 masters=$(stat scan_masters_started)
+old="$(master_pid) $(scanner_pids)"
 for i in 1 2 3; do
 	sleep 0.5
 	ctl reload >/dev/null || fail "reload $i"
@@ -75,9 +77,11 @@ expect_eq "outcomes with reloads" "$(cat "$WORK/reload.out")" "clean_accepted=90
 expect_eq "reloads_ok" "$(stat reloads_ok)" 3
 expect_eq "a master per reload" "$(stat scan_masters_started)" $((masters + 3))
 expect_eq "scans_errors" "$(stat scans_errors)" 0
-wait_for 10 sh -c "[ \$(pgrep -u mailscan -x ms-master | wc -l) = 1 ]" || fail "old masters did not exit"
-wait_for 10 sh -c "[ \$(pgrep -u mailscan -x ms-scanner | wc -l) = 2 ]" || fail "old scanners did not exit"
-ok "after the reloads: one master, two scanners"
+for p in $old; do
+	wait_for 10 gone "$p" || fail "process $p of the first engine did not exit"
+done
+expect_eq "scanners of the last master" "$(pgrep -P "$(master_pid)" -x ms-scanner | wc -l)" 2
+ok "after the reloads: the old master and scanners gone, two scanners of the new one"
 
 postfix_settle
 for d in seq load kill reload; do
