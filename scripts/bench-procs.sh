@@ -24,7 +24,7 @@ cp -r "$top/build/testsigs" "$work/test"
 cp -r "$top/build/benchsigs" "$work/big"
 
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p"; }
+field() { sed -n "s|.* $1=\([0-9.]*\).*|\1|p"; }
 
 echo "throughput: 200 unique MIME messages of 100 KiB, median of $RUNS runs"
 printf '%-8s %-11s %10s %12s\n' workers model "msgs/s" "cpu s/MB"
@@ -48,8 +48,11 @@ echo
 echo "memory: PSS in MB of every process holding the engine, 2 workers"
 printf '%-30s %-11s %9s %12s\n' database model "PSS" "reload peak"
 for db in test big; do
-	name=$([ $db = test ] && echo "test signatures (45)" || echo "synthetic (1M MD5, 100k body)")
-	t=$([ $db = test ] && echo test)
+	if [ $db = test ]; then
+		name="test signatures (45)" t=test
+	else
+		name="synthetic (1M MD5, 100k body)" t=
+	fi
 	in=$("$bench" -i -m "$work/$db" 2 $t 2>/dev/null)
 	pr=$("$bench" -m "$work/$db" 2 $t 2>/dev/null)
 	printf '%-30s %-11s %9.1f %12s\n' "$name" in-process "$(echo "$in" | field pss_kb | awk '{print $1/1024}')" "-"

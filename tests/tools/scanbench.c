@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -215,19 +216,34 @@ static int start(struct bench *b, int inproc)
 	return 0;
 }
 
-/* PSS of every process that holds the engine, in kB */
+/* PSS of every process that holds an engine, in kB: this one, and every scan master
+ * and scanner (during a reload the old and the new ones) */
 static unsigned long pss_all(struct bench *b)
 {
 	unsigned long kb = smaps_kb(getpid(), "Pss");
-	int pids[65];
-	unsigned int i, n;
+	struct dirent *de;
+	DIR *d;
 
 	if (!b->s)
 		return kb;
-	pids[0] = scanner_master_pid(b->s);
-	n = 1 + scanner_pids(b->s, pids + 1, 64);
-	for (i = 0; i < n; i++)
-		kb += smaps_kb(pids[i], "Pss");
+	d = opendir("/proc");
+	while (d && (de = readdir(d))) {
+		char path[300], comm[32] = "";
+		FILE *f;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) &&
+		    (!strcmp(comm, "ms-master\n") || !strcmp(comm, "ms-scanner\n")))
+			kb += smaps_kb(atoi(de->d_name), "Pss");
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
 	return kb;
 }
 
