@@ -11,9 +11,10 @@
 # 1 MiB x 50 RETR over 1. Every message is unique (fresh per run: no scanner cache helps)
 # and checked byte for byte in the maildir (SMTP) or against the original (POP3).
 # Interceptors start fresh for each run: CPU is the interceptor processes' user + system
-# time over the run (mailscand: all threads; clamsmtp: clamd + clamsmtpd), RSS MB their
+# time over the run (mailscand: the packet engine, scan master and scanners; clamsmtp: clamd
+# + clamsmtpd), RSS MB their
 # peak (VmHWM). Latency: from MAIL FROM (RETR) to the message's final reply. mailscand's
-# own counters give "wait ms", the mean wait for a free scan thread, and "held+ ms", what
+# own counters give "wait ms", the mean wait for a free scanner, and "held+ ms", what
 # a held packet waited beyond that wait and the scan itself. "libclamav alone" is
 # scanbench (2 threads, like mailscand) on the same messages, the median of three fresh
 # engines; mailscand's CPU is split into its scan threads and the rest (queue thread:
@@ -69,8 +70,12 @@ cpu_ticks() { # PIDS: user + system clock ticks
 	done
 	echo "$t"
 }
-scan_ticks() { # PID: what its scan threads spent
-	cat /proc/"$1"/task/*/stat | awk '$2 ~ /^\(ms-scan/ {t += $14 + $15} END {print t + 0}'
+scan_ticks() { # PIDS: what the scanner processes among them spent
+	local p t=0
+	for p in "$@"; do
+		[ "$(cat "/proc/$p/comm")" = ms-scanner ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+	done
+	echo "$t"
 }
 hwm_kb() { # PIDS: the sum of their peak resident sizes
 	local p t=0
@@ -84,7 +89,10 @@ up() {
 	none) IPIDS="" ;;
 	mailscand)
 		start_daemon "queues = 0"
-		IPIDS=$DAEMON_PID
+		# the packet engine, its scan master and its scanner processes
+		wait_for 10 sh -c "\"$BUILD/mailscanctl\" -c \"$CONF\" status | grep -q '^scanners=[0-9]*,[0-9]'" ||
+			fail "scanner processes"
+		IPIDS="$DAEMON_PID $(ctl status | sed -n 's/^scan_master=//p') $(ctl status | sed -n 's/^scanners=//p' | tr ',' ' ')"
 		;;
 	clamsmtp)
 		rm -f "$WORK/clamd/clamd.sock"

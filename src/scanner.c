@@ -253,21 +253,36 @@ static void master_put(struct master *m)
 	}
 }
 
-/* under mlock: the current master, started again if it died */
-static struct master *master_current(struct scanner *s, char *err, size_t errlen)
+/* A new master in place of one that died. The load runs outside mlock, so status,
+ * stats and the scanners that still run never wait for it; reload_lock keeps it from
+ * racing a reload or another restart. */
+static int master_restart(struct scanner *s, char *err, size_t errlen)
 {
 	struct master *m;
+	int r = 0;
 
-	if (s->cur && !s->cur->broken)
-		return s->cur;
-	if (s->cur)
-		log_warnx("scan master %d is gone; starting a new one", (int)s->cur->pid);
+	pthread_mutex_lock(&s->reload_lock);
+	pthread_mutex_lock(&s->mlock);
+	m = s->cur;
+	if (m && !m->broken) { /* another thread has started one */
+		pthread_mutex_unlock(&s->mlock);
+		pthread_mutex_unlock(&s->reload_lock);
+		return 0;
+	}
+	if (m)
+		log_warnx("scan master %d is gone; starting a new one", (int)m->pid);
+	pthread_mutex_unlock(&s->mlock);
 	m = master_start(s, err, errlen);
-	if (!m)
-		return NULL;
-	master_put(s->cur);
-	s->cur = m;
-	return m;
+	pthread_mutex_lock(&s->mlock);
+	if (m) {
+		master_put(s->cur);
+		s->cur = m;
+	} else {
+		r = -1;
+	}
+	pthread_mutex_unlock(&s->mlock);
+	pthread_mutex_unlock(&s->reload_lock);
+	return r;
 }
 
 /* --- scanner processes --- */
@@ -297,16 +312,24 @@ static int slot_attach(struct slot *sl, uint64_t gen, char *err, size_t errlen)
 	unsigned int nfds, tries;
 	int fds[2];
 
-	pthread_mutex_lock(&s->mlock);
-	for (tries = 0; tries < 2; tries++) {
-		struct master *m = master_current(s, err, errlen);
+	snprintf(err, errlen, "scan master keeps failing");
+	for (tries = 0; tries < 3; tries++) {
+		struct master *m;
 		ssize_t n;
 
-		if (!m)
-			break;
+		pthread_mutex_lock(&s->mlock);
+		m = s->cur;
+		if (!m || m->broken) {
+			pthread_mutex_unlock(&s->mlock);
+			if (master_restart(s, err, errlen))
+				return -1;
+			continue;
+		}
+		/* one request and its answer at a time on the master's channel */
 		if (scanproc_send(m->chan, &req, sizeof(req), NULL, 0) < 0 ||
 		    (n = scanproc_recv(m->chan, &r, sizeof(r), fds, 2, &nfds)) <= 0) {
 			m->broken = 1;
+			pthread_mutex_unlock(&s->mlock);
 			continue;
 		}
 		if (n != sizeof(r) || r.err || nfds != 2) {
@@ -314,7 +337,8 @@ static int slot_attach(struct slot *sl, uint64_t gen, char *err, size_t errlen)
 				 strerror(r.err ? r.err : EPROTO));
 			while (nfds)
 				close(fds[--nfds]);
-			break;
+			pthread_mutex_unlock(&s->mlock);
+			return -1;
 		}
 		m->refs++;
 		sl->m = m;
@@ -327,9 +351,6 @@ static int slot_attach(struct slot *sl, uint64_t gen, char *err, size_t errlen)
 		STATS_ADD(s->st, scanner_forks, 1);
 		return 0;
 	}
-	if (tries == 2)
-		snprintf(err, errlen, "scan master keeps failing");
-	pthread_mutex_unlock(&s->mlock);
 	return -1;
 }
 
