@@ -12,11 +12,11 @@ LDLIBS     += $(PKG_LIBS) -pthread
 
 B := build
 # pure modules: libc only
-PURE    := config ports iana_tcp log buf decode reasm tcpnorm flow packet stats policy msg smtp pop3
+PURE    := config scanners ports iana_tcp log buf decode reasm tcpnorm flow packet stats policy msg smtp pop3
 DAEMON  := main queue nfqueue inject ctl_server metrics service session
 CTL     := ctl/mailscanctl ctl_client
 SYS     := rules
-SCAN    := scan scanner scanproc sandbox privsep clock
+SCAN    := scan scanner scanproc quarantine sandbox privsep remote clamd icap clock
 
 PURE_O  := $(PURE:%=$(B)/obj/%.o)
 SYS_O   := $(SYS:%=$(B)/obj/%.o)

@@ -30,6 +30,7 @@ struct config {
 	enum config_policy on_limit; /* a ClamAV limit hit (archive bombs, deep nesting) */
 	enum config_policy on_crash; /* a scanner process died or was killed on the message */
 	char user[64];		     /* the packet engine and the scanners run as this user */
+	char scanners[1024];	     /* where messages are scanned (scanners.h) */
 	uint64_t max_message_size;
 	int fail_closed;
 	int test_signatures;	   /* database holds the bundled test signatures */

@@ -24,6 +24,7 @@ enum scan_result {
 	SCAN_TIMEOUT, /* libclamav gave up at scan_timeout: on_error */
 	SCAN_CRASHED, /* the scanner process died on the message: on_crash */
 	SCAN_KILLED,  /* the scanner process was killed past scan_timeout: on_crash */
+	SCAN_OVERSIZE, /* over a remote scanner's size limit (clamd's StreamMaxLength): oversize */
 	SCAN_RESULT_COUNT
 };
 
@@ -62,7 +63,9 @@ struct scan_job {
 	int candidate;	    /* an ambiguous reading of a message, not the message */
 	void *owner;	    /* the submitter's */
 	struct scan_sink *sink;
-	uint64_t submit_us; /* when it was queued for a scanner */
+	uint64_t submit_us;   /* when it was queued for a scanner */
+	uint64_t deadline_ms; /* past it, no scanner left: on_error */
+	uint32_t tried;	      /* backends that could not answer it */
 	/* out */
 	enum scan_result result;
 	char virus[128];
@@ -97,8 +100,15 @@ int scanner_reload(struct scanner *, char *err, size_t errlen);
 void scanner_update_gauges(struct scanner *);
 /* The scanner processes' pids (at most N); how many there are. */
 unsigned int scanner_pids(struct scanner *, int *pids, unsigned int n);
-/* The current scan master's pid. */
+/* The current scan master's pid (0 without a local scanner). */
 int scanner_master_pid(struct scanner *);
+/* The `scanners` backends, their state and counters (at most CAP); how many. */
+unsigned int scanner_backends(struct scanner *, struct backend_report *, unsigned int cap);
+
+/* quarantine.c: writes an infected message and its record (names start with the
+ * time, then the pid and SEQ), then trims the directory to quarantine_max */
+void quarantine_write(const struct config *, struct stats *, uint64_t *seq,
+		      const struct scan_job *);
 
 struct scan_job *scan_job_new(const uint8_t *msg, size_t len);
 void scan_job_free(struct scan_job *);

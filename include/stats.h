@@ -64,6 +64,8 @@
 	X(scans_timeouts, C, "scans over scan_timeout (on_error applies)")                         \
 	X(scans_crashed, C, "scans whose scanner process died (on_crash applies)")                 \
 	X(scans_killed, C, "scans whose scanner process was killed past scan_timeout (on_crash)")  \
+	X(scans_oversize, C, "scans refused by a remote scanner's size limit (oversize applies)")  \
+	X(scans_failed_over, C, "scans a remote scanner did not answer, sent to another")        \
 	X(scans_retried, C, "scans tried again in a new process after their scanner died")         \
 	X(scanner_processes, G, "scanner processes serving now")                                   \
 	X(scanner_forks, C, "scanner processes forked from a scan master")                         \
@@ -149,6 +151,22 @@ static inline void stats_add_at(struct stats *s, size_t off, uint64_t n)
 /* Sums N per-thread structs into OUT (gauges that are maxima take the max). */
 void stats_sum(struct stats *out, const struct stats *const *in, unsigned int n);
 /* Writes S in FORMAT: key=value lines, one JSON object, or Prometheus exposition. */
-void stats_print(FILE *, const struct stats *, enum stats_format);
+/* A scanner backend (scanners = ...): its counters, kept by scanner.c */
+struct backend_stats {
+	uint64_t scans, bytes, errors, timeouts, time_us_total;
+	uint64_t le_10ms, le_100ms, le_1s, le_10s; /* latency histogram */
+};
+struct backend_report {
+	char name[160];
+	const char *kind;
+	int up;
+	unsigned int max, outstanding;
+	struct backend_stats st;
+};
+
+/* the counters, then the N backends' (text: a "backend=NAME key=value..." line each;
+ * JSON: a "backends" array; Prometheus: families labelled by backend) */
+void stats_print(FILE *, const struct stats *, const struct backend_report *, size_t n,
+		 enum stats_format);
 
 #endif

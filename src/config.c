@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 
 #include "config.h"
+#include "scanners.h"
 #include "log.h"
 
 static const char *const mode_names[] = { [MODE_GATEWAY] = "gateway", [MODE_HOST] = "host" };
@@ -57,6 +58,7 @@ void config_defaults(struct config *c)
 	c->on_limit = POLICY_BLOCK;
 	c->on_crash = POLICY_BLOCK;
 	strcpy(c->user, "mailscan");
+	strcpy(c->scanners, "local");
 	c->scan_timeout = 60;
 	c->scan_max_size = 100ULL << 20;
 	c->scan_max_filesize = 50ULL << 20;
@@ -228,6 +230,7 @@ enum key_kind {
 	K_LOG,
 	K_FACILITY,
 	K_LISTEN,
+	K_SCANNERS,
 };
 
 struct key_def {
@@ -282,6 +285,7 @@ static const struct key_def keys[] = {
 	{ "log_facility", K_FACILITY, OFF(log_facility), 0, 0 },
 	{ "syslog_socket", K_PATH, OFF(syslog_socket), 0, 0 },
 	{ "metrics_listen", K_LISTEN, OFF(metrics_listen), 0, 0 },
+	{ "scanners", K_SCANNERS, OFF(scanners), 0, 0 },
 	{ "database_watch", K_BOOL, OFF(database_watch), 0, 0 },
 	{ "database_check", K_UINT, OFF(database_check), 0, 86400 },
 };
@@ -370,6 +374,15 @@ int config_set(struct config *c, const char *key, const char *v, char *err, size
 			return -1;
 		}
 		snprintf(field, sizeof(c->metrics_listen), "%s", v);
+		return 0;
+	}
+	case K_SCANNERS: {
+		struct scanner_spec specs[SCANNERS_MAX];
+
+		if (strlen(v) >= sizeof(c->scanners) ||
+		    scanners_parse(v, specs, SCANNERS_MAX, err, errlen) < 0)
+			return -1;
+		strcpy(field, v);
 		return 0;
 	}
 	case K_MODE:

@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "scan.h"
+#include "scanners.h"
 
 /* kernel counters of our queues from /proc/net/netfilter/nfnetlink_queue */
 static void kernel_queue_drops(const struct daemon *d, uint64_t *qdrop, uint64_t *udrop)
@@ -40,8 +41,9 @@ static void kernel_queue_drops(const struct daemon *d, uint64_t *qdrop, uint64_t
 void daemon_print_stats(struct daemon *d, FILE *f, enum stats_format fmt)
 {
 	const struct stats *per[65];
+	struct backend_report b[SCANNERS_MAX];
 	struct stats sum;
-	unsigned int i;
+	unsigned int i, nb;
 
 	for (i = 0; i < d->nq; i++)
 		per[i] = qthread_stats(d->qt[i]);
@@ -49,7 +51,8 @@ void daemon_print_stats(struct daemon *d, FILE *f, enum stats_format fmt)
 	per[i] = &d->scan_stats;
 	stats_sum(&sum, per, d->nq + 1);
 	kernel_queue_drops(d, &sum.queue_kernel_dropped, &sum.queue_user_dropped);
-	stats_print(f, &sum, fmt);
+	nb = scanner_backends(d->scanner, b, SCANNERS_MAX);
+	stats_print(f, &sum, b, nb, fmt);
 }
 
 void daemon_write_all(int fd, const char *s, size_t len)
@@ -81,11 +84,17 @@ void daemon_accept_loop(struct daemon *d, int lfd, void (*serve_fn)(struct daemo
 	}
 }
 
-/* who scans: the user, the master, the scanner processes */
+/* who scans: the backends, the user, the master, the scanner processes */
 static void print_processes(struct daemon *d, FILE *f)
 {
+	struct backend_report b[SCANNERS_MAX];
 	int pids[64];
-	unsigned int i, n = scanner_pids(d->scanner, pids, 64);
+	unsigned int i, n = scanner_backends(d->scanner, b, SCANNERS_MAX);
+
+	for (i = 0; i < n; i++)
+		fprintf(f, "scanner=%s kind=%s state=%s max=%u outstanding=%u\n", b[i].name,
+			b[i].kind, b[i].up ? "up" : "down", b[i].max, b[i].outstanding);
+	n = scanner_pids(d->scanner, pids, 64);
 
 	fprintf(f, "user=%s\nscan_master=%d\nscanners=", d->cfg.user,
 		scanner_master_pid(d->scanner));

@@ -35,6 +35,8 @@ enum outcome policy_outcome(const struct config *c, enum ports_proto p, enum sca
 		return policy_action(c, p) == ACTION_MONITOR ? OUTCOME_PASS : block(c, p);
 	case SCAN_LIMIT:
 		return c->on_limit == POLICY_PASS ? OUTCOME_PASS : block(c, p);
+	case SCAN_OVERSIZE:
+		return policy_oversize(c, p);
 	case SCAN_CRASHED:
 	case SCAN_KILLED:
 		return c->on_crash == POLICY_PASS ? OUTCOME_PASS : block(c, p);

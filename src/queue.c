@@ -622,19 +622,24 @@ static void holds_settle(struct qthread *qt, struct flow *f, enum flow_dir dir)
 	}
 }
 
-/* per protocol: the counter of clean, infected and failed messages */
-static const size_t message_counters[PROTO_COUNT][3] = {
+/* per protocol: the counter of clean, infected, failed and oversize messages */
+static const size_t message_counters[PROTO_COUNT][4] = {
 	[PROTO_SMTP] = { offsetof(struct stats, smtp_messages_clean),
 			 offsetof(struct stats, smtp_messages_infected),
-			 offsetof(struct stats, smtp_messages_errors) },
+			 offsetof(struct stats, smtp_messages_errors),
+			 offsetof(struct stats, smtp_messages_oversize) },
 	[PROTO_POP3] = { offsetof(struct stats, pop3_messages_clean),
 			 offsetof(struct stats, pop3_messages_infected),
-			 offsetof(struct stats, pop3_messages_errors) },
+			 offsetof(struct stats, pop3_messages_errors),
+			 offsetof(struct stats, pop3_messages_oversize) },
 };
 
 static void count_message(struct qthread *qt, enum ports_proto proto, const struct scan_job *j)
 {
-	size_t kind = j->result == SCAN_CLEAN ? 0 : j->result == SCAN_INFECTED ? 1 : 2;
+	size_t kind = j->result == SCAN_CLEAN	   ? 0
+		      : j->result == SCAN_INFECTED ? 1
+		      : j->result == SCAN_OVERSIZE ? 3
+						   : 2;
 
 	if (j->candidate)
 		return; /* a reading of a message, counted with the message */

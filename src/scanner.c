@@ -27,11 +27,16 @@
 #include "daemon.h"
 #include "log.h"
 #include "privsep.h"
+#include "remote.h"
 #include "scan.h"
 #include "scanproc.h"
 
 #define MAX_WORKERS   64
 #define KILL_GRACE_MS 2000 /* past scan_timeout: libclamav's own limit had its chance */
+#define MAX_SLOTS      256
+#define REMOTE_MAX     4     /* scans at once on a remote scanner unless max= says */
+#define CHECK_MS       5000  /* health checks while up */
+#define BACKOFF_MAX_MS 30000 /* between health checks while down, at most */
 
 struct master {
 	int chan;
@@ -42,16 +47,36 @@ struct master {
 	int broken;	   /* its channel failed: the next process comes from a new one */
 };
 
+/* A scanner from the `scanners` list. Its threads take its jobs; a job goes to the
+ * backend that is up, has not failed it yet, and has the fewest outstanding scans for
+ * its `max`. */
+struct backend {
+	struct scanner_spec spec;
+	unsigned int idx, max;
+	pthread_cond_t cond; /* its threads wait here; the rest is under the scanner's lock */
+	struct scan_job *head, *tail;
+	unsigned int outstanding; /* queued to it and being scanned */
+	int up;
+	uint64_t next_check_ms, backoff_ms; /* health checks */
+	struct backend_stats st;
+};
+
 struct slot {
 	struct scanner *s;
-	unsigned int idx;
+	struct backend *b;
+	unsigned int idx; /* within its backend */
 	pthread_t tid;
+	/* local: a scanner process */
 	uint64_t gen;	  /* the scanner's generation when the process was forked */
 	struct master *m; /* the process's master; NULL while there is no process */
 	int sock, pidfd;  /* the process */
 	pid_t pid;
 	int memfd;	     /* the messages, one at a time */
 	uint64_t backoff_ms; /* no master could start: when to try again */
+	/* remote: clamd's session, the ICAP service's options */
+	int conn;
+	int icap_known;
+	struct icap_service icap;
 };
 
 struct scanner {
@@ -61,13 +86,14 @@ struct scanner {
 	pthread_mutex_t mlock; /* cur and the masters' references and channels */
 	struct master *cur;
 	pthread_mutex_t reload_lock; /* one reload at a time */
-	/* jobs waiting for a scanner */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct scan_job *head, *tail;
+	pthread_mutex_t lock;	     /* the backends' queues and states, parked jobs */
+	struct backend backends[SCANNERS_MAX];
+	unsigned int nb;
+	struct backend *local; /* NULL when `scanners` has no local */
+	struct scan_job *parked, *parked_tail; /* no backend up that has not failed them */
 	int stop;
 	uint64_t gen; /* bumped by a reload: idle threads move to the new master */
-	struct slot slots[MAX_WORKERS];
+	struct slot slots[MAX_SLOTS];
 	unsigned int nslots;
 	uint64_t qseq;	  /* quarantine file names */
 	uint64_t dbprint; /* the database directory at the last load (database_check) */
@@ -76,7 +102,7 @@ struct scanner {
 static const char *const result_names[SCAN_RESULT_COUNT] = {
 	[SCAN_CLEAN] = "clean",	  [SCAN_INFECTED] = "infected", [SCAN_LIMIT] = "limit",
 	[SCAN_ERROR] = "error",	  [SCAN_TIMEOUT] = "timeout",	[SCAN_CRASHED] = "crashed",
-	[SCAN_KILLED] = "killed",
+	[SCAN_KILLED] = "killed",   [SCAN_OVERSIZE] = "oversize",
 };
 
 /* per result: its counter */
@@ -88,6 +114,7 @@ static const size_t result_counters[SCAN_RESULT_COUNT] = {
 	[SCAN_TIMEOUT] = offsetof(struct stats, scans_timeouts),
 	[SCAN_CRASHED] = offsetof(struct stats, scans_crashed),
 	[SCAN_KILLED] = offsetof(struct stats, scans_killed),
+	[SCAN_OVERSIZE] = offsetof(struct stats, scans_oversize),
 };
 
 const char *scan_result_name(enum scan_result r)
@@ -455,104 +482,6 @@ static void count_scan(struct stats *st, const struct scan_job *j)
 		STATS_ADD(st, scan_time_le_10s, 1);
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Removes the oldest files (names start with the time) until the directory fits. */
-static void quarantine_trim(struct scanner *s)
-{
-	const char *dir = s->cfg->quarantine;
-	char **names = NULL, path[PATH_MAX + 300];
-	size_t n = 0, cap = 0, i;
-	uint64_t total = 0;
-	struct dirent *de;
-	struct stat sb;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (stat(path, &sb) || !S_ISREG(sb.st_mode))
-			continue;
-		total += (uint64_t)sb.st_size;
-		if (n == cap) {
-			char **nn = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*names));
-
-			if (!nn)
-				break;
-			names = nn;
-		}
-		names[n++] = strdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_name);
-	for (i = 0; i < n && total > s->cfg->quarantine_max; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (stat(path, &sb) == 0 && unlink(path) == 0) {
-			total -= (uint64_t)sb.st_size;
-			STATS_ADD(s->st, quarantine_removed, 1);
-		}
-	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-static int write_file(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	const char *p = data;
-
-	if (fd < 0)
-		return -1;
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w <= 0) {
-			close(fd);
-			unlink(path);
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return close(fd);
-}
-
-static void quarantine(struct scanner *s, const struct scan_job *j)
-{
-	char base[PATH_MAX + 64], path[PATH_MAX + 80], stamp[32], *meta = NULL;
-	time_t now = time(NULL);
-	struct tm tm;
-	uint64_t seq = __atomic_add_fetch(&s->qseq, 1, __ATOMIC_RELAXED);
-	int len;
-
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(base, sizeof(base), "%s/%s-%d-%06llu", s->cfg->quarantine, stamp, (int)getpid(),
-		 (unsigned long long)seq);
-	len = asprintf(&meta, "time=%s\nvirus=%s\naction=%s\nsize=%zu\n%s\n", stamp, j->virus,
-		       j->action ? j->action : "-", j->len, j->meta);
-	snprintf(path, sizeof(path), "%s.eml", base);
-	if (len < 0 || write_file(path, j->msg, j->len)) {
-		STATS_ADD(s->st, quarantine_errors, 1);
-		log_warn("quarantine %s", path);
-		free(meta);
-		return;
-	}
-	snprintf(path, sizeof(path), "%s.meta", base);
-	if (write_file(path, meta, (size_t)len))
-		log_warn("quarantine %s", path);
-	free(meta);
-	STATS_ADD(s->st, quarantined, 1);
-	quarantine_trim(s);
-}
-
 /* --- the threads --- */
 
 static void sink_push(struct scan_sink *k, struct scan_job *j)
@@ -571,34 +500,149 @@ static void sink_push(struct scan_sink *k, struct scan_job *j)
 		log_warn("scan sink eventfd");
 }
 
-/* the next job, or NULL when the thread should move to a new master or stop */
+/* --- dispatch: under the scanner's lock --- */
+
+static void queue_push(struct scan_job **head, struct scan_job **tail, struct scan_job *j)
+{
+	j->next = NULL;
+	if (*tail)
+		(*tail)->next = j;
+	else
+		*head = j;
+	*tail = j;
+}
+
+static struct scan_job *queue_pop(struct scan_job **head, struct scan_job **tail)
+{
+	struct scan_job *j = *head;
+
+	if (j) {
+		*head = j->next;
+		if (!*head)
+			*tail = NULL;
+		j->next = NULL;
+	}
+	return j;
+}
+
+/* a job no scanner will take: on_error */
+static void fail_job(struct scanner *s, struct scan_job *j, const char *why)
+{
+	STATS_ADD(s->st, scan_queue_current, (uint64_t)-1);
+	j->result = SCAN_ERROR;
+	snprintf(j->virus, sizeof(j->virus), "%s", why);
+	count_scan(s->st, j);
+	sink_push(j->sink, j);
+}
+
+/* To the backend that is up, has not failed the job, and has the fewest outstanding
+ * scans for its max; parked while every such backend is down. */
+static void dispatch(struct scanner *s, struct scan_job *j)
+{
+	struct backend *best = NULL;
+	int untried = 0;
+	unsigned int i;
+
+	for (i = 0; i < s->nb; i++) {
+		struct backend *b = &s->backends[i];
+
+		if (j->tried & (1u << i))
+			continue;
+		untried = 1;
+		if (!b->up)
+			continue;
+		if (!best || (uint64_t)b->outstanding * best->max <
+				     (uint64_t)best->outstanding * b->max)
+			best = b;
+	}
+	if (best) {
+		queue_push(&best->head, &best->tail, j);
+		best->outstanding++;
+		pthread_cond_signal(&best->cond);
+	} else if (untried) {
+		queue_push(&s->parked, &s->parked_tail, j);
+	} else {
+		fail_job(s, j, "no scanner could answer");
+	}
+}
+
+static void backend_state(struct scanner *s, struct backend *b, int up, const char *why)
+{
+	struct scan_job *j, *q;
+
+	if (b->up == up)
+		return;
+	b->up = up;
+	if (up) {
+		log_info("scanner %s is up", b->spec.name);
+		q = s->parked; /* their chance */
+		s->parked = s->parked_tail = NULL;
+	} else {
+		log_warnx("scanner %s is down: %s", b->spec.name, why);
+		q = b->head; /* never sent to it: not counted as tried */
+		b->head = b->tail = NULL;
+		for (j = q; j; j = j->next)
+			b->outstanding--;
+	}
+	while ((j = q)) {
+		q = j->next;
+		dispatch(s, j);
+	}
+}
+
+/* parked past hold_timeout: no scanner could answer in time */
+static void expire_parked(struct scanner *s, uint64_t now)
+{
+	struct scan_job *j, *q = s->parked;
+
+	s->parked = s->parked_tail = NULL;
+	while ((j = q)) {
+		q = j->next;
+		if (now >= j->deadline_ms)
+			fail_job(s, j, "no scanner answered within hold_timeout");
+		else
+			queue_push(&s->parked, &s->parked_tail, j);
+	}
+}
+
+/* --- the threads --- */
+
+/* The next job of the slot's backend; NULL when a second has passed (a process killed
+ * while idle is replaced within it, health checks run), when a local thread should move
+ * to a new master, or when the scanner stops. */
 static struct scan_job *slot_take(struct slot *sl, uint64_t *gen)
 {
 	struct scanner *s = sl->s;
-	struct scan_job *j;
-
+	struct backend *b = sl->b;
+	struct scan_job *j = NULL;
 	struct timespec until;
 
-	/* a process killed while idle (OOM killer, an administrator) is replaced within a
-	 * second, not when the next message would find it gone */
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += 1;
 	pthread_mutex_lock(&s->lock);
-	while (!s->head && !s->stop && sl->m && sl->gen == s->gen)
-		if (pthread_cond_timedwait(&s->cond, &s->lock, &until) == ETIMEDOUT)
+	while (!b->head && !s->stop && (b != s->local || (sl->m && sl->gen == s->gen)))
+		if (pthread_cond_timedwait(&b->cond, &s->lock, &until) == ETIMEDOUT)
 			break;
+	expire_parked(s, now_ms());
 	*gen = s->gen;
-	j = s->head;
-	if (j && !s->stop) {
-		s->head = j->next;
-		if (!s->head)
-			s->tail = NULL;
+	if (!s->stop && (j = queue_pop(&b->head, &b->tail)))
 		STATS_ADD(s->st, scan_queue_current, (uint64_t)-1);
-	} else {
-		j = NULL;
-	}
 	pthread_mutex_unlock(&s->lock);
 	return j;
+}
+
+/* a scan is over: the backend's count goes down, the submitter gets the job */
+static void slot_done(struct slot *sl, struct scan_job *j)
+{
+	struct scanner *s = sl->s;
+
+	pthread_mutex_lock(&s->lock);
+	sl->b->outstanding--;
+	pthread_mutex_unlock(&s->lock);
+	count_scan(s->st, j);
+	if (j->result == SCAN_INFECTED)
+		quarantine_write(s->cfg, s->st, &s->qseq, j);
+	sink_push(j->sink, j);
 }
 
 /* an idle process has nothing to say: anything readable is its end of file */
@@ -662,28 +706,151 @@ static void *slot_main(void *arg)
 		}
 		STATS_ADD(s->st, scan_wait_us_total, now_us() - j->submit_us);
 		slot_run(sl, j, gen);
-		count_scan(s->st, j);
-		if (j->result == SCAN_INFECTED)
-			quarantine(s, j);
-		sink_push(j->sink, j);
+		slot_done(sl, j);
 	}
 	slot_detach(sl);
 	return NULL;
 }
 
+/* --- remote scanners --- */
+
+static enum remote_rc remote_check(struct slot *sl, uint64_t deadline)
+{
+	const struct scanner_spec *sp = &sl->b->spec;
+	enum remote_rc rc;
+
+	if (sp->kind != SCANNER_ICAP)
+		return clamd_ping(sp, deadline);
+	rc = icap_options(sp, &sl->icap, deadline);
+	sl->icap_known = rc == REMOTE_OK;
+	return rc;
+}
+
+static enum remote_rc remote_scan(struct slot *sl, struct scan_job *j, uint64_t deadline)
+{
+	const struct scanner_spec *sp = &sl->b->spec;
+
+	if (sp->kind != SCANNER_ICAP)
+		return clamd_scan(sp, &sl->conn, j->msg, j->len, deadline, &j->result, j->virus,
+				  sizeof(j->virus));
+	if (!sl->icap_known && remote_check(sl, deadline) != REMOTE_OK)
+		return errno == ETIMEDOUT ? REMOTE_TIMEOUT : REMOTE_FAILED;
+	return icap_scan(sp, &sl->icap, j->msg, j->len, deadline, &j->result, j->virus,
+			 sizeof(j->virus));
+}
+
+/* the backend's first thread checks its health: every CHECK_MS while it is up, with a
+ * doubling backoff while it is down */
+static void health(struct slot *sl)
+{
+	struct scanner *s = sl->s;
+	struct backend *b = sl->b;
+	uint64_t now = now_ms(), due;
+	enum remote_rc rc;
+
+	pthread_mutex_lock(&s->lock);
+	due = b->next_check_ms;
+	pthread_mutex_unlock(&s->lock);
+	if (sl->idx != 0 || now < due)
+		return;
+	rc = remote_check(sl, now + 2000);
+	pthread_mutex_lock(&s->lock);
+	if (rc == REMOTE_OK) {
+		b->backoff_ms = 0;
+		b->next_check_ms = now + CHECK_MS;
+	} else {
+		b->backoff_ms = b->backoff_ms ? b->backoff_ms * 2 : 1000;
+		if (b->backoff_ms > BACKOFF_MAX_MS)
+			b->backoff_ms = BACKOFF_MAX_MS;
+		b->next_check_ms = now + b->backoff_ms;
+	}
+	backend_state(s, b, rc == REMOTE_OK,
+		      rc == REMOTE_TIMEOUT ? "health check timed out" : "health check failed");
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void count_backend(struct backend *b, const struct scan_job *j, enum remote_rc rc)
+{
+	struct backend_stats *st = &b->st;
+	uint64_t us = j->scan_us;
+
+	if (rc != REMOTE_OK) {
+		STATS_ADD(st, errors, 1);
+		if (rc == REMOTE_TIMEOUT)
+			STATS_ADD(st, timeouts, 1);
+		return;
+	}
+	STATS_ADD(st, scans, 1);
+	STATS_ADD(st, bytes, j->len);
+	STATS_ADD(st, time_us_total, us);
+	if (us <= 10000)
+		STATS_ADD(st, le_10ms, 1);
+	if (us <= 100000)
+		STATS_ADD(st, le_100ms, 1);
+	if (us <= 1000000)
+		STATS_ADD(st, le_1s, 1);
+	if (us <= 10000000)
+		STATS_ADD(st, le_10s, 1);
+}
+
+/* A remote scanner's thread. A scan it cannot answer (connection refused or lost, no
+ * answer by scan_timeout) marks it down and goes to another scanner; only when none
+ * is left does on_error apply. */
+static void *slot_main_remote(void *arg)
+{
+	struct slot *sl = arg;
+	struct scanner *s = sl->s;
+	struct backend *b = sl->b;
+
+	while (!s->stop) {
+		uint64_t gen, deadline, t0;
+		struct scan_job *j = slot_take(sl, &gen);
+		enum remote_rc rc;
+
+		health(sl);
+		if (!j)
+			continue;
+		STATS_ADD(s->st, scan_wait_us_total, now_us() - j->submit_us);
+		t0 = now_us();
+		deadline = now_ms() + (uint64_t)s->cfg->scan_timeout * 1000;
+		if (deadline > j->deadline_ms)
+			deadline = j->deadline_ms;
+		rc = remote_scan(sl, j, deadline);
+		j->scan_us = now_us() - t0;
+		count_backend(b, j, rc);
+		if (rc == REMOTE_OK) {
+			slot_done(sl, j);
+			continue;
+		}
+		STATS_ADD(s->st, scans_failed_over, 1);
+		pthread_mutex_lock(&s->lock);
+		b->outstanding--;
+		b->backoff_ms = 1000;
+		b->next_check_ms = now_ms() + b->backoff_ms;
+		backend_state(s, b, 0, rc == REMOTE_TIMEOUT ? "no answer in time" : "no answer");
+		j->tried |= 1u << b->idx;
+		STATS_ADD(s->st, scan_queue_current, 1);
+		dispatch(s, j);
+		pthread_mutex_unlock(&s->lock);
+	}
+	if (sl->conn >= 0)
+		close(sl->conn);
+	return NULL;
+}
+
 void scanner_submit(struct scanner *s, struct scan_job *j, struct scan_sink *k)
 {
+	unsigned int hold = s->cfg->hold_timeout;
+
 	j->sink = k;
 	j->next = NULL;
 	j->submit_us = now_us();
+	j->tried = 0;
+	/* answered a little before the held packet's own limit, with the reason */
+	j->deadline_ms = now_ms() + (uint64_t)hold * 1000 - (hold > 1 ? 500 : 0);
 	pthread_mutex_lock(&s->lock);
-	if (s->tail)
-		s->tail->next = j;
-	else
-		s->head = j;
-	s->tail = j;
 	STATS_ADD(s->st, scan_queue_current, 1);
-	pthread_cond_signal(&s->cond);
+	dispatch(s, j);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -708,6 +875,10 @@ int scanner_reload(struct scanner *s, char *err, size_t errlen)
 	struct master *m;
 	unsigned int was;
 
+	if (!s->local) {
+		log_info("reload: no local scanner, nothing to load");
+		return 0;
+	}
 	pthread_mutex_lock(&s->reload_lock);
 	/* a failed load is remembered too: only a later change is worth another try */
 	s->dbprint = dir_fingerprint(s->cfg->database);
@@ -725,7 +896,7 @@ int scanner_reload(struct scanner *s, char *err, size_t errlen)
 	pthread_mutex_unlock(&s->mlock);
 	pthread_mutex_lock(&s->lock);
 	s->gen++;
-	pthread_cond_broadcast(&s->cond);
+	pthread_cond_broadcast(&s->local->cond);
 	pthread_mutex_unlock(&s->lock);
 	pthread_mutex_unlock(&s->reload_lock);
 	STATS_ADD(s->st, reloads_ok, 1);
@@ -734,10 +905,39 @@ int scanner_reload(struct scanner *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* the backends of `scanners`: local takes `workers` scans at once unless max= says */
+static int backends_init(struct scanner *s, char *err, size_t errlen)
+{
+	struct scanner_spec specs[SCANNERS_MAX];
+	pthread_condattr_t ca;
+	int i, n = scanners_parse(s->cfg->scanners, specs, SCANNERS_MAX, err, errlen);
+
+	if (n < 0)
+		return -1;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	for (i = 0; i < n; i++) {
+		struct backend *b = &s->backends[i];
+
+		b->spec = specs[i];
+		b->idx = (unsigned int)i;
+		b->max = specs[i].max ? specs[i].max
+				      : specs[i].kind == SCANNER_LOCAL ? s->cfg->workers : REMOTE_MAX;
+		if (b->max > MAX_WORKERS && specs[i].kind == SCANNER_LOCAL)
+			b->max = MAX_WORKERS;
+		b->up = 1;
+		pthread_cond_init(&b->cond, &ca);
+		if (specs[i].kind == SCANNER_LOCAL)
+			s->local = b;
+	}
+	pthread_condattr_destroy(&ca);
+	s->nb = (unsigned int)n;
+	return 0;
+}
+
 struct scanner *scanner_new(const struct config *c, struct stats *st, char *err, size_t errlen)
 {
 	struct scanner *s = calloc(1, sizeof(*s));
-	pthread_condattr_t ca;
 
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
@@ -757,19 +957,21 @@ struct scanner *scanner_new(const struct config *c, struct stats *st, char *err,
 	pthread_mutex_init(&s->mlock, NULL);
 	pthread_mutex_init(&s->reload_lock, NULL);
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	s->dbprint = dir_fingerprint(c->database);
-	s->cur = master_start(s, err, errlen);
-	if (!s->cur) {
+	if (backends_init(s, err, errlen)) {
 		scanner_free(s);
 		return NULL;
 	}
-	if (c->test_signatures)
-		log_warnx("using mailscan's TEST signatures from %s: not for production",
-			  c->database);
+	s->dbprint = dir_fingerprint(c->database);
+	if (s->local) {
+		s->cur = master_start(s, err, errlen);
+		if (!s->cur) {
+			scanner_free(s);
+			return NULL;
+		}
+		if (c->test_signatures)
+			log_warnx("using mailscan's TEST signatures from %s: not for production",
+				  c->database);
+	}
 	scanner_update_gauges(s);
 	return s;
 fail:
@@ -779,22 +981,50 @@ fail:
 
 int scanner_start(struct scanner *s)
 {
-	unsigned int i, n = s->cfg->workers < MAX_WORKERS ? s->cfg->workers : MAX_WORKERS;
+	unsigned int i, k;
 
-	for (i = 0; i < n; i++) {
-		struct slot *sl = &s->slots[i];
-		char name[16];
+	for (i = 0; i < s->nb; i++) {
+		struct backend *b = &s->backends[i];
 
-		sl->s = s;
-		sl->idx = i;
-		sl->memfd = memfd_create("mailscan-message", MFD_CLOEXEC);
-		if (sl->memfd < 0 || pthread_create(&sl->tid, NULL, slot_main, sl))
-			return -1;
-		snprintf(name, sizeof(name), "ms-scan%u", i);
-		pthread_setname_np(sl->tid, name); /* top, ps -L and per-thread CPU */
-		s->nslots++;
+		for (k = 0; k < b->max && s->nslots < MAX_SLOTS; k++) {
+			struct slot *sl = &s->slots[s->nslots];
+			int local = b == s->local;
+			char name[16];
+
+			sl->s = s;
+			sl->b = b;
+			sl->idx = k;
+			sl->conn = -1;
+			sl->memfd = local ? memfd_create("mailscan-message", MFD_CLOEXEC) : -1;
+			if ((local && sl->memfd < 0) ||
+			    pthread_create(&sl->tid, NULL, local ? slot_main : slot_main_remote, sl))
+				return -1;
+			/* top, ps -L and per-thread CPU */
+			snprintf(name, sizeof(name), local ? "ms-scan%u" : "ms-remote%u", s->nslots);
+			pthread_setname_np(sl->tid, name);
+			s->nslots++;
+		}
 	}
 	return 0;
+}
+
+unsigned int scanner_backends(struct scanner *s, struct backend_report *r, unsigned int cap)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->nb && i < cap; i++) {
+		const struct backend *b = &s->backends[i];
+
+		snprintf(r[i].name, sizeof(r[i].name), "%s", b->spec.name);
+		r[i].kind = scanners_kind_name(b->spec.kind);
+		r[i].up = b->up;
+		r[i].max = b->max;
+		r[i].outstanding = b->outstanding;
+		r[i].st = b->st;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return i;
 }
 
 int scanner_master_pid(struct scanner *s)
@@ -828,25 +1058,37 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 	return 0;
 }
 
+static void jobs_free(struct scan_job *j)
+{
+	struct scan_job *n;
+
+	for (; j; j = n) {
+		n = j->next;
+		scan_job_free(j);
+	}
+}
+
 void scanner_free(struct scanner *s)
 {
-	struct scan_job *j, *n;
 	unsigned int i;
 
 	if (!s)
 		return;
 	pthread_mutex_lock(&s->lock);
 	s->stop = 1;
-	pthread_cond_broadcast(&s->cond);
+	for (i = 0; i < s->nb; i++)
+		pthread_cond_broadcast(&s->backends[i].cond);
 	pthread_mutex_unlock(&s->lock);
 	for (i = 0; i < s->nslots; i++) {
 		pthread_join(s->slots[i].tid, NULL);
-		close(s->slots[i].memfd);
+		if (s->slots[i].memfd >= 0)
+			close(s->slots[i].memfd);
 	}
-	for (j = s->head; j; j = n) {
-		n = j->next;
-		scan_job_free(j);
+	for (i = 0; i < s->nb; i++) {
+		jobs_free(s->backends[i].head);
+		pthread_cond_destroy(&s->backends[i].cond);
 	}
+	jobs_free(s->parked);
 	pthread_mutex_lock(&s->mlock);
 	master_put(s->cur);
 	pthread_mutex_unlock(&s->mlock);
@@ -855,7 +1097,6 @@ void scanner_free(struct scanner *s)
 	pthread_mutex_destroy(&s->mlock);
 	pthread_mutex_destroy(&s->reload_lock);
 	pthread_mutex_destroy(&s->lock);
-	pthread_cond_destroy(&s->cond);
 	free(s);
 }
 

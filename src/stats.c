@@ -176,12 +176,110 @@ static void print_prometheus(FILE *f, const struct stats *s)
 	}
 }
 
-void stats_print(FILE *f, const struct stats *s, enum stats_format fmt)
+static const struct {
+	const char *name, *help;
+	size_t off;
+} backend_counters[] = {
+	{ "scans", "messages scanned", offsetof(struct backend_stats, scans) },
+	{ "bytes", "message bytes sent", offsetof(struct backend_stats, bytes) },
+	{ "errors", "scans it did not answer (failed over)", offsetof(struct backend_stats, errors) },
+	{ "timeouts", "of those, no answer in time", offsetof(struct backend_stats, timeouts) },
+};
+
+static uint64_t bget(const struct backend_stats *b, size_t off)
+{
+	return __atomic_load_n((const uint64_t *)(const void *)((const char *)b + off),
+			       __ATOMIC_RELAXED);
+}
+
+static void print_backends_prometheus(FILE *f, const struct backend_report *b, size_t n)
+{
+	static const struct {
+		const char *le;
+		size_t off;
+	} le[] = {
+		{ "0.01", offsetof(struct backend_stats, le_10ms) },
+		{ "0.1", offsetof(struct backend_stats, le_100ms) },
+		{ "1", offsetof(struct backend_stats, le_1s) },
+		{ "10", offsetof(struct backend_stats, le_10s) },
+	};
+	size_t i, k;
+
+	if (!n)
+		return;
+	for (k = 0; k < sizeof(backend_counters) / sizeof(backend_counters[0]); k++) {
+		fprintf(f, "# HELP mailscan_backend_%s_total %s\n# TYPE mailscan_backend_%s_total counter\n",
+			backend_counters[k].name, backend_counters[k].help, backend_counters[k].name);
+		for (i = 0; i < n; i++)
+			fprintf(f, "mailscan_backend_%s_total{backend=\"%s\",kind=\"%s\"} %" PRIu64 "\n",
+				backend_counters[k].name, b[i].name, b[i].kind,
+				bget(&b[i].st, backend_counters[k].off));
+	}
+	fputs("# HELP mailscan_backend_up 1 while the scanner answers its health checks\n"
+	      "# TYPE mailscan_backend_up gauge\n",
+	      f);
+	for (i = 0; i < n; i++)
+		fprintf(f, "mailscan_backend_up{backend=\"%s\",kind=\"%s\"} %d\n", b[i].name,
+			b[i].kind, b[i].up);
+	fputs("# HELP mailscan_backend_outstanding scans sent or queued to the scanner\n"
+	      "# TYPE mailscan_backend_outstanding gauge\n",
+	      f);
+	for (i = 0; i < n; i++)
+		fprintf(f, "mailscan_backend_outstanding{backend=\"%s\",kind=\"%s\"} %u\n",
+			b[i].name, b[i].kind, b[i].outstanding);
+	fputs("# HELP mailscan_backend_duration_seconds time a scan took on the scanner\n"
+	      "# TYPE mailscan_backend_duration_seconds histogram\n",
+	      f);
+	for (i = 0; i < n; i++) {
+		uint64_t count = bget(&b[i].st, offsetof(struct backend_stats, scans));
+
+		for (k = 0; k < sizeof(le) / sizeof(le[0]); k++) {
+			uint64_t v = bget(&b[i].st, le[k].off);
+
+			if (v > count)
+				count = v;
+			fprintf(f,
+				"mailscan_backend_duration_seconds_bucket{backend=\"%s\",le=\"%s\"} %" PRIu64
+				"\n",
+				b[i].name, le[k].le, v);
+		}
+		fprintf(f,
+			"mailscan_backend_duration_seconds_bucket{backend=\"%s\",le=\"+Inf\"} %" PRIu64
+			"\n"
+			"mailscan_backend_duration_seconds_sum{backend=\"%s\"} %.6f\n"
+			"mailscan_backend_duration_seconds_count{backend=\"%s\"} %" PRIu64 "\n",
+			b[i].name, count, b[i].name,
+			(double)bget(&b[i].st, offsetof(struct backend_stats, time_us_total)) / 1e6,
+			b[i].name, count);
+	}
+}
+
+static void print_backend(FILE *f, const struct backend_report *b, int json)
+{
+	size_t k;
+
+	if (json)
+		fprintf(f, "{\"name\": \"%s\", \"kind\": \"%s\", \"state\": \"%s\", \"max\": %u, "
+			   "\"outstanding\": %u",
+			b->name, b->kind, b->up ? "up" : "down", b->max, b->outstanding);
+	else
+		fprintf(f, "backend=%s kind=%s state=%s max=%u outstanding=%u", b->name, b->kind,
+			b->up ? "up" : "down", b->max, b->outstanding);
+	for (k = 0; k < sizeof(backend_counters) / sizeof(backend_counters[0]); k++)
+		fprintf(f, json ? ", \"%s\": %" PRIu64 : " %s=%" PRIu64, backend_counters[k].name,
+			bget(&b->st, backend_counters[k].off));
+	fprintf(f, json ? ", \"time_us_total\": %" PRIu64 "}" : " time_us_total=%" PRIu64 "\n",
+		bget(&b->st, offsetof(struct backend_stats, time_us_total)));
+}
+
+void stats_print(FILE *f, const struct stats *s, const struct backend_report *b, size_t nb,
+		 enum stats_format fmt)
 {
 	size_t i;
 
 	if (fmt == STATS_PROMETHEUS) {
 		print_prometheus(f, s);
+		print_backends_prometheus(f, b, nb);
 		return;
 	}
 	if (fmt == STATS_JSON)
@@ -201,5 +299,12 @@ void stats_print(FILE *f, const struct stats *s, enum stats_format fmt)
 		}
 	}
 	if (fmt == STATS_JSON)
-		fputs("}\n", f);
+		fputs(", \"backends\": [", f);
+	for (i = 0; i < nb; i++) {
+		if (fmt == STATS_JSON && i)
+			fputs(", ", f);
+		print_backend(f, &b[i], fmt == STATS_JSON);
+	}
+	if (fmt == STATS_JSON)
+		fputs("]}\n", f);
 }

@@ -11,7 +11,7 @@ static char *render(const struct stats *s, enum stats_format fmt)
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
 
-	stats_print(f, s, fmt);
+	stats_print(f, s, NULL, 0, fmt);
 	fclose(f);
 	return out;
 }
