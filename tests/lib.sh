@@ -10,6 +10,8 @@ NS_PREFIX=${NS_PREFIX:-ms$$}
 NS_C=${NS_PREFIX}c
 NS_G=${NS_PREFIX}g
 NS_S=${NS_PREFIX}s
+NS_X=${NS_PREFIX}x # a scanner host beside the gateway (remote scanners)
+X4=10.89.3.2 G4X=10.89.3.1
 C4=10.89.1.2 G4C=10.89.1.1 G4S=10.89.2.1 S4=10.89.2.2
 C6=fd89:1::2 G6C=fd89:1::1 G6S=fd89:2::1 S6=fd89:2::2
 WORK=${WORK:-$(mktemp -d /tmp/mailscan-test.XXXXXX)}
@@ -60,6 +62,7 @@ bg() {
 	in_c) shift && set -- ip netns exec "$NS_C" "$@" ;;
 	in_g) shift && set -- ip netns exec "$NS_G" "$@" ;;
 	in_s) shift && set -- ip netns exec "$NS_S" "$@" ;;
+	in_x) shift && set -- ip netns exec "$NS_X" "$@" ;;
 	esac
 	"$@" &
 	PIDS="$PIDS $!"
@@ -68,6 +71,7 @@ bg() {
 in_c() { ip netns exec "$NS_C" "$@"; }
 in_g() { ip netns exec "$NS_G" "$@"; }
 in_s() { ip netns exec "$NS_S" "$@"; }
+in_x() { ip netns exec "$NS_X" "$@"; }
 
 # veth pair with GRO on, so the queue sees aggregated (GSO) packets
 link() { # link NS_A IF_A NS_B IF_B
@@ -103,6 +107,80 @@ topology_gateway() {
 }
 
 # A private configuration under $WORK; extra `key = value` lines as arguments.
+# topology_scanner: the scanner host $X4 on its own link from the gateway
+topology_scanner() {
+	ip netns add "$NS_X"
+	ip -n "$NS_X" link set lo up
+	link "$NS_X" eth0 "$NS_G" x0
+	ip -n "$NS_G" addr add $G4X/24 dev x0
+	ip -n "$NS_X" addr add $X4/24 dev eth0
+	ip -n "$NS_X" route add default via $G4X
+}
+
+# start_clamd NAME PORT [LINE...]: a private clamd on the scanner host with the test
+# signatures, on the unix socket $WORK/NAME/clamd.sock and on $X4:PORT, with LINEs added
+# to its configuration; its pid in CLAMD_NAME
+start_clamd() {
+	local name=$1 port=$2 d=$WORK/$1 l
+	shift 2
+	mkdir -p "$d"
+	chmod 755 "$d"
+	{
+		echo "LocalSocket $d/clamd.sock"
+		echo "LocalSocketMode 666"
+		echo "TCPSocket $port"
+		echo "TCPAddr $X4"
+		echo "DatabaseDirectory $(testsigs)"
+		echo "Foreground yes"
+		echo "TemporaryDirectory $d"
+		echo "LogFile $d/clamd.log"
+		echo "User root"
+		for l in "$@"; do echo "$l"; done
+	} >"$d/clamd.conf"
+	rm -f "$d/clamd.sock"
+	bg in_x clamd -c "$d/clamd.conf"
+	eval "CLAMD_$name=\$!"
+	wait_for 30 test -S "$d/clamd.sock" || fail "clamd $name: $(tail -3 "$d/clamd.log")"
+	wait_for 10 in_x sh -c "ss -ltn | grep -q '$X4:$port '" || fail "clamd $name on $port"
+}
+
+# start_icap CLAMD: c-icap on $X4:1344 with its virus_scan service (avscan) scanning
+# through the private clamd CLAMD; its pid in ICAP_PID
+start_icap() {
+	local d=$WORK/icap
+	mkdir -p "$d"
+	cat >"$d/c-icap.conf" <<CF
+PidFile $d/c-icap.pid
+CommandsSocket $d/c-icap.ctl
+Timeout 60
+StartServers 1
+MaxServers 2
+MinSpareThreads 2
+MaxSpareThreads 10
+ThreadsPerChild 10
+Port $X4:1344
+TmpDir $d
+MaxMemObject 1048576
+DebugLevel 1
+ModulesDir /usr/lib/x86_64-linux-gnu/c_icap
+ServicesDir /usr/lib/x86_64-linux-gnu/c_icap
+TemplateDir /usr/share/c_icap/templates/
+LoadMagicFile /etc/c-icap/c-icap.magic
+ServerLog $d/server.log
+AccessLog $d/access.log
+Module common clamd_mod.so
+clamd_mod.ClamdSocket $WORK/$1/clamd.sock
+Service antivirus_module virus_scan.so
+ServiceAlias avscan virus_scan?allow204=on&sizelimit=off&mode=simple
+virus_scan.ScanFileTypes TEXT DATA EXECUTABLE ARCHIVE GIF JPEG MSOFFICE
+virus_scan.DefaultEngine clamd
+virus_scan.MaxObjectSize 50M
+CF
+	bg in_x c-icap -N -f "$d/c-icap.conf"
+	ICAP_PID=$!
+	wait_for 10 in_x sh -c "ss -ltn | grep -q '$X4:1344 '" || fail "c-icap: $(tail -5 "$d/server.log")"
+}
+
 # the test signatures where the daemon's unprivileged user can read them
 testsigs() {
 	[ -d "$WORK/testsigs" ] || cp -r "$TOP/build/testsigs" "$WORK/testsigs"
