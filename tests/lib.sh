@@ -138,7 +138,7 @@ start_clamd() {
 		for l in "$@"; do echo "$l"; done
 	} >"$d/clamd.conf"
 	rm -f "$d/clamd.sock"
-	bg in_x clamd -c "$d/clamd.conf"
+	bg in_x sh -c "exec clamd -c '$d/clamd.conf' >/dev/null 2>&1"
 	eval "CLAMD_$name=\$!"
 	wait_for 30 test -S "$d/clamd.sock" || fail "clamd $name: $(tail -3 "$d/clamd.log")"
 	wait_for 10 in_x sh -c "ss -ltn | grep -q '$X4:$port '" || fail "clamd $name on $port"
