@@ -34,6 +34,7 @@
 #define MAX_WORKERS   64
 #define KILL_GRACE_MS 2000 /* past scan_timeout: libclamav's own limit had its chance */
 #define MAX_SLOTS      256
+#define MAX_BACKENDS   32 /* the configured ones, and those reloads add */
 #define REMOTE_MAX     4     /* scans at once on a remote scanner unless max= says */
 #define CHECK_MS       5000  /* health checks while up */
 #define BACKOFF_MAX_MS 30000 /* between health checks while down, at most */
@@ -57,6 +58,7 @@ struct backend {
 	struct scan_job *head, *tail;
 	unsigned int outstanding; /* queued to it and being scanned */
 	int up;
+	int retired; /* gone from `scanners` by a reload: its threads finish and exit */
 	uint64_t next_check_ms, backoff_ms; /* health checks */
 	struct backend_stats st;
 };
@@ -73,6 +75,7 @@ struct slot {
 	pid_t pid;
 	int memfd;	     /* the messages, one at a time */
 	uint64_t backoff_ms; /* no master could start: when to try again */
+	int done; /* the scanner stops, or the backend is retired and has nothing left */
 	/* remote: clamd's session, the ICAP service's options */
 	int conn;
 	int icap_known;
@@ -87,8 +90,9 @@ struct scanner {
 	struct master *cur;
 	pthread_mutex_t reload_lock; /* one reload at a time */
 	pthread_mutex_t lock;	     /* the backends' queues and states, parked jobs */
-	struct backend backends[SCANNERS_MAX];
+	struct backend backends[MAX_BACKENDS]; /* stable: a job's tried bits index them */
 	unsigned int nb;
+	char scanners[sizeof(((struct config *)0)->scanners)]; /* the list in use */
 	struct backend *local; /* NULL when `scanners` has no local */
 	struct scan_job *parked, *parked_tail; /* no backend up that has not failed them */
 	int stop;
@@ -546,7 +550,7 @@ static void dispatch(struct scanner *s, struct scan_job *j)
 	for (i = 0; i < s->nb; i++) {
 		struct backend *b = &s->backends[i];
 
-		if (j->tried & (1u << i))
+		if (b->retired || (j->tried & (1u << i)))
 			continue;
 		untried = 1;
 		if (!b->up)
@@ -620,13 +624,15 @@ static struct scan_job *slot_take(struct slot *sl, uint64_t *gen)
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += 1;
 	pthread_mutex_lock(&s->lock);
-	while (!b->head && !s->stop && (b != s->local || (sl->m && sl->gen == s->gen)))
+	while (!b->head && !s->stop && !b->retired &&
+	       (b->spec.kind != SCANNER_LOCAL || (sl->m && sl->gen == s->gen)))
 		if (pthread_cond_timedwait(&b->cond, &s->lock, &until) == ETIMEDOUT)
 			break;
 	expire_parked(s, now_ms());
 	*gen = s->gen;
 	if (!s->stop && (j = queue_pop(&b->head, &b->tail)))
 		STATS_ADD(s->st, scan_queue_current, (uint64_t)-1);
+	sl->done = s->stop || (b->retired && !j);
 	pthread_mutex_unlock(&s->lock);
 	return j;
 }
@@ -686,10 +692,12 @@ static void *slot_main(void *arg)
 	struct scanner *s = sl->s;
 	char err[512];
 
-	while (!s->stop) {
+	for (;;) {
 		uint64_t gen;
 		struct scan_job *j = slot_take(sl, &gen);
 
+		if (sl->done)
+			break;
 		if (sl->m && (sl->gen != gen || (!j && !slot_alive(sl))))
 			slot_detach(sl); /* a reload, or the process died: a new one takes over */
 		if (!j) {
@@ -802,11 +810,13 @@ static void *slot_main_remote(void *arg)
 	struct scanner *s = sl->s;
 	struct backend *b = sl->b;
 
-	while (!s->stop) {
+	for (;;) {
 		uint64_t gen, deadline, t0;
 		struct scan_job *j = slot_take(sl, &gen);
 		enum remote_rc rc;
 
+		if (sl->done)
+			break;
 		health(sl);
 		if (!j)
 			continue;
@@ -870,15 +880,12 @@ void scanner_update_gauges(struct scanner *s)
 	STATS_SET(s->st, engine_age_s, (now_ms() - loaded) / 1000);
 }
 
-int scanner_reload(struct scanner *s, char *err, size_t errlen)
+/* the signatures: a new master, whose scanners take over as the old ones go idle */
+static int reload_signatures(struct scanner *s, char *err, size_t errlen)
 {
 	struct master *m;
 	unsigned int was;
 
-	if (!s->local) {
-		log_info("reload: no local scanner, nothing to load");
-		return 0;
-	}
 	pthread_mutex_lock(&s->reload_lock);
 	/* a failed load is remembered too: only a later change is worth another try */
 	s->dbprint = dir_fingerprint(s->cfg->database);
@@ -896,7 +903,8 @@ int scanner_reload(struct scanner *s, char *err, size_t errlen)
 	pthread_mutex_unlock(&s->mlock);
 	pthread_mutex_lock(&s->lock);
 	s->gen++;
-	pthread_cond_broadcast(&s->local->cond);
+	if (s->local)
+		pthread_cond_broadcast(&s->local->cond);
 	pthread_mutex_unlock(&s->lock);
 	pthread_mutex_unlock(&s->reload_lock);
 	STATS_ADD(s->st, reloads_ok, 1);
@@ -905,39 +913,197 @@ int scanner_reload(struct scanner *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* the backends of `scanners`: local takes `workers` scans at once unless max= says */
-static int backends_init(struct scanner *s, char *err, size_t errlen)
+/* scans at once: local takes `workers` unless max= says, a remote scanner REMOTE_MAX */
+static unsigned int backend_max(const struct scanner *s, const struct scanner_spec *sp)
 {
-	struct scanner_spec specs[SCANNERS_MAX];
-	pthread_condattr_t ca;
-	int i, n = scanners_parse(s->cfg->scanners, specs, SCANNERS_MAX, err, errlen);
+	unsigned int max = sp->max ? sp->max : sp->kind == SCANNER_LOCAL ? s->cfg->workers : REMOTE_MAX;
 
-	if (n < 0)
-		return -1;
+	return sp->kind == SCANNER_LOCAL && max > MAX_WORKERS ? MAX_WORKERS : max;
+}
+
+/* under the lock, or before any thread: a new backend, up until it fails */
+static struct backend *backend_add(struct scanner *s, const struct scanner_spec *sp)
+{
+	struct backend *b = &s->backends[s->nb];
+	pthread_condattr_t ca;
+
+	memset(b, 0, sizeof(*b));
+	b->spec = *sp;
+	b->idx = s->nb++;
+	b->max = backend_max(s, sp);
+	b->up = 1;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	for (i = 0; i < n; i++) {
-		struct backend *b = &s->backends[i];
-
-		b->spec = specs[i];
-		b->idx = (unsigned int)i;
-		b->max = specs[i].max ? specs[i].max
-				      : specs[i].kind == SCANNER_LOCAL ? s->cfg->workers : REMOTE_MAX;
-		if (b->max > MAX_WORKERS && specs[i].kind == SCANNER_LOCAL)
-			b->max = MAX_WORKERS;
-		b->up = 1;
-		pthread_cond_init(&b->cond, &ca);
-		if (specs[i].kind == SCANNER_LOCAL)
-			s->local = b;
-	}
+	pthread_cond_init(&b->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	s->nb = (unsigned int)n;
+	if (sp->kind == SCANNER_LOCAL)
+		s->local = b;
+	return b;
+}
+
+/* its threads: a scanner process each for local, a connection each for a remote one */
+static int slots_start(struct scanner *s, struct backend *b)
+{
+	unsigned int k;
+
+	for (k = 0; k < b->max && s->nslots < MAX_SLOTS; k++) {
+		struct slot *sl = &s->slots[s->nslots];
+		int local = b->spec.kind == SCANNER_LOCAL;
+		char name[16];
+
+		sl->s = s;
+		sl->b = b;
+		sl->idx = k;
+		sl->conn = -1;
+		sl->memfd = local ? memfd_create("mailscan-message", MFD_CLOEXEC) : -1;
+		if ((local && sl->memfd < 0) ||
+		    pthread_create(&sl->tid, NULL, local ? slot_main : slot_main_remote, sl))
+			return -1;
+		/* top, ps -L and per-thread CPU */
+		snprintf(name, sizeof(name), local ? "ms-scan%u" : "ms-remote%u", s->nslots);
+		pthread_setname_np(sl->tid, name);
+		s->nslots++;
+	}
+	return 0;
+}
+
+/* which of the running backends SPECS keeps (KEEP), how many it adds and their threads;
+ * -1 with a reason when there is no room for them */
+static int plan(struct scanner *s, const struct scanner_spec *specs, int n, int *keep,
+		int *need_local, char *err, size_t errlen)
+{
+	unsigned int add = 0, slots = 0, k;
+	int i;
+
+	*need_local = 0;
+	for (i = 0; i < n; i++) {
+		int found = 0;
+
+		for (k = 0; k < s->nb && !found; k++) {
+			const struct backend *b = &s->backends[k];
+
+			if (!b->retired && !strcmp(b->spec.name, specs[i].name) &&
+			    b->spec.max == specs[i].max)
+				found = keep[k] = 1;
+		}
+		if (!found) {
+			add++;
+			slots += backend_max(s, &specs[i]);
+			*need_local |= specs[i].kind == SCANNER_LOCAL;
+		}
+	}
+	if (s->nb + add > MAX_BACKENDS || s->nslots + slots > MAX_SLOTS) {
+		snprintf(err, errlen, "scanners: no room for %u more backends (restart mailscand)",
+			 add);
+		return -1;
+	}
+	return 0;
+}
+
+/* `scanners` as the configuration file says now: new backends start, those no longer
+ * listed finish the scan they have and stop (what was queued to them goes to the
+ * others), those in both keep their state and counters */
+static int reload_backends(struct scanner *s, char *err, size_t errlen)
+{
+	struct scanner_spec specs[SCANNERS_MAX];
+	struct backend *added[SCANNERS_MAX];
+	struct scan_job *moved = NULL, *moved_tail = NULL, *j;
+	int keep[MAX_BACKENDS] = { 0 }, need_local, n, i, r = -1;
+	struct master *m = NULL, *drop = NULL;
+	unsigned int k, nadd = 0;
+	struct config *c = malloc(sizeof(*c));
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (!s->cfg->path[0]) { /* built-in defaults: nothing to read again */
+		r = 0;
+		goto out;
+	}
+	if (config_load(c, s->cfg->path, err, errlen))
+		goto out;
+	if (!strcmp(c->scanners, s->scanners)) {
+		r = 0;
+		goto out;
+	}
+	n = scanners_parse(c->scanners, specs, SCANNERS_MAX, err, errlen);
+	pthread_mutex_lock(&s->lock);
+	i = n < 0 ? -1 : plan(s, specs, n, keep, &need_local, err, errlen);
+	pthread_mutex_unlock(&s->lock);
+	if (i < 0)
+		goto out;
+	if (need_local && !s->cur && !(m = master_start(s, err, errlen)))
+		goto out;
+	pthread_mutex_lock(&s->lock);
+	for (k = 0; k < s->nb; k++) {
+		struct backend *b = &s->backends[k];
+
+		if (keep[k] || b->retired)
+			continue;
+		b->retired = 1;
+		if (b == s->local)
+			s->local = NULL;
+		while ((j = queue_pop(&b->head, &b->tail))) {
+			b->outstanding--;
+			queue_push(&moved, &moved_tail, j);
+		}
+		pthread_cond_broadcast(&b->cond);
+		log_info("scanner %s: removed; it finishes what it has", b->spec.name);
+	}
+	for (i = 0; i < n; i++) {
+		int found = 0;
+
+		for (k = 0; k < s->nb && !found; k++)
+			found = !s->backends[k].retired &&
+				!strcmp(s->backends[k].spec.name, specs[i].name) &&
+				s->backends[k].spec.max == specs[i].max;
+		if (!found)
+			added[nadd++] = backend_add(s, &specs[i]);
+	}
+	while ((j = queue_pop(&moved, &moved_tail)))
+		dispatch(s, j);
+	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&s->mlock);
+	if (m)
+		s->cur = m;
+	if (!s->local && s->cur) { /* no local scanner any more: its master goes */
+		drop = s->cur;
+		s->cur = NULL;
+	}
+	master_put(drop);
+	pthread_mutex_unlock(&s->mlock);
+	for (k = 0; k < nadd; k++) {
+		if (slots_start(s, added[k])) {
+			snprintf(err, errlen, "scanner %s: cannot start its threads", added[k]->spec.name);
+			goto out;
+		}
+		log_info("scanner %s: added", added[k]->spec.name);
+	}
+	snprintf(s->scanners, sizeof(s->scanners), "%s", c->scanners);
+	log_info("scanners = %s", s->scanners);
+	r = 0;
+out:
+	free(c);
+	return r;
+}
+
+int scanner_reload(struct scanner *s, char *err, size_t errlen)
+{
+	/* a mistake in the file must not stop signature updates: said, and left */
+	if (reload_backends(s, err, errlen))
+		log_warnx("scanners unchanged: %s", err);
+	if (s->local)
+		return reload_signatures(s, err, errlen);
+	STATS_ADD(s->st, reloads_ok, 1);
 	return 0;
 }
 
 struct scanner *scanner_new(const struct config *c, struct stats *st, char *err, size_t errlen)
 {
+	struct scanner_spec specs[SCANNERS_MAX];
 	struct scanner *s = calloc(1, sizeof(*s));
+	int i, n;
 
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
@@ -948,7 +1114,8 @@ struct scanner *scanner_new(const struct config *c, struct stats *st, char *err,
 	s->qseq = now_us() % 1000000000; /* names unique across restarts within a second */
 	s->id.uid = getuid();
 	s->id.gid = getgid();
-	if (geteuid() == 0 && privsep_lookup(c->user, &s->id, err, errlen))
+	n = scanners_parse(c->scanners, specs, SCANNERS_MAX, err, errlen);
+	if (n < 0 || (geteuid() == 0 && privsep_lookup(c->user, &s->id, err, errlen)))
 		goto fail;
 	if (mkdir_private(c->tmpdir, &s->id) || mkdir_private(c->quarantine, &s->id)) {
 		snprintf(err, errlen, "%s or %s: %s", c->tmpdir, c->quarantine, strerror(errno));
@@ -957,10 +1124,9 @@ struct scanner *scanner_new(const struct config *c, struct stats *st, char *err,
 	pthread_mutex_init(&s->mlock, NULL);
 	pthread_mutex_init(&s->reload_lock, NULL);
 	pthread_mutex_init(&s->lock, NULL);
-	if (backends_init(s, err, errlen)) {
-		scanner_free(s);
-		return NULL;
-	}
+	for (i = 0; i < n; i++)
+		backend_add(s, &specs[i]);
+	snprintf(s->scanners, sizeof(s->scanners), "%s", c->scanners);
 	s->dbprint = dir_fingerprint(c->database);
 	if (s->local) {
 		s->cur = master_start(s, err, errlen);
@@ -981,50 +1147,34 @@ fail:
 
 int scanner_start(struct scanner *s)
 {
-	unsigned int i, k;
+	unsigned int i;
 
-	for (i = 0; i < s->nb; i++) {
-		struct backend *b = &s->backends[i];
-
-		for (k = 0; k < b->max && s->nslots < MAX_SLOTS; k++) {
-			struct slot *sl = &s->slots[s->nslots];
-			int local = b == s->local;
-			char name[16];
-
-			sl->s = s;
-			sl->b = b;
-			sl->idx = k;
-			sl->conn = -1;
-			sl->memfd = local ? memfd_create("mailscan-message", MFD_CLOEXEC) : -1;
-			if ((local && sl->memfd < 0) ||
-			    pthread_create(&sl->tid, NULL, local ? slot_main : slot_main_remote, sl))
-				return -1;
-			/* top, ps -L and per-thread CPU */
-			snprintf(name, sizeof(name), local ? "ms-scan%u" : "ms-remote%u", s->nslots);
-			pthread_setname_np(sl->tid, name);
-			s->nslots++;
-		}
-	}
+	for (i = 0; i < s->nb; i++)
+		if (slots_start(s, &s->backends[i]))
+			return -1;
 	return 0;
 }
 
 unsigned int scanner_backends(struct scanner *s, struct backend_report *r, unsigned int cap)
 {
-	unsigned int i;
+	unsigned int i, k = 0;
 
 	pthread_mutex_lock(&s->lock);
-	for (i = 0; i < s->nb && i < cap; i++) {
+	for (i = 0; i < s->nb && k < cap; i++) {
 		const struct backend *b = &s->backends[i];
 
-		snprintf(r[i].name, sizeof(r[i].name), "%s", b->spec.name);
-		r[i].kind = scanners_kind_name(b->spec.kind);
-		r[i].up = b->up;
-		r[i].max = b->max;
-		r[i].outstanding = b->outstanding;
-		r[i].st = b->st;
+		if (b->retired)
+			continue;
+		snprintf(r[k].name, sizeof(r[k].name), "%s", b->spec.name);
+		r[k].kind = scanners_kind_name(b->spec.kind);
+		r[k].up = b->up;
+		r[k].max = b->max;
+		r[k].outstanding = b->outstanding;
+		r[k].st = b->st;
+		k++;
 	}
 	pthread_mutex_unlock(&s->lock);
-	return i;
+	return k;
 }
 
 int scanner_master_pid(struct scanner *s)
