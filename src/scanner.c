@@ -637,6 +637,30 @@ static struct scan_job *slot_take(struct slot *sl, uint64_t *gen)
 	return j;
 }
 
+static void count_backend(struct backend *b, const struct scan_job *j, enum remote_rc rc)
+{
+	struct backend_stats *st = &b->st;
+	uint64_t us = j->scan_us;
+
+	if (rc != REMOTE_OK) {
+		STATS_ADD(st, errors, 1);
+		if (rc == REMOTE_TIMEOUT)
+			STATS_ADD(st, timeouts, 1);
+		return;
+	}
+	STATS_ADD(st, scans, 1);
+	STATS_ADD(st, bytes, j->len);
+	STATS_ADD(st, time_us_total, us);
+	if (us <= 10000)
+		STATS_ADD(st, le_10ms, 1);
+	if (us <= 100000)
+		STATS_ADD(st, le_100ms, 1);
+	if (us <= 1000000)
+		STATS_ADD(st, le_1s, 1);
+	if (us <= 10000000)
+		STATS_ADD(st, le_10s, 1);
+}
+
 /* a scan is over: the backend's count goes down, the submitter gets the job */
 static void slot_done(struct slot *sl, struct scan_job *j)
 {
@@ -714,6 +738,7 @@ static void *slot_main(void *arg)
 		}
 		STATS_ADD(s->st, scan_wait_us_total, now_us() - j->submit_us);
 		slot_run(sl, j, gen);
+		count_backend(sl->b, j, REMOTE_OK);
 		slot_done(sl, j);
 	}
 	slot_detach(sl);
@@ -775,30 +800,6 @@ static void health(struct slot *sl)
 	backend_state(s, b, rc == REMOTE_OK,
 		      rc == REMOTE_TIMEOUT ? "health check timed out" : "health check failed");
 	pthread_mutex_unlock(&s->lock);
-}
-
-static void count_backend(struct backend *b, const struct scan_job *j, enum remote_rc rc)
-{
-	struct backend_stats *st = &b->st;
-	uint64_t us = j->scan_us;
-
-	if (rc != REMOTE_OK) {
-		STATS_ADD(st, errors, 1);
-		if (rc == REMOTE_TIMEOUT)
-			STATS_ADD(st, timeouts, 1);
-		return;
-	}
-	STATS_ADD(st, scans, 1);
-	STATS_ADD(st, bytes, j->len);
-	STATS_ADD(st, time_us_total, us);
-	if (us <= 10000)
-		STATS_ADD(st, le_10ms, 1);
-	if (us <= 100000)
-		STATS_ADD(st, le_100ms, 1);
-	if (us <= 1000000)
-		STATS_ADD(st, le_1s, 1);
-	if (us <= 10000000)
-		STATS_ADD(st, le_10s, 1);
 }
 
 /* A remote scanner's thread. A scan it cannot answer (connection refused or lost, no
