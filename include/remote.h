@@ -27,8 +27,8 @@ int remote_wait(int fd, short events, uint64_t deadline_ms);
 /* --- clamd.c --- */
 /* INSTREAM in an IDSESSION kept open in *SESSION (-1: none yet; a stale one is opened
  * again once). clamd's StreamMaxLength gives SCAN_OVERSIZE. */
-enum remote_rc clamd_scan(const struct scanner_spec *, int *session, const uint8_t *msg,
-			  size_t len, uint64_t deadline_ms, enum scan_result *result, char *virus,
+enum remote_rc clamd_scan(const struct scanner_spec *, int *session, const uint8_t *msg, size_t len,
+			  uint64_t deadline_ms, enum scan_result *result, char *virus,
 			  size_t viruslen);
 /* PING, PONG */
 enum remote_rc clamd_ping(const struct scanner_spec *, uint64_t deadline_ms);

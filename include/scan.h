@@ -19,11 +19,11 @@
 enum scan_result {
 	SCAN_CLEAN,
 	SCAN_INFECTED,
-	SCAN_LIMIT,   /* a ClamAV limit was hit: on_limit */
-	SCAN_ERROR,   /* on_error */
-	SCAN_TIMEOUT, /* libclamav gave up at scan_timeout: on_error */
-	SCAN_CRASHED, /* the scanner process died on the message: on_crash */
-	SCAN_KILLED,  /* the scanner process was killed past scan_timeout: on_crash */
+	SCAN_LIMIT,    /* a ClamAV limit was hit: on_limit */
+	SCAN_ERROR,    /* on_error */
+	SCAN_TIMEOUT,  /* libclamav gave up at scan_timeout: on_error */
+	SCAN_CRASHED,  /* the scanner process died on the message: on_crash */
+	SCAN_KILLED,   /* the scanner process was killed past scan_timeout: on_crash */
 	SCAN_OVERSIZE, /* over a remote scanner's size limit (clamd's StreamMaxLength): oversize */
 	SCAN_RESULT_COUNT
 };

@@ -65,7 +65,7 @@
 	X(scans_crashed, C, "scans whose scanner process died (on_crash applies)")                 \
 	X(scans_killed, C, "scans whose scanner process was killed past scan_timeout (on_crash)")  \
 	X(scans_oversize, C, "scans refused by a remote scanner's size limit (oversize applies)")  \
-	X(scans_failed_over, C, "scans a remote scanner did not answer, sent to another")        \
+	X(scans_failed_over, C, "scans a remote scanner did not answer, sent to another")          \
 	X(scans_retried, C, "scans tried again in a new process after their scanner died")         \
 	X(scanner_processes, G, "scanner processes serving now")                                   \
 	X(scanner_forks, C, "scanner processes forked from a scan master")                         \

@@ -117,15 +117,14 @@ enum remote_rc clamd_scan(const struct scanner_spec *s, int *session, const uint
 			break; /* a new connection that fails says something: fail over */
 	}
 	errno = EPROTO;
-fail:
-	{
-		int e = errno;
+fail : {
+	int e = errno;
 
-		if (*session >= 0)
-			close(*session);
-		*session = -1;
-		errno = e;
-	}
+	if (*session >= 0)
+		close(*session);
+	*session = -1;
+	errno = e;
+}
 	return failed();
 }
 

@@ -110,4 +110,3 @@ void quarantine_write(const struct config *c, struct stats *st, uint64_t *qseq,
 	STATS_ADD(st, quarantined, 1);
 	trim(c, st);
 }
-

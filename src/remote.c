@@ -42,8 +42,7 @@ static int connect_one(int family, const struct sockaddr *sa, socklen_t len, uin
 		return fd;
 	if (errno != EINPROGRESS && errno != EAGAIN)
 		goto fail;
-	if (remote_wait(fd, POLLOUT, deadline) ||
-	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el))
+	if (remote_wait(fd, POLLOUT, deadline) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el))
 		goto fail;
 	if (e) {
 		errno = e;

@@ -31,10 +31,10 @@
 #include "scan.h"
 #include "scanproc.h"
 
-#define MAX_WORKERS   64
-#define KILL_GRACE_MS 2000 /* past scan_timeout: libclamav's own limit had its chance */
+#define MAX_WORKERS    64
+#define KILL_GRACE_MS  2000 /* past scan_timeout: libclamav's own limit had its chance */
 #define MAX_SLOTS      256
-#define MAX_BACKENDS   32 /* the configured ones, and those reloads add */
+#define MAX_BACKENDS   32    /* the configured ones, and those reloads add */
 #define REMOTE_MAX     4     /* scans at once on a remote scanner unless max= says */
 #define CHECK_MS       5000  /* health checks while up */
 #define BACKOFF_MAX_MS 30000 /* between health checks while down, at most */
@@ -75,7 +75,7 @@ struct slot {
 	pid_t pid;
 	int memfd;	     /* the messages, one at a time */
 	uint64_t backoff_ms; /* no master could start: when to try again */
-	int done; /* the scanner stops, or the backend is retired and has nothing left */
+	int done;	     /* the scanner stops, or the backend is retired and has nothing left */
 	/* remote: clamd's session, the ICAP service's options */
 	int conn;
 	int icap_known;
@@ -88,12 +88,12 @@ struct scanner {
 	struct privsep_id id;
 	pthread_mutex_t mlock; /* cur and the masters' references and channels */
 	struct master *cur;
-	pthread_mutex_t reload_lock; /* one reload at a time */
-	pthread_mutex_t lock;	     /* the backends' queues and states, parked jobs */
+	pthread_mutex_t reload_lock;	       /* one reload at a time */
+	pthread_mutex_t lock;		       /* the backends' queues and states, parked jobs */
 	struct backend backends[MAX_BACKENDS]; /* stable: a job's tried bits index them */
 	unsigned int nb;
 	char scanners[sizeof(((struct config *)0)->scanners)]; /* the list in use */
-	struct backend *local; /* NULL when `scanners` has no local */
+	struct backend *local;		       /* NULL when `scanners` has no local */
 	struct scan_job *parked, *parked_tail; /* no backend up that has not failed them */
 	int stop;
 	uint64_t gen; /* bumped by a reload: idle threads move to the new master */
@@ -106,7 +106,7 @@ struct scanner {
 static const char *const result_names[SCAN_RESULT_COUNT] = {
 	[SCAN_CLEAN] = "clean",	  [SCAN_INFECTED] = "infected", [SCAN_LIMIT] = "limit",
 	[SCAN_ERROR] = "error",	  [SCAN_TIMEOUT] = "timeout",	[SCAN_CRASHED] = "crashed",
-	[SCAN_KILLED] = "killed",   [SCAN_OVERSIZE] = "oversize",
+	[SCAN_KILLED] = "killed", [SCAN_OVERSIZE] = "oversize",
 };
 
 /* per result: its counter */
@@ -555,8 +555,8 @@ static void dispatch(struct scanner *s, struct scan_job *j)
 		untried = 1;
 		if (!b->up)
 			continue;
-		if (!best || (uint64_t)b->outstanding * best->max <
-				     (uint64_t)best->outstanding * b->max)
+		if (!best ||
+		    (uint64_t)b->outstanding * best->max < (uint64_t)best->outstanding * b->max)
 			best = b;
 	}
 	if (best) {
@@ -917,7 +917,9 @@ static int reload_signatures(struct scanner *s, char *err, size_t errlen)
 /* scans at once: local takes `workers` unless max= says, a remote scanner REMOTE_MAX */
 static unsigned int backend_max(const struct scanner *s, const struct scanner_spec *sp)
 {
-	unsigned int max = sp->max ? sp->max : sp->kind == SCANNER_LOCAL ? s->cfg->workers : REMOTE_MAX;
+	unsigned int max = sp->max		       ? sp->max
+			   : sp->kind == SCANNER_LOCAL ? s->cfg->workers
+						       : REMOTE_MAX;
 
 	return sp->kind == SCANNER_LOCAL && max > MAX_WORKERS ? MAX_WORKERS : max;
 }
@@ -1076,7 +1078,8 @@ static int reload_backends(struct scanner *s, char *err, size_t errlen)
 	pthread_mutex_unlock(&s->mlock);
 	for (k = 0; k < nadd; k++) {
 		if (slots_start(s, added[k])) {
-			snprintf(err, errlen, "scanner %s: cannot start its threads", added[k]->spec.name);
+			snprintf(err, errlen, "scanner %s: cannot start its threads",
+				 added[k]->spec.name);
 			goto out;
 		}
 		log_info("scanner %s: added", added[k]->spec.name);

@@ -117,8 +117,7 @@ bad:
 	return -1;
 }
 
-int scanners_parse(const char *text, struct scanner_spec *out, size_t cap, char *err,
-		   size_t errlen)
+int scanners_parse(const char *text, struct scanner_spec *out, size_t cap, char *err, size_t errlen)
 {
 	char buf[1024], *save = NULL, *e;
 	size_t n = 0, i;

@@ -182,7 +182,8 @@ static const struct {
 } backend_counters[] = {
 	{ "scans", "messages scanned", offsetof(struct backend_stats, scans) },
 	{ "bytes", "message bytes sent", offsetof(struct backend_stats, bytes) },
-	{ "errors", "scans it did not answer (failed over)", offsetof(struct backend_stats, errors) },
+	{ "errors", "scans it did not answer (failed over)",
+	  offsetof(struct backend_stats, errors) },
 	{ "timeouts", "of those, no answer in time", offsetof(struct backend_stats, timeouts) },
 };
 
@@ -208,10 +209,15 @@ static void print_backends_prometheus(FILE *f, const struct backend_report *b, s
 	if (!n)
 		return;
 	for (k = 0; k < sizeof(backend_counters) / sizeof(backend_counters[0]); k++) {
-		fprintf(f, "# HELP mailscan_backend_%s_total %s\n# TYPE mailscan_backend_%s_total counter\n",
-			backend_counters[k].name, backend_counters[k].help, backend_counters[k].name);
+		fprintf(f,
+			"# HELP mailscan_backend_%s_total %s\n# TYPE mailscan_backend_%s_total "
+			"counter\n",
+			backend_counters[k].name, backend_counters[k].help,
+			backend_counters[k].name);
 		for (i = 0; i < n; i++)
-			fprintf(f, "mailscan_backend_%s_total{backend=\"%s\",kind=\"%s\"} %" PRIu64 "\n",
+			fprintf(f,
+				"mailscan_backend_%s_total{backend=\"%s\",kind=\"%s\"} %" PRIu64
+				"\n",
 				backend_counters[k].name, b[i].name, b[i].kind,
 				bget(&b[i].st, backend_counters[k].off));
 	}
@@ -239,13 +245,13 @@ static void print_backends_prometheus(FILE *f, const struct backend_report *b, s
 			if (v > count)
 				count = v;
 			fprintf(f,
-				"mailscan_backend_duration_seconds_bucket{backend=\"%s\",le=\"%s\"} %" PRIu64
-				"\n",
+				"mailscan_backend_duration_seconds_bucket{backend=\"%s\",le=\"%s\"}"
+				" %" PRIu64 "\n",
 				b[i].name, le[k].le, v);
 		}
 		fprintf(f,
-			"mailscan_backend_duration_seconds_bucket{backend=\"%s\",le=\"+Inf\"} %" PRIu64
-			"\n"
+			"mailscan_backend_duration_seconds_bucket{backend=\"%s\",le=\"+Inf\"} "
+			"%" PRIu64 "\n"
 			"mailscan_backend_duration_seconds_sum{backend=\"%s\"} %.6f\n"
 			"mailscan_backend_duration_seconds_count{backend=\"%s\"} %" PRIu64 "\n",
 			b[i].name, count, b[i].name,
@@ -259,8 +265,9 @@ static void print_backend(FILE *f, const struct backend_report *b, int json)
 	size_t k;
 
 	if (json)
-		fprintf(f, "{\"name\": \"%s\", \"kind\": \"%s\", \"state\": \"%s\", \"max\": %u, "
-			   "\"outstanding\": %u",
+		fprintf(f,
+			"{\"name\": \"%s\", \"kind\": \"%s\", \"state\": \"%s\", \"max\": %u, "
+			"\"outstanding\": %u",
 			b->name, b->kind, b->up ? "up" : "down", b->max, b->outstanding);
 	else
 		fprintf(f, "backend=%s kind=%s state=%s max=%u outstanding=%u", b->name, b->kind,
