@@ -16,7 +16,7 @@ PURE    := config scanners ports iana_tcp log buf decode reasm tcpnorm flow pack
 DAEMON  := main queue nfqueue inject ctl_server metrics service session
 CTL     := ctl/mailscanctl ctl_client
 SYS     := rules
-SCAN    := scan scanner scanproc quarantine sandbox privsep remote clamd icap clock
+SCAN    := scan scanner scanlocal scanproc quarantine sandbox privsep remote clamd icap clock
 
 PURE_O  := $(PURE:%=$(B)/obj/%.o)
 SYS_O   := $(SYS:%=$(B)/obj/%.o)

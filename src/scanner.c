@@ -1,107 +1,20 @@
-/* The packet engine's side of scanning. One thread per scanner process: it takes a job,
- * writes the message into its memfd, passes the memfd to the process and waits for
- * the verdict. A process that dies on a message, or is killed past scan_timeout, fails
- * that message only (on_crash) and is replaced at once by a fork of the loaded engine.
- * A reload starts a new master; once it has loaded, the threads move to its processes
- * as they go idle and the old master exits after its last one. */
-#include <dirent.h>
+/* The packet engine's side of scanning: jobs, the backends of `scanners` and their
+ * queues, dispatch by outstanding scans, remote scanners (health checks, failover),
+ * a reload of the list, the counters. The local backend lives in scanlocal.c. */
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
-#include <grp.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/pidfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
-#include "privsep.h"
-#include "remote.h"
-#include "scan.h"
-#include "scanproc.h"
-
-#define MAX_WORKERS    64
-#define KILL_GRACE_MS  2000 /* past scan_timeout: libclamav's own limit had its chance */
-#define MAX_SLOTS      256
-#define MAX_BACKENDS   32    /* the configured ones, and those reloads add */
-#define REMOTE_MAX     4     /* scans at once on a remote scanner unless max= says */
-#define CHECK_MS       5000  /* health checks while up */
-#define BACKOFF_MAX_MS 30000 /* between health checks while down, at most */
-
-struct master {
-	int chan;
-	pid_t pid;
-	unsigned int sigs;
-	uint64_t loaded_ms;
-	unsigned int refs; /* the scanner's while current, one per process forked from it */
-	int broken;	   /* its channel failed: the next process comes from a new one */
-};
-
-/* A scanner from the `scanners` list. Its threads take its jobs; a job goes to the
- * backend that is up, has not failed it yet, and has the fewest outstanding scans for
- * its `max`. */
-struct backend {
-	struct scanner_spec spec;
-	unsigned int idx, max;
-	pthread_cond_t cond; /* its threads wait here; the rest is under the scanner's lock */
-	struct scan_job *head, *tail;
-	unsigned int outstanding; /* queued to it and being scanned */
-	int up;
-	int retired; /* gone from `scanners` by a reload: its threads finish and exit */
-	uint64_t next_check_ms, backoff_ms; /* health checks */
-	struct backend_stats st;
-};
-
-struct slot {
-	struct scanner *s;
-	struct backend *b;
-	unsigned int idx; /* within its backend */
-	pthread_t tid;
-	/* local: a scanner process */
-	uint64_t gen;	  /* the scanner's generation when the process was forked */
-	struct master *m; /* the process's master; NULL while there is no process */
-	int sock, pidfd;  /* the process */
-	pid_t pid;
-	int memfd;	     /* the messages, one at a time */
-	uint64_t backoff_ms; /* no master could start: when to try again */
-	int done;	     /* the scanner stops, or the backend is retired and has nothing left */
-	/* remote: clamd's session, the ICAP service's options */
-	int conn;
-	int icap_known;
-	struct icap_service icap;
-};
-
-struct scanner {
-	const struct config *cfg;
-	struct stats *st;
-	struct privsep_id id;
-	pthread_mutex_t mlock; /* cur and the masters' references and channels */
-	struct master *cur;
-	pthread_mutex_t reload_lock;	       /* one reload at a time */
-	pthread_mutex_t lock;		       /* the backends' queues and states, parked jobs */
-	struct backend backends[MAX_BACKENDS]; /* stable: a job's tried bits index them */
-	unsigned int nb;
-	char scanners[sizeof(((struct config *)0)->scanners)]; /* the list in use */
-	struct backend *local;		       /* NULL when `scanners` has no local */
-	struct scan_job *parked, *parked_tail; /* no backend up that has not failed them */
-	int stop;
-	uint64_t gen; /* bumped by a reload: idle threads move to the new master */
-	struct slot slots[MAX_SLOTS];
-	unsigned int nslots;
-	uint64_t qseq;	  /* quarantine file names */
-	uint64_t dbprint; /* the database directory at the last load (database_check) */
-};
+#include "scanner_impl.h"
 
 static const char *const result_names[SCAN_RESULT_COUNT] = {
 	[SCAN_CLEAN] = "clean",	  [SCAN_INFECTED] = "infected", [SCAN_LIMIT] = "limit",
@@ -147,322 +60,6 @@ static int mkdir_private(const char *dir, const struct privsep_id *id)
 	if (geteuid() == 0 && chown(tmp, id->uid, id->gid))
 		return -1;
 	return chmod(tmp, 0700);
-}
-
-/* The database directory's files (names, sizes, times, inodes), in any order: a new,
- * changed, replaced or removed file changes it. */
-static uint64_t dir_fingerprint(const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	struct stat st;
-	uint64_t sum = 0, n = 0;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		uint64_t h = 1469598103934665603ULL;
-		const char *p;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (stat(path, &st))
-			continue;
-		for (p = de->d_name; *p; p++)
-			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-		h ^= (uint64_t)st.st_size * 0x9e3779b97f4a7c15ULL;
-		h ^= ((uint64_t)st.st_mtim.tv_sec * 1000000000ULL + (uint64_t)st.st_mtim.tv_nsec) *
-		     0xc2b2ae3d27d4eb4fULL;
-		h ^= (uint64_t)st.st_ino * 0x165667b19e3779f9ULL;
-		sum += h;
-		n++;
-	}
-	closedir(d);
-	return sum + n;
-}
-
-int scanner_database_changed(struct scanner *s)
-{
-	int r;
-
-	pthread_mutex_lock(&s->reload_lock);
-	r = dir_fingerprint(s->cfg->database) != s->dbprint;
-	pthread_mutex_unlock(&s->reload_lock);
-	return r;
-}
-
-/* --- masters --- */
-
-/* The master is a new program image (fork, exec of this binary), never a copy of the
- * packet engine's memory; a second fork leaves it no zombie to reap. */
-static pid_t master_exec(struct scanner *s, int fd)
-{
-	char *const argv[] = { "mailscand", SCANPROC_ARG, NULL };
-	const struct privsep_id *id = &s->id;
-	pid_t pid = fork();
-	int st;
-
-	if (pid) {
-		if (pid > 0 && (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)))
-			pid = -1;
-		return pid;
-	}
-	if (fork())
-		_exit(0);
-	if (fd == SCANPROC_CHAN_FD ? fcntl(fd, F_SETFD, 0) : dup2(fd, SCANPROC_CHAN_FD) < 0)
-		_exit(127);
-	close_range(SCANPROC_CHAN_FD + 1, ~0U, 0);
-	/* systemd's ambient capabilities stay with the packet engine */
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	if (geteuid() == 0 && id->uid != 0 &&
-	    (setgroups(1, &id->gid) || setresgid(id->gid, id->gid, id->gid) ||
-	     setresuid(id->uid, id->uid, id->uid)))
-		_exit(127);
-	execv("/proc/self/exe", argv);
-	_exit(127);
-}
-
-/* Starts a master and waits until it has loaded the database. */
-static struct master *master_start(struct scanner *s, char *err, size_t errlen)
-{
-	struct scanproc_loaded hello;
-	struct master *m = calloc(1, sizeof(*m));
-	unsigned int nfds;
-	int sv[2];
-	ssize_t n;
-
-	if (!m || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
-		snprintf(err, errlen, "scan master: %s", strerror(errno));
-		free(m);
-		return NULL;
-	}
-	if (master_exec(s, sv[1]) < 0) {
-		snprintf(err, errlen, "scan master: cannot start: %s", strerror(errno));
-		goto fail;
-	}
-	close(sv[1]);
-	sv[1] = -1;
-	if (scanproc_send(sv[0], s->cfg, sizeof(*s->cfg), NULL, 0) < 0) {
-		snprintf(err, errlen, "scan master: %s", strerror(errno));
-		goto fail;
-	}
-	n = scanproc_recv(sv[0], &hello, sizeof(hello), NULL, 0, &nfds);
-	if (n != (ssize_t)sizeof(hello)) {
-		snprintf(err, errlen, "scan master exited while loading the engine");
-		goto fail;
-	}
-	if (!hello.ok) {
-		snprintf(err, errlen, "%s", hello.err);
-		goto fail;
-	}
-	m->chan = sv[0];
-	m->pid = hello.pid;
-	m->sigs = hello.sigs;
-	m->loaded_ms = now_ms();
-	m->refs = 1;
-	STATS_ADD(s->st, scan_masters_started, 1);
-	log_info("scan master %d loaded %u signatures from %s as %s", (int)m->pid, m->sigs,
-		 s->cfg->database, s->cfg->user);
-	return m;
-fail:
-	close(sv[0]);
-	if (sv[1] >= 0)
-		close(sv[1]);
-	free(m);
-	return NULL;
-}
-
-/* under mlock: a master no one uses is told so (end of file); it waits for its
- * processes and exits */
-static void master_put(struct master *m)
-{
-	if (m && --m->refs == 0) {
-		close(m->chan);
-		free(m);
-	}
-}
-
-/* A new master in place of one that died. The load runs outside mlock, so status,
- * stats and the scanners that still run never wait for it; reload_lock keeps it from
- * racing a reload or another restart. */
-static int master_restart(struct scanner *s, char *err, size_t errlen)
-{
-	struct master *m;
-	int r = 0;
-
-	pthread_mutex_lock(&s->reload_lock);
-	pthread_mutex_lock(&s->mlock);
-	m = s->cur;
-	if (m && !m->broken) { /* another thread has started one */
-		pthread_mutex_unlock(&s->mlock);
-		pthread_mutex_unlock(&s->reload_lock);
-		return 0;
-	}
-	if (m)
-		log_warnx("scan master %d is gone; starting a new one", (int)m->pid);
-	pthread_mutex_unlock(&s->mlock);
-	m = master_start(s, err, errlen);
-	pthread_mutex_lock(&s->mlock);
-	if (m) {
-		master_put(s->cur);
-		s->cur = m;
-	} else {
-		r = -1;
-	}
-	pthread_mutex_unlock(&s->mlock);
-	pthread_mutex_unlock(&s->reload_lock);
-	return r;
-}
-
-/* --- scanner processes --- */
-
-static void slot_detach(struct slot *sl)
-{
-	struct scanner *s = sl->s;
-
-	if (!sl->m)
-		return;
-	close(sl->sock); /* the process sees end of file and exits */
-	close(sl->pidfd);
-	pthread_mutex_lock(&s->mlock);
-	master_put(sl->m);
-	sl->m = NULL;
-	sl->pid = 0;
-	pthread_mutex_unlock(&s->mlock);
-	STATS_ADD(s->st, scanner_processes, (uint64_t)-1);
-}
-
-/* a process forked from the current master, which is started again if it died */
-static int slot_attach(struct slot *sl, uint64_t gen, char *err, size_t errlen)
-{
-	struct scanproc_spawn req = { .slot = sl->idx };
-	struct scanproc_spawned r;
-	struct scanner *s = sl->s;
-	unsigned int nfds, tries;
-	int fds[2];
-
-	snprintf(err, errlen, "scan master keeps failing");
-	for (tries = 0; tries < 3; tries++) {
-		struct master *m;
-		ssize_t n;
-
-		pthread_mutex_lock(&s->mlock);
-		m = s->cur;
-		if (!m || m->broken) {
-			pthread_mutex_unlock(&s->mlock);
-			if (master_restart(s, err, errlen))
-				return -1;
-			continue;
-		}
-		/* one request and its answer at a time on the master's channel */
-		if (scanproc_send(m->chan, &req, sizeof(req), NULL, 0) < 0 ||
-		    (n = scanproc_recv(m->chan, &r, sizeof(r), fds, 2, &nfds)) <= 0) {
-			m->broken = 1;
-			pthread_mutex_unlock(&s->mlock);
-			continue;
-		}
-		if (n != sizeof(r) || r.err || nfds != 2) {
-			snprintf(err, errlen, "scan master %d cannot fork: %s", (int)m->pid,
-				 strerror(r.err ? r.err : EPROTO));
-			while (nfds)
-				close(fds[--nfds]);
-			pthread_mutex_unlock(&s->mlock);
-			return -1;
-		}
-		m->refs++;
-		sl->m = m;
-		sl->sock = fds[0];
-		sl->pidfd = fds[1];
-		sl->pid = r.pid;
-		sl->gen = gen;
-		pthread_mutex_unlock(&s->mlock);
-		STATS_ADD(s->st, scanner_processes, 1);
-		STATS_ADD(s->st, scanner_forks, 1);
-		return 0;
-	}
-	return -1;
-}
-
-static int write_all_at(int fd, const uint8_t *p, size_t len)
-{
-	off_t off = 0;
-
-	if (ftruncate(fd, (off_t)len))
-		return -1;
-	while (len) {
-		ssize_t w = pwrite(fd, p, len, off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		off += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* waits up to MS for the process to answer; the poll result */
-static int wait_readable(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int r;
-
-	do
-		r = poll(&p, 1, ms);
-	while (r < 0 && errno == EINTR);
-	return r;
-}
-
-/* One message through the slot's process. A process that dies, or does not answer by
- * scan_timeout plus a grace, costs this message and is detached. */
-static void slot_scan(struct slot *sl, struct scan_job *j)
-{
-	struct scanner *s = sl->s;
-	struct scanproc_job req = { .len = j->len };
-	struct scanproc_verdict v;
-	unsigned int nfds;
-	int timeout = (int)s->cfg->scan_timeout * 1000 + KILL_GRACE_MS;
-	uint64_t t0 = now_us();
-	ssize_t n = -1;
-
-	if (write_all_at(sl->memfd, j->msg, j->len)) {
-		j->result = SCAN_ERROR;
-		snprintf(j->virus, sizeof(j->virus), "memfd: %s", strerror(errno));
-		return;
-	}
-	if (scanproc_send(sl->sock, &req, sizeof(req), &sl->memfd, 1) == sizeof(req)) {
-		int r = wait_readable(sl->sock, timeout);
-
-		if (r == 0) {
-			pidfd_send_signal(sl->pidfd, SIGKILL, NULL, 0);
-			wait_readable(sl->sock, 5000); /* its end closes as it dies */
-			j->result = SCAN_KILLED;
-			snprintf(j->virus, sizeof(j->virus), "scanner process %d killed after %u s",
-				 (int)sl->pid, s->cfg->scan_timeout);
-			log_warnx("scanner %d killed: no verdict after %d ms %s", (int)sl->pid,
-				  timeout, j->meta);
-			slot_detach(sl);
-			return;
-		}
-		if (r > 0)
-			n = scanproc_recv(sl->sock, &v, sizeof(v), NULL, 0, &nfds);
-	}
-	if (n != (ssize_t)sizeof(v) || (unsigned int)v.result >= SCAN_RESULT_COUNT) {
-		j->result = SCAN_CRASHED;
-		snprintf(j->virus, sizeof(j->virus), "scanner process %d died on the message",
-			 (int)sl->pid);
-		log_warnx("scanner %d died scanning %s", (int)sl->pid, j->meta);
-		slot_detach(sl);
-		return;
-	}
-	j->result = (enum scan_result)v.result;
-	v.virus[sizeof(v.virus) - 1] = '\0';
-	snprintf(j->virus, sizeof(j->virus), "%s", v.virus);
-	j->scan_us = v.scan_us ? v.scan_us : now_us() - t0;
 }
 
 /* --- counting and the quarantine --- */
@@ -614,7 +211,7 @@ static void expire_parked(struct scanner *s, uint64_t now)
 /* The next job of the slot's backend; NULL when a second has passed (a process killed
  * while idle is replaced within it, health checks run), when a local thread should move
  * to a new master, or when the scanner stops. */
-static struct scan_job *slot_take(struct slot *sl, uint64_t *gen)
+struct scan_job *scanner_take(struct slot *sl, uint64_t *gen)
 {
 	struct scanner *s = sl->s;
 	struct backend *b = sl->b;
@@ -637,7 +234,7 @@ static struct scan_job *slot_take(struct slot *sl, uint64_t *gen)
 	return j;
 }
 
-static void count_backend(struct backend *b, const struct scan_job *j, enum remote_rc rc)
+void scanner_count_backend(struct backend *b, const struct scan_job *j, enum remote_rc rc)
 {
 	struct backend_stats *st = &b->st;
 	uint64_t us = j->scan_us;
@@ -662,7 +259,7 @@ static void count_backend(struct backend *b, const struct scan_job *j, enum remo
 }
 
 /* a scan is over: the backend's count goes down, the submitter gets the job */
-static void slot_done(struct slot *sl, struct scan_job *j)
+void scanner_done(struct slot *sl, struct scan_job *j)
 {
 	struct scanner *s = sl->s;
 
@@ -673,76 +270,6 @@ static void slot_done(struct slot *sl, struct scan_job *j)
 	if (j->result == SCAN_INFECTED)
 		quarantine_write(s->cfg, s->st, &s->qseq, j);
 	sink_push(j->sink, j);
-}
-
-/* an idle process has nothing to say: anything readable is its end of file */
-static int slot_alive(struct slot *sl)
-{
-	struct pollfd p = { .fd = sl->sock, .events = POLLIN };
-
-	return poll(&p, 1, 0) == 0;
-}
-
-/* A process that dies on a message may have been killed from outside (the OOM killer,
- * an administrator): the message is tried once more in a fresh process, and only
- * content that kills two is on_crash. A process killed past scan_timeout is not
- * tried again: that would double the wait. */
-static void slot_run(struct slot *sl, struct scan_job *j, uint64_t gen)
-{
-	struct scanner *s = sl->s;
-	char err[512];
-	int tries;
-
-	for (tries = 0; tries < 2; tries++) {
-		if (sl->m && !slot_alive(sl))
-			slot_detach(sl);
-		if (!sl->m && slot_attach(sl, gen, err, sizeof(err))) {
-			log_warnx("no scanner process: %s", err);
-			j->result = SCAN_ERROR;
-			snprintf(j->virus, sizeof(j->virus), "no scanner process");
-			return;
-		}
-		slot_scan(sl, j);
-		if (j->result != SCAN_CRASHED)
-			return;
-		if (tries == 0)
-			STATS_ADD(s->st, scans_retried, 1);
-	}
-}
-
-static void *slot_main(void *arg)
-{
-	struct slot *sl = arg;
-	struct scanner *s = sl->s;
-	char err[512];
-
-	for (;;) {
-		uint64_t gen;
-		struct scan_job *j = slot_take(sl, &gen);
-
-		if (sl->done)
-			break;
-		if (sl->m && (sl->gen != gen || (!j && !slot_alive(sl))))
-			slot_detach(sl); /* a reload, or the process died: a new one takes over */
-		if (!j) {
-			if (sl->m || s->stop)
-				continue;
-			/* idle without a process: fork one now, not when a message waits */
-			if (now_ms() >= sl->backoff_ms && slot_attach(sl, gen, err, sizeof(err))) {
-				log_warnx("no scanner process: %s", err);
-				sl->backoff_ms = now_ms() + 1000;
-			}
-			if (!sl->m)
-				usleep(100000);
-			continue;
-		}
-		STATS_ADD(s->st, scan_wait_us_total, now_us() - j->submit_us);
-		slot_run(sl, j, gen);
-		count_backend(sl->b, j, REMOTE_OK);
-		slot_done(sl, j);
-	}
-	slot_detach(sl);
-	return NULL;
 }
 
 /* --- remote scanners --- */
@@ -813,7 +340,7 @@ static void *slot_main_remote(void *arg)
 
 	for (;;) {
 		uint64_t gen, deadline, t0;
-		struct scan_job *j = slot_take(sl, &gen);
+		struct scan_job *j = scanner_take(sl, &gen);
 		enum remote_rc rc;
 
 		if (sl->done)
@@ -828,9 +355,9 @@ static void *slot_main_remote(void *arg)
 			deadline = j->deadline_ms;
 		rc = remote_scan(sl, j, deadline);
 		j->scan_us = now_us() - t0;
-		count_backend(b, j, rc);
+		scanner_count_backend(b, j, rc);
 		if (rc == REMOTE_OK) {
-			slot_done(sl, j);
+			scanner_done(sl, j);
 			continue;
 		}
 		STATS_ADD(s->st, scans_failed_over, 1);
@@ -866,53 +393,6 @@ void scanner_submit(struct scanner *s, struct scan_job *j, struct scan_sink *k)
 }
 
 /* --- the scanner --- */
-
-void scanner_update_gauges(struct scanner *s)
-{
-	unsigned int sigs;
-	uint64_t loaded;
-
-	pthread_mutex_lock(&s->mlock);
-	sigs = s->cur ? s->cur->sigs : 0;
-	loaded = s->cur ? s->cur->loaded_ms : now_ms();
-	pthread_mutex_unlock(&s->mlock);
-	STATS_SET(s->st, signatures, sigs);
-	STATS_SET(s->st, test_signatures, (uint64_t)s->cfg->test_signatures);
-	STATS_SET(s->st, engine_age_s, (now_ms() - loaded) / 1000);
-}
-
-/* the signatures: a new master, whose scanners take over as the old ones go idle */
-static int reload_signatures(struct scanner *s, char *err, size_t errlen)
-{
-	struct master *m;
-	unsigned int was;
-
-	pthread_mutex_lock(&s->reload_lock);
-	/* a failed load is remembered too: only a later change is worth another try */
-	s->dbprint = dir_fingerprint(s->cfg->database);
-	m = master_start(s, err, errlen);
-	if (!m) {
-		pthread_mutex_unlock(&s->reload_lock);
-		STATS_ADD(s->st, reloads_failed, 1);
-		log_warnx("reload failed, the running engine stays: %s", err);
-		return -1;
-	}
-	pthread_mutex_lock(&s->mlock);
-	was = s->cur ? s->cur->sigs : 0;
-	master_put(s->cur);
-	s->cur = m;
-	pthread_mutex_unlock(&s->mlock);
-	pthread_mutex_lock(&s->lock);
-	s->gen++;
-	if (s->local)
-		pthread_cond_broadcast(&s->local->cond);
-	pthread_mutex_unlock(&s->lock);
-	pthread_mutex_unlock(&s->reload_lock);
-	STATS_ADD(s->st, reloads_ok, 1);
-	scanner_update_gauges(s);
-	log_info("reloaded signatures=%u previous=%u database=%s", m->sigs, was, s->cfg->database);
-	return 0;
-}
 
 /* scans at once: local takes `workers` unless max= says, a remote scanner REMOTE_MAX */
 static unsigned int backend_max(const struct scanner *s, const struct scanner_spec *sp)
@@ -960,7 +440,7 @@ static int slots_start(struct scanner *s, struct backend *b)
 		sl->conn = -1;
 		sl->memfd = local ? memfd_create("mailscan-message", MFD_CLOEXEC) : -1;
 		if ((local && sl->memfd < 0) ||
-		    pthread_create(&sl->tid, NULL, local ? slot_main : slot_main_remote, sl))
+		    pthread_create(&sl->tid, NULL, local ? scanlocal_main : slot_main_remote, sl))
 			return -1;
 		/* top, ps -L and per-thread CPU */
 		snprintf(name, sizeof(name), local ? "ms-scan%u" : "ms-remote%u", s->nslots);
@@ -1036,7 +516,7 @@ static int reload_backends(struct scanner *s, char *err, size_t errlen)
 	pthread_mutex_unlock(&s->lock);
 	if (i < 0)
 		goto out;
-	if (need_local && !s->cur && !(m = master_start(s, err, errlen)))
+	if (need_local && !s->cur && !(m = scanlocal_master_start(s, err, errlen)))
 		goto out;
 	pthread_mutex_lock(&s->lock);
 	for (k = 0; k < s->nb; k++) {
@@ -1074,7 +554,7 @@ static int reload_backends(struct scanner *s, char *err, size_t errlen)
 		drop = s->cur;
 		s->cur = NULL;
 	}
-	master_put(drop);
+	scanlocal_master_put(drop);
 	pthread_mutex_unlock(&s->mlock);
 	for (k = 0; k < nadd; k++) {
 		if (slots_start(s, added[k])) {
@@ -1098,7 +578,7 @@ int scanner_reload(struct scanner *s, char *err, size_t errlen)
 	if (reload_backends(s, err, errlen))
 		log_warnx("scanners unchanged: %s", err);
 	if (s->local)
-		return reload_signatures(s, err, errlen);
+		return scanlocal_reload(s, err, errlen);
 	STATS_ADD(s->st, reloads_ok, 1);
 	return 0;
 }
@@ -1131,9 +611,9 @@ struct scanner *scanner_new(const struct config *c, struct stats *st, char *err,
 	for (i = 0; i < n; i++)
 		backend_add(s, &specs[i]);
 	snprintf(s->scanners, sizeof(s->scanners), "%s", c->scanners);
-	s->dbprint = dir_fingerprint(c->database);
+	s->dbprint = scanlocal_fingerprint(c->database);
 	if (s->local) {
-		s->cur = master_start(s, err, errlen);
+		s->cur = scanlocal_master_start(s, err, errlen);
 		if (!s->cur) {
 			scanner_free(s);
 			return NULL;
@@ -1181,28 +661,6 @@ unsigned int scanner_backends(struct scanner *s, struct backend_report *r, unsig
 	return k;
 }
 
-int scanner_master_pid(struct scanner *s)
-{
-	int pid;
-
-	pthread_mutex_lock(&s->mlock);
-	pid = s->cur ? (int)s->cur->pid : 0;
-	pthread_mutex_unlock(&s->mlock);
-	return pid;
-}
-
-unsigned int scanner_pids(struct scanner *s, int *pids, unsigned int n)
-{
-	unsigned int i, k = 0;
-
-	pthread_mutex_lock(&s->mlock);
-	for (i = 0; i < s->nslots && k < n; i++)
-		if (s->slots[i].m)
-			pids[k++] = (int)s->slots[i].pid;
-	pthread_mutex_unlock(&s->mlock);
-	return k;
-}
-
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb;
@@ -1244,7 +702,7 @@ void scanner_free(struct scanner *s)
 	}
 	jobs_free(s->parked);
 	pthread_mutex_lock(&s->mlock);
-	master_put(s->cur);
+	scanlocal_master_put(s->cur);
 	pthread_mutex_unlock(&s->mlock);
 	/* libclamav's private temporary directory is emptied at exit */
 	nftw(s->cfg->tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
