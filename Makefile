@@ -153,4 +153,5 @@ bench: all
 	scripts/bench-flows.sh
 	scripts/bench-scan.sh
 	scripts/bench-procs.sh
+	scripts/bench-remote.sh
 	scripts/bench-mail.sh

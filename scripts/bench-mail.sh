@@ -63,13 +63,6 @@ MaxConnections: 64
 Header:
 CF
 
-cpu_ticks() { # PIDS: user + system clock ticks
-	local p t=0
-	for p in "$@"; do
-		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
-	done
-	echo "$t"
-}
 scan_ticks() { # PIDS: what the scanner processes among them spent
 	local p t=0
 	for p in "$@"; do
@@ -89,10 +82,7 @@ up() {
 	none) IPIDS="" ;;
 	mailscand)
 		start_daemon "queues = 0"
-		# the packet engine, its scan master and its scanner processes
-		wait_for 10 sh -c "\"$BUILD/mailscanctl\" -c \"$CONF\" status | grep -q '^scanners=[0-9]*,[0-9]'" ||
-			fail "scanner processes"
-		IPIDS="$DAEMON_PID $(ctl status | sed -n 's/^scan_master=//p') $(ctl status | sed -n 's/^scanners=//p' | tr ',' ' ')"
+		IPIDS=$(daemon_pids)
 		;;
 	clamsmtp)
 		rm -f "$WORK/clamd/clamd.sock"

@@ -202,6 +202,31 @@ write_config() {
 
 ctl() { "$BUILD/mailscanctl" -c "$CONF" "$@"; }
 
+# cpu_ticks PIDS: their user + system clock ticks
+cpu_ticks() {
+	local p t=0
+	for p in "$@"; do
+		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+	done
+	echo "$t"
+}
+
+# scanners_up: every local scanner process is forked (true without a local scanner)
+scanners_up() {
+	local st max
+	st=$(ctl status) || return 1
+	max=$(echo "$st" | sed -n 's/^scanner=local .* max=\([0-9]*\) .*/\1/p')
+	[ -z "$max" ] || [ "$(echo "$st" | sed -n 's/^scanners=//p' | tr ',' '\n' | grep -c .)" = "$max" ]
+}
+
+# daemon_pids: the packet engine, its scan master and its scanner processes
+daemon_pids() {
+	local st
+	wait_for 10 scanners_up || fail "scanner processes"
+	st=$(ctl status)
+	echo "$DAEMON_PID $(echo "$st" | sed -n 's/^scan_master=//p' | grep -v '^0$') $(echo "$st" | sed -n 's/^scanners=//p' | tr ',' ' ')"
+}
+
 # gone PID: the process has exited (a zombie waiting for init counts as gone)
 gone() { [ ! -e "/proc/$1" ] || grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
 
