@@ -37,10 +37,7 @@ INBOX=$WORK/pf/mail/inbox/new
 topology_gateway
 start_postfix
 start_dovecot
-# postfix: no size or rate limit gets in the way of the load
-in_s postconf -c "$WORK/pf/etc" -e smtpd_client_connection_rate_limit=0 \
-	default_process_limit=100 >/dev/null
-in_s postfix -c "$WORK/pf/etc" reload >/dev/null 2>&1
+postfix_unlimited
 
 # the private clamd and clamsmtpd of the clamsmtp mode
 mkdir -p "$WORK/clamd" "$WORK/clamsmtp"

@@ -22,9 +22,7 @@ INBOX=$WORK/pf/mail/inbox/new
 topology_gateway
 topology_scanner
 start_postfix
-in_s postconf -c "$WORK/pf/etc" -e smtpd_client_connection_rate_limit=0 \
-	default_process_limit=100 >/dev/null
-in_s postfix -c "$WORK/pf/etc" reload >/dev/null 2>&1
+postfix_unlimited
 start_clamd c1 3310 "MaxThreads 16"
 start_icap c1
 

@@ -114,15 +114,26 @@ def header(data, name):
     return None
 
 
-def verify(d, maildir):
+def delivered(maildir):
+    """The stored messages by Message-ID: a list of each one's copies."""
     got = {}
     for path in glob.glob(os.path.join(maildir, "*")):
         data = open(path, "rb").read()
         got.setdefault(header(data, b"message-id"), []).append(data)
+    return got
+
+
+def sent_copies(path, got):
+    """What was sent as PATH (with LF line ends, as stored) and its stored copies."""
+    sent = open(path, "rb").read().replace(b"\r\n", b"\n")
+    return sent, got.get(header(sent, b"message-id"), [])
+
+
+def verify(d, maildir):
+    got = delivered(maildir)
     ok = missing = altered = 0
     for path in messages(d):
-        sent = open(path, "rb").read().replace(b"\r\n", b"\n")
-        copies = got.get(header(sent, b"message-id"), [])
+        sent, copies = sent_copies(path, got)
         if not copies:
             missing += 1
         elif len(copies) == 1 and copies[0].endswith(sent):

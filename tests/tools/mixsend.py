@@ -15,12 +15,14 @@ verify DIR MAILDIR: every accepted clean message is stored exactly once and inta
 Every socket operation times out after 60 s.
 """
 import base64
-import glob
 import os
 import smtplib
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mailload  # noqa: E402  (the maildir check, shared)
 
 EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
 
@@ -98,22 +100,11 @@ def send(host, port, conns, d, spec):
     print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 
 
-def header(data, name):
-    for line in data.split(b"\n\n", 1)[0].split(b"\n"):
-        if line.lower().startswith(name + b":"):
-            return line.split(b":", 1)[1].strip()
-    return None
-
-
 def verify(d, maildir):
-    got = {}
-    for path in glob.glob(os.path.join(maildir, "*")):
-        data = open(path, "rb").read()
-        got.setdefault(header(data, b"message-id"), []).append(data)
+    got = mailload.delivered(maildir)
     stored = missing = altered = others = 0
-    for path in sorted(glob.glob(os.path.join(d, "*.eml"))):
-        sent = open(path, "rb").read().replace(b"\r\n", b"\n")
-        copies = got.get(header(sent, b"message-id"), [])
+    for path in mailload.messages(d):
+        sent, copies = mailload.sent_copies(path, got)
         if not os.path.basename(path).startswith("clean."):
             others += len(copies)
         elif not copies:
