@@ -481,4 +481,3 @@ unsigned int scanner_pids(struct scanner *s, int *pids, unsigned int n)
 	pthread_mutex_unlock(&s->mlock);
 	return k;
 }
-
