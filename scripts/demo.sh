@@ -30,8 +30,18 @@ in_g "$BUILD/mailscanctl" -c "$CONF" ports add smtp 2525 || echo "(exit $?)"
 
 step "mailscand starts (TEST signatures: clamav-testfiles and EICAR)"
 bg in_g "$BUILD/mailscand" -c "$CONF" 2>>"$WORK/mailscand.log"
+DAEMON_PID=$!
 wait_for 10 ctl status
+wait_for 10 scanners_up
 ctl status
+
+step "who runs what: the packet engine, the scan master, the sandboxed scanners"
+for p in $(daemon_pids); do
+	printf '%-6s %-9s %-10s CapEff=%s Seccomp=%s\n' "$p" "$(ps -o user= -p "$p")" \
+		"$(ps -o comm= -p "$p")" "$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$p/status")" \
+		"$(sed -n 's/^Seccomp:[[:space:]]*//p' "/proc/$p/status")"
+done
+echo "(CapEff 3000: net_admin and net_raw only; Seccomp 2: a filter)"
 
 step "a clean mail and one with EICAR attached, sent by the client"
 make_mail clean

@@ -574,8 +574,14 @@ out:
 
 int scanner_reload(struct scanner *s, char *err, size_t errlen)
 {
-	/* a mistake in the file must not stop signature updates: said, and left */
-	if (reload_backends(s, err, errlen))
+	int r;
+
+	/* one change of the list at a time; a mistake in the file must not stop signature
+	 * updates: said, and left */
+	pthread_mutex_lock(&s->reload_lock);
+	r = reload_backends(s, err, errlen);
+	pthread_mutex_unlock(&s->reload_lock);
+	if (r)
 		log_warnx("scanners unchanged: %s", err);
 	if (s->local)
 		return scanlocal_reload(s, err, errlen);
