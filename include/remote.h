@@ -23,6 +23,8 @@ int remote_write(int fd, const void *, size_t, uint64_t deadline_ms);
 ssize_t remote_read(int fd, void *, size_t, uint64_t deadline_ms);
 /* -1 and errno ETIMEDOUT when DEADLINE has passed */
 int remote_wait(int fd, short events, uint64_t deadline_ms);
+/* what a failed call's errno means: REMOTE_TIMEOUT for ETIMEDOUT, else REMOTE_FAILED */
+enum remote_rc remote_failed(void);
 
 /* --- clamd.c --- */
 /* INSTREAM in an IDSESSION kept open in *SESSION (-1: none yet; a stale one is opened

@@ -30,11 +30,6 @@ static ssize_t read_reply(int fd, char *buf, size_t cap, uint64_t deadline)
 	return (ssize_t)n; /* longer than any reply: cut */
 }
 
-static enum remote_rc failed(void)
-{
-	return errno == ETIMEDOUT ? REMOTE_TIMEOUT : REMOTE_FAILED;
-}
-
 static int send_stream(int fd, const uint8_t *msg, size_t len, uint64_t deadline)
 {
 	uint32_t hdr;
@@ -125,7 +120,7 @@ fail : {
 	*session = -1;
 	errno = e;
 }
-	return failed();
+	return remote_failed();
 }
 
 enum remote_rc clamd_ping(const struct scanner_spec *s, uint64_t deadline_ms)
@@ -135,7 +130,7 @@ enum remote_rc clamd_ping(const struct scanner_spec *s, uint64_t deadline_ms)
 	int fd = remote_connect(s, deadline_ms);
 
 	if (fd < 0)
-		return failed();
+		return remote_failed();
 	if (remote_write(fd, "zPING", 6, deadline_ms) == 0 &&
 	    read_reply(fd, reply, sizeof(reply), deadline_ms) > 0 && !strcmp(reply, "PONG"))
 		rc = REMOTE_OK;

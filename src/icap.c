@@ -15,11 +15,6 @@
 
 #define HEAD_MAX 16384
 
-static enum remote_rc failed(void)
-{
-	return errno == ETIMEDOUT ? REMOTE_TIMEOUT : REMOTE_FAILED;
-}
-
 /* the response's status line and headers, up to the blank line; the status code */
 static int read_head(int fd, char *buf, size_t cap, uint64_t deadline)
 {
@@ -98,13 +93,13 @@ enum remote_rc icap_options(const struct scanner_spec *s, struct icap_service *s
 	int fd = remote_connect(s, deadline_ms), n, code;
 
 	if (fd < 0)
-		return failed();
+		return remote_failed();
 	n = request_line(buf, sizeof(buf), "OPTIONS", s);
 	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "Encapsulated: null-body=0\r\n\r\n");
 	if (remote_write(fd, buf, (size_t)n, deadline_ms) ||
 	    (code = read_head(fd, buf, sizeof(buf), deadline_ms)) < 0) {
 		close(fd);
-		return failed();
+		return remote_failed();
 	}
 	close(fd);
 	if (code != 200) {
@@ -177,7 +172,7 @@ enum remote_rc icap_scan(const struct scanner_spec *s, struct icap_service *svc,
 		      reqmod ? "req-hdr" : "res-hdr", reqmod ? "req-body" : "res-body", hn);
 	fd = remote_connect(s, deadline_ms);
 	if (fd < 0)
-		return failed();
+		return remote_failed();
 	if (remote_write(fd, req, (size_t)n, deadline_ms) ||
 	    remote_write(fd, http, (size_t)hn, deadline_ms) ||
 	    write_chunk(fd, msg, preview, deadline_ms))
@@ -209,5 +204,5 @@ fail:
 	n = errno;
 	close(fd);
 	errno = n;
-	return failed();
+	return remote_failed();
 }

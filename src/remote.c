@@ -12,6 +12,11 @@
 #include "daemon.h"
 #include "remote.h"
 
+enum remote_rc remote_failed(void)
+{
+	return errno == ETIMEDOUT ? REMOTE_TIMEOUT : REMOTE_FAILED;
+}
+
 int remote_wait(int fd, short events, uint64_t deadline_ms)
 {
 	for (;;) {

@@ -64,6 +64,17 @@ static int mkdir_private(const char *dir, const struct privsep_id *id)
 
 /* --- counting and the quarantine --- */
 
+/* the histogram buckets (at most 10 ms, 100 ms, 1 s, 10 s) a scan of US falls in */
+static void count_latency(uint64_t us, uint64_t *const le[4])
+{
+	uint64_t bound = 10000;
+	int i;
+
+	for (i = 0; i < 4; i++, bound *= 10)
+		if (us <= bound)
+			__atomic_fetch_add(le[i], 1, __ATOMIC_RELAXED);
+}
+
 static void count_scan(struct stats *st, const struct scan_job *j)
 {
 	uint64_t us = j->scan_us;
@@ -73,35 +84,11 @@ static void count_scan(struct stats *st, const struct scan_job *j)
 	stats_add_at(st, result_counters[j->result], 1);
 	STATS_ADD(st, scan_time_us_total, us);
 	STATS_MAX(st, scan_time_us_max, us);
-	if (us <= 10000)
-		STATS_ADD(st, scan_time_le_10ms, 1);
-	if (us <= 100000)
-		STATS_ADD(st, scan_time_le_100ms, 1);
-	if (us <= 1000000)
-		STATS_ADD(st, scan_time_le_1s, 1);
-	if (us <= 10000000)
-		STATS_ADD(st, scan_time_le_10s, 1);
+	count_latency(us, (uint64_t *[]){ &st->scan_time_le_10ms, &st->scan_time_le_100ms,
+					  &st->scan_time_le_1s, &st->scan_time_le_10s });
 }
 
 /* --- the threads --- */
-
-static void sink_push(struct scan_sink *k, struct scan_job *j)
-{
-	uint64_t one = 1;
-
-	j->next = NULL;
-	pthread_mutex_lock(&k->lock);
-	if (k->tail)
-		k->tail->next = j;
-	else
-		k->head = j;
-	k->tail = j;
-	pthread_mutex_unlock(&k->lock);
-	if (write(k->efd, &one, sizeof(one)) < 0)
-		log_warn("scan sink eventfd");
-}
-
-/* --- dispatch: under the scanner's lock --- */
 
 static void queue_push(struct scan_job **head, struct scan_job **tail, struct scan_job *j)
 {
@@ -125,6 +112,19 @@ static struct scan_job *queue_pop(struct scan_job **head, struct scan_job **tail
 	}
 	return j;
 }
+
+static void sink_push(struct scan_sink *k, struct scan_job *j)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&k->lock);
+	queue_push(&k->head, &k->tail, j);
+	pthread_mutex_unlock(&k->lock);
+	if (write(k->efd, &one, sizeof(one)) < 0)
+		log_warn("scan sink eventfd");
+}
+
+/* --- dispatch: under the scanner's lock --- */
 
 /* a job no scanner will take: on_error */
 static void fail_job(struct scanner *s, struct scan_job *j, const char *why)
@@ -248,14 +248,7 @@ void scanner_count_backend(struct backend *b, const struct scan_job *j, enum rem
 	STATS_ADD(st, scans, 1);
 	STATS_ADD(st, bytes, j->len);
 	STATS_ADD(st, time_us_total, us);
-	if (us <= 10000)
-		STATS_ADD(st, le_10ms, 1);
-	if (us <= 100000)
-		STATS_ADD(st, le_100ms, 1);
-	if (us <= 1000000)
-		STATS_ADD(st, le_1s, 1);
-	if (us <= 10000000)
-		STATS_ADD(st, le_10s, 1);
+	count_latency(us, (uint64_t *[]){ &st->le_10ms, &st->le_100ms, &st->le_1s, &st->le_10s });
 }
 
 /* a scan is over: the backend's count goes down, the submitter gets the job */
@@ -294,7 +287,7 @@ static enum remote_rc remote_scan(struct slot *sl, struct scan_job *j, uint64_t 
 		return clamd_scan(sp, &sl->conn, j->msg, j->len, deadline, &j->result, j->virus,
 				  sizeof(j->virus));
 	if (!sl->icap_known && remote_check(sl, deadline) != REMOTE_OK)
-		return errno == ETIMEDOUT ? REMOTE_TIMEOUT : REMOTE_FAILED;
+		return remote_failed();
 	return icap_scan(sp, &sl->icap, j->msg, j->len, deadline, &j->result, j->virus,
 			 sizeof(j->virus));
 }
@@ -450,9 +443,9 @@ static int slots_start(struct scanner *s, struct backend *b)
 	return 0;
 }
 
-/* which of the running backends SPECS keeps (KEEP), how many it adds and their threads;
- * -1 with a reason when there is no room for them */
-static int plan(struct scanner *s, const struct scanner_spec *specs, int n, int *keep,
+/* which of the running backends SPECS keeps (KEEP) and which of SPECS are new (FRESH);
+ * -1 with a reason when there is no room for the new ones and their threads */
+static int plan(struct scanner *s, const struct scanner_spec *specs, int n, int *keep, int *fresh,
 		int *need_local, char *err, size_t errlen)
 {
 	unsigned int add = 0, slots = 0, k;
@@ -469,6 +462,7 @@ static int plan(struct scanner *s, const struct scanner_spec *specs, int n, int 
 			    b->spec.max == specs[i].max)
 				found = keep[k] = 1;
 		}
+		fresh[i] = !found;
 		if (!found) {
 			add++;
 			slots += backend_max(s, &specs[i]);
@@ -491,7 +485,7 @@ static int reload_backends(struct scanner *s, char *err, size_t errlen)
 	struct scanner_spec specs[SCANNERS_MAX];
 	struct backend *added[SCANNERS_MAX];
 	struct scan_job *moved = NULL, *moved_tail = NULL, *j;
-	int keep[MAX_BACKENDS] = { 0 }, need_local, n, i, r = -1;
+	int keep[MAX_BACKENDS] = { 0 }, fresh[SCANNERS_MAX], need_local, n, i, r = -1;
 	struct master *m = NULL, *drop = NULL;
 	unsigned int k, nadd = 0;
 	struct config *c = malloc(sizeof(*c));
@@ -512,7 +506,7 @@ static int reload_backends(struct scanner *s, char *err, size_t errlen)
 	}
 	n = scanners_parse(c->scanners, specs, SCANNERS_MAX, err, errlen);
 	pthread_mutex_lock(&s->lock);
-	i = n < 0 ? -1 : plan(s, specs, n, keep, &need_local, err, errlen);
+	i = n < 0 ? -1 : plan(s, specs, n, keep, fresh, &need_local, err, errlen);
 	pthread_mutex_unlock(&s->lock);
 	if (i < 0)
 		goto out;
@@ -534,16 +528,9 @@ static int reload_backends(struct scanner *s, char *err, size_t errlen)
 		pthread_cond_broadcast(&b->cond);
 		log_info("scanner %s: removed; it finishes what it has", b->spec.name);
 	}
-	for (i = 0; i < n; i++) {
-		int found = 0;
-
-		for (k = 0; k < s->nb && !found; k++)
-			found = !s->backends[k].retired &&
-				!strcmp(s->backends[k].spec.name, specs[i].name) &&
-				s->backends[k].spec.max == specs[i].max;
-		if (!found)
+	for (i = 0; i < n; i++) /* reload_lock held: nothing changed since the plan */
+		if (fresh[i])
 			added[nadd++] = backend_add(s, &specs[i]);
-	}
 	while ((j = queue_pop(&moved, &moved_tail)))
 		dispatch(s, j);
 	pthread_mutex_unlock(&s->lock);
