@@ -25,7 +25,7 @@ UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TOOLS   := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 FUZZ    := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all clean check unit integration sanitize sanitize-integration fuzz format format-check deps demo bench testsigs \
+.PHONY: all clean check unit integration sanitize sanitize-integration fuzz format format-check deps fresh-check demo bench testsigs \
 	install uninstall deb
 all: $(B)/mailscand $(B)/mailscanctl $(UNITS:%=$(B)/tests/%) $(TOOLS:%=$(B)/tools/%) \
 	$(FUZZ:%=$(B)/fuzz/replay_%) testsigs
@@ -78,7 +78,7 @@ fuzz:
 	done
 
 integration: all
-	@tests/run-integration.sh
+	@tests/run-integration.sh $(if $(SHUFFLE),--shuffle)
 
 check: all unit integration
 
@@ -93,7 +93,7 @@ sanitize:
 
 sanitize-integration:
 	$(MAKE) -s B=build/san $(SAN_FLAGS) build/san/mailscand build/san/mailscanctl build/san/tools/nfq_accept
-	BUILD=$(CURDIR)/build/san tests/run-integration.sh $(SAN_TESTS)
+	BUILD=$(CURDIR)/build/san tests/run-integration.sh $(if $(SHUFFLE),--shuffle) $(SAN_TESTS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -104,6 +104,10 @@ format-check:
 
 deps:
 	scripts/deps.sh
+
+# the README's two commands on a fresh Debian 12 (a debootstrap chroot), torn down after
+fresh-check:
+	scripts/fresh-machine.sh
 
 demo: all
 	scripts/demo.sh

@@ -26,7 +26,7 @@ for ns in "$NS_C" "$NS_S"; do
 		net.core.somaxconn=8192 net.ipv4.tcp_max_syn_backlog=8192
 done
 for i in 1 2 3 4; do bg in_s "$PY" "$FLOOD" server 25; done
-wait_for 5 in_s sh -c "ss -ltn | grep -q ':25 '" || fail "server"
+await "server" listening "$NS_S" 25
 write_config "queues = 0" "max_flows = 100000"
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -42,7 +42,7 @@ hold() {
 		left=$((left - PER))
 	done
 	for i in $(seq "$i"); do
-		wait_for 300 test -s "$WORK/ready.$i" || fail "could not open $1 connections"
+		wait_for test -s "$WORK/ready.$i" || fail "could not open $1 connections"
 	done
 	sleep 2 # the sweep gives back what idle flows no longer need
 }
@@ -57,7 +57,7 @@ rate() { in_c "$PY" "$FLOOD" rate $S4 25 "$SECS" 32; }
 start() {
 	bg in_g "$BUILD/mailscand" -c "$CONF" 2>>"$WORK/mailscand.log"
 	DPID=$!
-	wait_for 10 ctl status || fail "mailscand"
+	wait_for ctl status || fail "mailscand"
 	sleep 1
 }
 stop() {

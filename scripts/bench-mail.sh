@@ -85,10 +85,10 @@ up() {
 		rm -f "$WORK/clamd/clamd.sock"
 		bg in_g sh -c "exec clamd -c $WORK/clamd/clamd.conf >/dev/null"
 		IPIDS=$!
-		wait_for 30 test -S "$WORK/clamd/clamd.sock" || fail "clamd: $(tail -3 "$WORK/clamd/clamd.log")"
+		wait_for test -S "$WORK/clamd/clamd.sock" || fail "clamd: $(tail -3 "$WORK/clamd/clamd.log")"
 		bg in_g sh -c "exec clamsmtpd -d 0 -f $WORK/clamsmtp/clamsmtpd.conf 2>>$WORK/clamsmtp/log"
 		IPIDS="$IPIDS $!"
-		wait_for 10 in_g sh -c "ss -ltn | grep -q ':10025 '" || fail "clamsmtpd"
+		await "clamsmtpd" listening "$NS_G" 10025
 		in_g nft -f - <<'NFT' || fail "nft redirect"
 table ip clamsmtp {
 	chain prerouting {
@@ -134,7 +134,7 @@ run() {
 	[ "$mode" = mailscand ] && k0=$(mailscand_times) && t0=$(scan_ticks $IPIDS)
 	if [ "$proto" = smtp ]; then
 		out=$(in_c "$PY" "$LOAD" smtp $S4 25 "$conns" "$dir")
-		wait_for 120 sh -c "[ \$(find '$INBOX' -type f | wc -l) -ge $count ]" ||
+		wait_for sh -c "[ \$(find '$INBOX' -type f | wc -l) -ge $count ]" ||
 			fail "$name/$mode: $(find "$INBOX" -type f | wc -l) of $count delivered"
 		sleep 0.5 # nothing more arrives
 		check=$("$PY" "$LOAD" verify "$dir" "$INBOX") ||

@@ -18,8 +18,8 @@ topology_gateway
 write_config "queues = 0"
 bg in_s iperf3 -s -p 25 -D >/dev/null
 bg in_s "$PY" "$TOP/tests/tools/tcprr.py" server 110
-wait_for 5 in_s sh -c "ss -ltn | grep -q ':25 '"
-wait_for 5 in_s sh -c "ss -ltn | grep -q ':110 '"
+await "listening on 25" listening "$NS_S" 25
+await "listening on 110" listening "$NS_S" 110
 
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 gbps() {
@@ -43,7 +43,7 @@ L[accept]=$(rtt)
 kill "$acc"
 wait "$acc" 2>/dev/null || true
 bg in_g "$BUILD/mailscand" -c "$CONF" 2>/dev/null
-wait_for 10 ctl status
+wait_for ctl status
 T[mailscand]=$(gbps)
 L[mailscand]=$(rtt)
 

@@ -33,7 +33,7 @@ for d in 1 10; do
 	if [ $NETEM = no ]; then
 		bg in_x "$PY" "$TOP/tests/tools/delayproxy.py" $X4 $((20000 + d)) $X4 3310 $d
 		bg in_x "$PY" "$TOP/tests/tools/delayproxy.py" $X4 $((30000 + d)) $X4 1344 $d
-		wait_for 5 in_x sh -c "ss -ltn | grep -q ':$((30000 + d)) '" || fail "delay proxy"
+		await "delay proxy" listening "$NS_X" "$((30000 + d))"
 	fi
 done
 # scanner DELAY: the scanners line for a kind at a delay, and the link set for it
@@ -63,7 +63,7 @@ run() {
 	c0=$(cpu_ticks $pids)
 	out=$(in_c "$PY" "$LOAD" smtp $S4 25 "$conns" "$dir")
 	c1=$(cpu_ticks $pids)
-	wait_for 120 sh -c "[ \$(find '$INBOX' -type f | wc -l) -ge 200 ]" ||
+	wait_for sh -c "[ \$(find '$INBOX' -type f | wc -l) -ge 200 ]" ||
 		fail "$mode/$d: $(find "$INBOX" -type f | wc -l) of 200 delivered"
 	check=$("$PY" "$LOAD" verify "$dir" "$INBOX") || fail "$mode/$d: $check"
 	case $out in *" failed=0 "*) ;; *) fail "$mode/$d: $out" ;; esac

@@ -31,8 +31,8 @@ in_g "$BUILD/mailscanctl" -c "$CONF" ports add smtp 2525 || echo "(exit $?)"
 step "mailscand starts (TEST signatures: clamav-testfiles and EICAR)"
 bg in_g "$BUILD/mailscand" -c "$CONF" 2>>"$WORK/mailscand.log"
 DAEMON_PID=$!
-wait_for 10 ctl status
-wait_for 10 scanners_up
+wait_for ctl status
+wait_for scanners_up
 ctl status
 
 step "who runs what: the packet engine, the scan master, the sandboxed scanners"

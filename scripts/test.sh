@@ -2,6 +2,7 @@
 # The one test command: installs dependencies, builds, and runs every test (unit tests,
 # the same unit tests under ASan/UBSan, the integration tests in network namespaces,
 # part of them again with the daemon built with ASan/UBSan, the format check). Run as root on Debian 12. Prints "test: N passed, N failed" last.
+# SHUFFLE=1 runs the integration tests in a random order (printed).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -29,7 +30,7 @@ run_suite() {
 
 run_suite unit make -s unit
 run_suite sanitize make -s sanitize
-run_suite integration tests/run-integration.sh
+run_suite integration tests/run-integration.sh ${SHUFFLE:+--shuffle}
 run_suite sanitize-integration make -s sanitize-integration
 echo "== format"
 if make -s format-check; then passed=$((passed + 1)); else failed=$((failed + 1)); fi

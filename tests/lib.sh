@@ -6,7 +6,7 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 PY=/usr/bin/python3
-NS_PREFIX=${NS_PREFIX:-ms$$}
+NS_PREFIX=${NS_PREFIX:-ms$$-} # the dash: no other run's prefix starts with this one
 NS_C=${NS_PREFIX}c
 NS_G=${NS_PREFIX}g
 NS_S=${NS_PREFIX}s
@@ -50,6 +50,7 @@ cleanup() {
 		[ -n "$p" ] && kill $p 2>/dev/null && sleep 0.2 && kill -9 $p 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
+	rm -rf /etc/netns/"${NS_PREFIX}"*
 	[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 	exit $rc
 }
@@ -82,10 +83,32 @@ link() { # link NS_A IF_A NS_B IF_B
 	ip netns exec "$3" ethtool -K "$4" gro on >/dev/null 2>&1 || true
 }
 
+# netns_add NS: a test host whose programs depend on nothing of this machine's network
+# configuration: ip netns exec mounts /etc/netns/NS/* over /etc, so this machine's own
+# name and the test hosts resolve from the host file, and a name lookup that is not
+# there fails at once (no name server listens on the namespace's loopback) instead of
+# waiting for the system's resolver, which no test host can reach
+netns_add() {
+	local d=/etc/netns/$1
+	mkdir -p "$d"
+	cat >"$d/hosts" <<HOSTS
+127.0.0.1	localhost
+127.0.1.1	$(hostname)
+::1	localhost ip6-localhost ip6-loopback
+$C4	client.example.org
+$C6	client.example.org
+$S4	mx.example.org pop.example.org
+$S6	mx.example.org pop.example.org
+$X4	scanner.example.org
+HOSTS
+	printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$d/resolv.conf"
+	ip netns add "$1"
+}
+
 topology_gateway() {
-	ip netns add "$NS_C"
-	ip netns add "$NS_G"
-	ip netns add "$NS_S"
+	netns_add "$NS_C"
+	netns_add "$NS_G"
+	netns_add "$NS_S"
 	for ns in "$NS_C" "$NS_G" "$NS_S"; do
 		ip -n "$ns" link set lo up
 	done
@@ -109,7 +132,7 @@ topology_gateway() {
 # A private configuration under $WORK; extra `key = value` lines as arguments.
 # topology_scanner: the scanner host $X4 on its own link from the gateway
 topology_scanner() {
-	ip netns add "$NS_X"
+	netns_add "$NS_X"
 	ip -n "$NS_X" link set lo up
 	link "$NS_X" eth0 "$NS_G" x0
 	ip -n "$NS_G" addr add $G4X/24 dev x0
@@ -140,8 +163,8 @@ start_clamd() {
 	rm -f "$d/clamd.sock"
 	bg in_x sh -c "exec clamd -c '$d/clamd.conf' >/dev/null 2>&1"
 	eval "CLAMD_$name=\$!"
-	wait_for 30 test -S "$d/clamd.sock" || fail "clamd $name: $(tail -3 "$d/clamd.log")"
-	wait_for 10 in_x sh -c "ss -ltn | grep -q '$X4:$port '" || fail "clamd $name on $port"
+	wait_for test -S "$d/clamd.sock" || fail "clamd $name: no socket: $(tail -3 "$d/clamd.log")"
+	await "clamd $name on $X4:$port" listening "$NS_X" "$port"
 }
 
 # start_icap CLAMD: c-icap on $X4:1344 with its virus_scan service (avscan) scanning
@@ -178,7 +201,7 @@ virus_scan.MaxObjectSize 50M
 CF
 	bg in_x c-icap -N -f "$d/c-icap.conf"
 	ICAP_PID=$!
-	wait_for 10 in_x sh -c "ss -ltn | grep -q '$X4:1344 '" || fail "c-icap: $(tail -5 "$d/server.log")"
+	wait_for listening "$NS_X" 1344 || fail "c-icap not on $X4:1344: $(tail -5 "$d/server.log")"
 }
 
 # the test signatures where the daemon's unprivileged user can read them
@@ -229,7 +252,7 @@ scanners_up() {
 # daemon_pids: the packet engine, its scan master and its scanner processes
 daemon_pids() {
 	local st
-	wait_for 10 scanners_up || fail "scanner processes"
+	await "every scanner process forked" scanners_up
 	st=$(ctl status)
 	echo "$DAEMON_PID $(echo "$st" | sed -n 's/^scan_master=//p' | grep -v '^0$') $(echo "$st" | sed -n 's/^scanners=//p' | tr ',' ' ')"
 }
@@ -237,15 +260,52 @@ daemon_pids() {
 # gone PID: the process has exited (a zombie waiting for init counts as gone)
 gone() { [ ! -e "/proc/$1" ] || grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
 
-# wait_for SECONDS COMMAND...: retry until it succeeds
-wait_for() {
-	local t=$1 i=0
+# DEADLINE: how long, in seconds, a test waits for an event before it fails. Generous, so
+# that a slow machine passes what a fast one does; a wait ends as soon as its event is
+# seen, and a wait that fails says what it saw.
+export DEADLINE=${DEADLINE:-60} # the test tools (tests/tools/*.py) read it too
+
+# await WHAT COMMAND...: waits until COMMAND succeeds; past DEADLINE fails, naming WHAT
+# and what COMMAND printed the last time
+await() {
+	local what=$1 end=$((SECONDS + DEADLINE)) out
 	shift
-	while ! "$@" >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -ge $((t * 10)) ] && return 1
+	until out=$("$@" 2>&1); do
+		[ "$SECONDS" -lt "$end" ] ||
+			fail "$what: not seen within $DEADLINE s; last seen: $(echo "${out:-nothing}" | tail -n 3 | tr '\n' ' ')"
 		sleep 0.1
 	done
+}
+
+# wait_for COMMAND...: as await, but returns 1 past DEADLINE (for a caller that says
+# what it waited for)
+wait_for() {
+	local end=$((SECONDS + DEADLINE))
+	until "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+# stat_is NAME WANT: the counter NAME reads WANT (prints NAME=value, for await)
+stat_is() {
+	local v
+	v=$(stat "$1")
+	echo "$1=$v"
+	[ "$v" = "$2" ]
+}
+# stat_ge NAME MIN: the counter NAME reads at least MIN
+stat_ge() {
+	local v
+	v=$(stat "$1")
+	echo "$1=$v"
+	[ "${v:-0}" -ge "$2" ]
+}
+# await_stat NAME WANT [WHAT]: waits until the counter NAME reads WANT
+await_stat() { await "${3:-counter $1 = $2}" stat_is "$1" "$2"; }
+# listening NS PORT: something listens on PORT in NS (prints the listeners)
+listening() {
+	ip netns exec "$1" ss -Hltn "( sport = :$2 )" | grep .
 }
 
 # nft named counter packets, read in namespace NS
@@ -281,33 +341,82 @@ start_daemon() {
 	in_g "$BUILD/mailscanctl" -c "$CONF" rules install >/dev/null || fail "rules install"
 	bg in_g "$BUILD/mailscand" -c "$CONF" 2>>"$WORK/mailscand.log"
 	DAEMON_PID=$!
-	wait_for 10 ctl status || { cat "$WORK/mailscand.log"; fail "mailscand did not answer"; }
+	wait_for ctl status || { cat "$WORK/mailscand.log"; fail "mailscand did not answer"; }
 }
 
 # stat NAME: one counter from `mailscanctl stats`
 stat() { ctl stats | sed -n "s/^$1=//p"; }
 
-xfer_server() { bg in_s "$PY" "$TOP/tests/tools/xfer.py" server "$1"; wait_for 5 in_s sh -c "ss -ltn | grep -q ':$1 '" || fail "server on $1"; }
+xfer_server() { bg in_s "$PY" "$TOP/tests/tools/xfer.py" server "$1"; await "xfer server on $1" listening "$NS_S" "$1"; }
 xfer_client() { in_c "$PY" "$TOP/tests/tools/xfer.py" client "$@"; }
+
+# postfix_instance DIR NS [PORT...]: a private postfix under DIR, started in NS (in_c or
+# in_s) with the main.cf lines read from standard input, and an smtpd on each extra PORT.
+# Hermetic: its own master.cf with nothing chrooted (a chroot has none of /etc), no DNS
+# (no client name lookup, no MX lookup), no system alias or NIS map, no name of this
+# machine: it reads nothing that a fresh system lacks.
+postfix_instance() {
+	local d=$1 ns=$2 port s
+	shift 2
+	mkdir -p "$d/etc" "$d/queue" "$d/data"
+	{
+		for s in "smtp inet n - n - - smtpd" "pickup unix n - n 60 1 pickup" \
+			"cleanup unix n - n - 0 cleanup" "qmgr unix n - n 300 1 qmgr" \
+			"tlsmgr unix - - n 1000? 1 tlsmgr" "rewrite unix - - n - - trivial-rewrite" \
+			"bounce unix - - n - 0 bounce" "defer unix - - n - 0 bounce" \
+			"trace unix - - n - 0 bounce" "verify unix - - n - 1 verify" \
+			"flush unix n - n 1000? 0 flush" "proxymap unix - - n - - proxymap" \
+			"proxywrite unix - - n - 1 proxymap" "smtp unix - - n - - smtp" \
+			"relay unix - - n - - smtp" "showq unix n - n - - showq" \
+			"error unix - - n - - error" "retry unix - - n - - error" \
+			"discard unix - - n - - discard" "local unix - n n - - local" \
+			"virtual unix - n n - - virtual" "anvil unix - - n - 1 anvil" \
+			"scache unix - - n - 1 scache" "postlog unix-dgram n - n - 1 postlogd"; do
+			echo "$s"
+		done
+		for port in "$@"; do echo "$port inet n - n - - smtpd"; done
+	} >"$d/etc/master.cf"
+	{
+		cat <<CF
+compatibility_level = 3.6
+queue_directory = $d/queue
+data_directory = $d/data
+mail_owner = postfix
+maillog_file = $d/maillog
+maillog_file_prefixes = /
+smtputf8_enable = no
+mydestination =
+alias_maps =
+alias_database =
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+smtp_host_lookup = native
+biff = no
+CF
+		cat
+	} >"$d/etc/main.cf"
+	chown postfix "$d/data"
+	$ns postfix -c "$d/etc" set-permissions >/dev/null 2>&1 || true
+	# postfix speaks only to syslog, or to a terminal: script gives it one for errors
+	$ns script -qc "postfix -c $d/etc start" /dev/null >"$d/start.log" 2>&1 ||
+		fail "postfix start ($d): $(cat "$d/start.log")"
+}
 
 # start_postfix: a private postfix instance in the server namespace, accepting mail for
 # example.org into the Maildir $WORK/pf/mail/inbox/ (as nobody). Ports from $@ (25).
 start_postfix() {
-	local pf=$WORK/pf port
-	mkdir -p "$pf/etc" "$pf/queue" "$pf/data" "$pf/mail"
+	local pf=$WORK/pf port extra=""
+	mkdir -p "$pf/etc" "$pf/mail"
 	chown nobody:nogroup "$pf/mail"
-	cp /etc/postfix/master.cf "$pf/etc/master.cf"
 	for port in "${@:-25}"; do
-		[ "$port" = 25 ] && continue
-		echo "$port inet n - y - - smtpd" >>"$pf/etc/master.cf"
+		[ "$port" = 25 ] || extra="$extra $port"
 	done
-	cat >"$pf/etc/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $pf/queue
-data_directory = $pf/data
-mail_owner = postfix
+	# a self-signed certificate, for STARTTLS
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mx.example.org \
+		-keyout "$pf/etc/key.pem" -out "$pf/etc/cert.pem" >/dev/null 2>&1 || fail "openssl"
+	# shellcheck disable=SC2086
+	postfix_instance "$pf" in_s $extra <<CF
 myhostname = mx.example.org
-mydestination =
 inet_interfaces = all
 inet_protocols = all
 mynetworks = 0.0.0.0/0 [::]/0
@@ -317,33 +426,22 @@ virtual_mailbox_base = $pf/mail
 virtual_mailbox_maps = static:inbox/
 virtual_uid_maps = static:65534
 virtual_gid_maps = static:65534
-maillog_file = $pf/maillog
-maillog_file_prefixes = /
-smtputf8_enable = no
 message_size_limit = 104857600
 virtual_mailbox_limit = 0
-CF
-	# a self-signed certificate, for STARTTLS
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mx.example.org \
-		-keyout "$pf/etc/key.pem" -out "$pf/etc/cert.pem" >/dev/null 2>&1 || fail "openssl"
-	cat >>"$pf/etc/main.cf" <<CF
 smtpd_tls_cert_file = $pf/etc/cert.pem
 smtpd_tls_key_file = $pf/etc/key.pem
 smtpd_tls_security_level = may
 CF
-	chown postfix "$pf/data"
-	in_s postfix -c "$pf/etc" set-permissions >/dev/null 2>&1 || true
-	# postfix speaks only to syslog, or to a terminal: script gives it one for errors
-	in_s script -qc "postfix -c $pf/etc start" /dev/null >"$pf/start.log" 2>&1 ||
-		fail "postfix start: $(cat "$pf/start.log")"
 	for port in "${@:-25}"; do
-		wait_for 10 in_s sh -c "ss -ltn | grep -q ':$port '" || fail "postfix not listening on $port"
+		await "postfix listening on $port" listening "$NS_S" "$port"
 	done
 }
 
 # messages postfix delivered
 delivered() { find "$WORK/pf/mail/inbox/new" -type f 2>/dev/null | sort; }
 delivered_count() { delivered | wc -l; }
+# await_delivered N: waits until postfix has stored N messages
+await_delivered() { await "$1 messages stored" sh -c "n=\$(find '$WORK/pf/mail/inbox/new' -type f 2>/dev/null | wc -l); echo stored=\$n; [ \$n -ge $1 ]"; }
 
 SMTPSEND="$TOP/tests/tools/smtpsend.py"
 # make_mail KIND: writes $WORK/KIND.eml
@@ -366,13 +464,11 @@ PY
 	return 1
 }
 
-# wait until postfix's queue is empty (delivery done)
+# postfix_settle: waits until postfix's queue holds no message in delivery (a message
+# leaves the queue once it is stored)
 postfix_settle() {
-	local i
-	for i in $(seq 50); do
-		[ -z "$(find "$WORK/pf/queue/active" "$WORK/pf/queue/incoming" "$WORK/pf/queue/maildrop" -type f 2>/dev/null)" ] && sleep 0.3 && return 0
-		sleep 0.2
-	done
+	await "postfix's queue empty" sh -c "! find '$WORK/pf/queue/active' '$WORK/pf/queue/incoming' \
+		'$WORK/pf/queue/maildrop' -type f 2>/dev/null | grep ."
 }
 
 # start_dovecot [PORT...]: a private dovecot POP3 server in the server namespace; user
@@ -388,6 +484,7 @@ start_dovecot() {
 		cat <<CF
 protocols = pop3
 listen = *, ::
+hostname = pop.example.org
 base_dir = $dc/run
 state_dir = $dc/state
 log_path = $dc/log
@@ -423,7 +520,7 @@ CF
 	} >"$dc/dovecot.conf"
 	in_s dovecot -c "$dc/dovecot.conf" || fail "dovecot: $(cat "$dc/log" 2>/dev/null)"
 	for port in "${@:-110}"; do
-		wait_for 10 in_s sh -c "ss -ltn | grep -q ':$port '" || fail "dovecot not on $port: $(cat "$dc/log")"
+		wait_for listening "$NS_S" "$port" || fail "dovecot not on $port: $(cat "$dc/log")"
 	done
 }
 
@@ -435,6 +532,21 @@ seed_mailbox() {
 		tr -d '\r' <"$f" >"$WORK/dc/home/alice/Maildir/cur/100000000$i.M$i.test:2,"
 	done
 	chown -R nobody:nogroup "$WORK/dc/home"
+}
+# pop3_sessions_ended [MORE_THAN]: how many of alice's POP3 sessions dovecot has ended
+# (with MORE_THAN: true once more than that have)
+pop3_sessions_ended() {
+	local n
+	n=$(grep -c 'pop3(alice).*Disconnected' "$WORK/dc/log")
+	echo "$n"
+	[ -z "${1:-}" ] || [ "$n" -gt "$1" ]
+}
+# mailbox_holds N: alice's mailbox holds N messages (prints how many it holds)
+mailbox_holds() {
+	local n
+	n=$(mailbox_count)
+	echo "mailbox holds $n"
+	[ "$n" = "$1" ]
 }
 mailbox_count() { ls "$WORK/dc/home/alice/Maildir/cur" "$WORK/dc/home/alice/Maildir/new" | grep -c '^1'; }
 
@@ -457,9 +569,10 @@ NFT
 # message as the receiver should store it goes to $WORK/sent.eml
 raw_smtp() { SENT=$WORK/sent.eml "$1" "$PY" "$RAWTCP" smtp "$2" 25 "$WORK/$3.eml" "$4"; }
 # server_released NS PORT: no connection to PORT is left established (or waiting for its
-# application to close) in NS within 3 s
+# application to close) in NS: waits for it (a connection left hanging would stay for the
+# server's own timeout, minutes, far past DEADLINE)
 server_released() {
-	wait_for 3 sh -c "[ -z \"\$(ip netns exec $1 ss -Htn state established state close-wait '( sport = :$2 )')\" ]"
+	wait_for sh -c "[ -z \"\$(ip netns exec $1 ss -Htn state established state close-wait '( sport = :$2 )')\" ]"
 }
 # raw_smtp_expect IN_NS HOST KIND TRICK WANT: the hand-made client's answer matches the
 # regular expression WANT, the server's connection is released, and after a 250 the
@@ -498,5 +611,5 @@ start_host_daemon() {
 		fail "rules install (host)"
 	bg ip netns exec "$ns" "$BUILD/mailscand" -c "$CONF" 2>>"$WORK/mailscand.log"
 	DAEMON_PID=$!
-	wait_for 10 ctl status || fail "mailscand (host)"
+	wait_for ctl status || { cat "$WORK/mailscand.log"; fail "mailscand (host) did not answer"; }
 }

@@ -1,12 +1,17 @@
 #!/bin/bash
 # Runs every integration test (as root, in network namespaces) and sums the results.
-# Usage: run-integration.sh [PATTERN...]   (patterns select test paths, e.g. rules/;
-# BUILD=DIR runs the binaries from DIR, e.g. a sanitizer build)
+# Usage: run-integration.sh [--shuffle] [PATTERN...]   (patterns select test paths, e.g.
+# rules/; --shuffle runs them in a random order, which it prints first, to show that no
+# test depends on another; BUILD=DIR runs the binaries from DIR, e.g. a sanitizer build)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "integration tests need root (network namespaces)" >&2; exit 2; }
+order=sort
+[ "${1:-}" = --shuffle ] && order=shuf && shift
+tests=$(find "$top/tests/integration" -name '*.sh' | $order)
+[ "$order" = shuf ] && echo "order: $(echo "$tests" | sed "s|^$top/tests/integration/||" | tr '\n' ' ')"
 passed=0 failed=0 bad=""
-for t in $(find "$top/tests/integration" -name '*.sh' | sort); do
+for t in $tests; do
 	if [ $# -gt 0 ]; then
 		hit=0
 		for pat in "$@"; do case "$t" in *"$pat"*) hit=1 ;; esac; done

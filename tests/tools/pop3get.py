@@ -16,9 +16,12 @@ import socket
 import ssl
 import sys
 
+# how long to wait for a peer before giving up (the tests' DEADLINE, in seconds)
+DEADLINE = float(os.environ.get("DEADLINE", "60"))
+
 
 def login(host, port):
-    p = poplib.POP3(host, port, timeout=30)
+    p = poplib.POP3(host, port, timeout=DEADLINE)
     p.user("alice")
     p.pass_("secret")
     return p
@@ -44,7 +47,7 @@ def main():
             _, lines, _ = login(host, port).top(int(sys.argv[4]), int(sys.argv[5]))
             print(f"ok {sum(len(l) + 2 for l in lines)}")
         elif cmd == "stls":
-            p = poplib.POP3(host, port, timeout=30)
+            p = poplib.POP3(host, port, timeout=DEADLINE)
             ctx = ssl.create_default_context()
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
@@ -54,7 +57,7 @@ def main():
             save(sys.argv[4], sys.argv[5], p.retr(int(sys.argv[5]))[1])
             print(f"{sys.argv[5]} ok")
         elif cmd == "pipelined":
-            s = socket.create_connection((host, port), timeout=30)
+            s = socket.create_connection((host, port), timeout=DEADLINE)
             f = s.makefile("rb")
             f.readline()
             s.sendall(b"USER alice\r\nPASS secret\r\n")

@@ -13,14 +13,15 @@ smtp HOST PORT FILE TRICK: a client that sends FILE (EHLO, MAIL, RCPT, DATA) wit
   writes there the message a receiver that reads what mailscand scanned stores (first
   copies, urgent bytes inline), CRLF lines, unstuffed.
 pop3d ADDR PORT FILE TRICK: a POP3 server for one connection (any USER/PASS, one
-  message): RETR answers FILE with TRICK applied to the response; SENT as above.
+  message): RETR answers FILE with TRICK applied to the response; SENT as above. With
+  READY=PATH it creates PATH once it can take a connection.
 
 TRICKs: none, urg, syn, badsum, conflict (a benign copy first, then the real bytes),
 conflict-real-first, repack (retransmissions cut differently), rst (a reset inside the
 window but off rcv_nxt, then 11 s of silence), fin (a FIN in order, then more data),
 finooo (a FIN ahead of the data, which then covers it), paws (a benign copy with an old
 timestamp first), window (a benign copy beyond the receiver's window first).
-Every wait is bounded (15 s).
+Every wait is bounded (DEADLINE in the environment, 60 s).
 """
 import os
 import random
@@ -32,8 +33,11 @@ import time
 from scapy.layers.inet import IP, TCP
 from scapy.layers.inet6 import IPv6
 
+# how long to wait for a peer before giving up (the tests' DEADLINE, in seconds)
+DEADLINE = float(os.environ.get("DEADLINE", "60"))
+
 MARK = 0x77
-WAIT = 15
+WAIT = DEADLINE
 SEG = 1000
 MARKER = b"EICAR"
 
@@ -177,7 +181,7 @@ class Endpoint:
         self.raddr, self.rport = raddr, rport
         self.peer_ws = 0
         self.seg("S", opts=self.syn_opts())
-        if not self.wait(lambda: self.syn is not None, 5):
+        if not self.wait(lambda: self.syn is not None):
             raise TimeoutError("no SYN-ACK")
         with self.cv:
             self.take_syn_opts()
@@ -186,7 +190,7 @@ class Endpoint:
         self.ack()
 
     def accept(self):
-        if not self.wait(lambda: self.syn is not None, 30):
+        if not self.wait(lambda: self.syn is not None):
             raise TimeoutError("no SYN")
         with self.cv:
             self.take_syn_opts()
@@ -405,6 +409,8 @@ def write_sent(stream):
 
 def pop3d(addr, port, path, trick):
     ep = Endpoint(addr, port, ":" in addr)
+    if os.environ.get("READY"):
+        open(os.environ["READY"], "w").close()
     ep.accept()
     body = stuff(open(path, "rb").read())
     ep.send(b"+OK mailscan test server\r\n")

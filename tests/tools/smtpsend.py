@@ -24,6 +24,9 @@ import sys
 import time
 from email.message import EmailMessage
 
+# how long to wait for a peer before giving up (the tests' DEADLINE, in seconds)
+DEADLINE = float(os.environ.get("DEADLINE", "60"))
+
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 TESTFILES = "/usr/share/clamav-testfiles"
 
@@ -63,7 +66,7 @@ def make(kind, out):
 
 class Raw:
     def __init__(self, host, port):
-        self.s = socket.create_connection((host, port), timeout=30)
+        self.s = socket.create_connection((host, port), timeout=DEADLINE)
         self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
 
@@ -100,7 +103,7 @@ def stuff(msg):
 def send(host, port, path, mode, path2=None):
     msg = open(path, "rb").read()
     if mode in ("smtplib", "starttls"):
-        with smtplib.SMTP(host, port, timeout=30) as c:
+        with smtplib.SMTP(host, port, local_hostname="client.example.org", timeout=DEADLINE) as c:
             c.ehlo("client.example.org")
             if mode == "starttls":
                 ctx = ssl.create_default_context()
@@ -190,7 +193,7 @@ def two(host, port, path1, path2, mode):
     else:
         c.send(t[0])
         c.send(t[1])
-    c.s.settimeout(10)
+    c.s.settimeout(DEADLINE)
     replies = []
     try:
         while len(replies) < 8:

@@ -10,9 +10,13 @@ client HOST PORT NBYTES [SEED [CHUNK DELAY]]: sends NBYTES of seeded random data
 """
 import hashlib
 import random
+import os
 import socket
 import sys
 import time
+
+# how long to wait for a peer before giving up (the tests' DEADLINE, in seconds)
+DEADLINE = float(os.environ.get("DEADLINE", "60"))
 
 
 def serve(port, bind):
@@ -24,7 +28,7 @@ def serve(port, bind):
     s.listen(64)
     while True:
         c, _ = s.accept()
-        c.settimeout(30)
+        c.settimeout(DEADLINE)
         chunks = []
         while True:
             d = c.recv(1 << 20)
@@ -38,7 +42,7 @@ def serve(port, bind):
 
 def client(host, port, n, seed, chunk=0, delay=0.0):
     data = random.Random(seed).randbytes(n)
-    c = socket.create_connection((host, port), timeout=30)
+    c = socket.create_connection((host, port), timeout=DEADLINE)
     if chunk:
         for i in range(0, n, chunk):
             c.sendall(data[i:i + chunk])

@@ -15,7 +15,7 @@ with open('$WORK/syslog.txt', 'ab', buffering=0) as f:
     while True:
         f.write(s.recv(4096) + b'\n')
 "
-wait_for 5 test -S "$WORK/log.sock" || fail "syslog listener"
+wait_for test -S "$WORK/log.sock" || fail "syslog listener"
 start_daemon "queues = 0" "log = syslog" "log_facility = local5" "syslog_socket = $WORK/log.sock"
 for k in clean eicar; do make_mail $k; done
 seed_mailbox "$WORK/clean.eml" "$WORK/eicar.eml"
@@ -25,7 +25,7 @@ out=$(in_c "$PY" "$POP3GET" retr $S4 110 "$WORK/got" 2 2>&1)
 case $out in reset*) ok "infected RETR reset" ;; *) fail "infected RETR: $out" ;; esac
 
 # local5 (21) * 8 + notice (5) = 173
-wait_for 5 grep -q "detection result=infected.*proto=pop3" "$WORK/syslog.txt" || fail "no POP3 detection line"
+wait_for grep -q "detection result=infected.*proto=pop3" "$WORK/syslog.txt" || fail "no POP3 detection line"
 line=$(grep "proto=smtp" "$WORK/syslog.txt" | grep "detection")
 echo "$line" | grep -qE "^<173>[A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} mailscand\[$DAEMON_PID\]: detection result=infected virus=MailscanTest.EICAR.UNOFFICIAL proto=smtp flow=$C4.[0-9]+>$S4.25 helo=[^ ]+ from=<?a@example.org>? to=<?b@example.org>? action=reject$" ||
 	fail "SMTP detection line: $line"

@@ -26,10 +26,9 @@ update() { # NAME CONTENT
 # clean mail keeps flowing during the updates
 (for i in $(seq 30); do smtp_send $S4 25 clean smtplib; sleep 0.2; done >"$WORK/load.out") &
 LOAD=$!
-sleep 1
+await "the load under way" test -s "$WORK/load.out"
 update mailscan-test.ndb "$(cat "$TOP/build/testsigs/mailscan-test.ndb")"
-wait_for 10 sh -c "[ \$('$BUILD/mailscanctl' -c '$CONF' stats | sed -n 's/^reloads_ok=//p') = 1 ]" ||
-	fail "no reload after the update: $(tail -5 "$WORK/mailscand.log")"
+await_stat reloads_ok 1 "a reload after the update"
 expect_eq "signatures after" "$(stat signatures)" 45
 grep -q "signature files changed: reloading" "$WORK/mailscand.log" || fail "reason not logged"
 grep -q "reloaded signatures=45 previous=44 database=$DB" "$WORK/mailscand.log" || fail "counts not logged"
@@ -37,8 +36,7 @@ ok "new signatures loaded without a restart, old and new counts logged"
 case "$(smtp_send $S4 25 eicar smtplib)" in 554*) ok "EICAR detected after the update" ;; *) fail "EICAR passed after the update" ;; esac
 
 update broken.ndb "MailscanTest.Broken:0:*:zz-not-hex"
-wait_for 10 sh -c "[ \$('$BUILD/mailscanctl' -c '$CONF' stats | sed -n 's/^reloads_failed=//p') = 1 ]" ||
-	fail "broken update not tried"
+await_stat reloads_failed 1 "broken update not tried"
 expect_eq "signatures after a broken update" "$(stat signatures)" 45
 expect_eq "reloads_ok unchanged" "$(stat reloads_ok)" 1
 case "$(smtp_send $S4 25 eicar smtplib)" in 554*) ok "the old engine stays" ;; *) fail "EICAR passed after a broken update" ;; esac
@@ -54,7 +52,6 @@ rm -f "$DB/broken.ndb"
 start_daemon "queues = 0" "database = $DB" "database_watch = no" "database_check = 1"
 expect_eq "signatures at start" "$(stat signatures)" 45
 rm -f "$DB/mailscan-test.ndb"
-wait_for 10 sh -c "[ \$('$BUILD/mailscanctl' -c '$CONF' stats | sed -n 's/^signatures=//p') = 44 ]" ||
-	fail "database_check did not notice"
+await_stat signatures 44 "database_check did not notice"
 grep -q "database_check: signature files changed: reloading" "$WORK/mailscand.log" || fail "check reason"
 ok "database_check noticed the change"

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 bg in_s "$PY" "$TOP/tests/tools/marker.py" server 25 "$WORK/server.log"
-wait_for 5 in_s sh -c "ss -ltn | grep -q ':25 '" || fail "server"
+await "server" listening "$NS_S" 25
 start_daemon "queues = 0" "test_hold = HOLDME" "test_hold_ms = 1500"
 
 out=$(in_c "$PY" "$TOP/tests/tools/marker.py" client $S4 25 "hello " "HOLDME please")
@@ -15,7 +15,7 @@ echo "$out" | grep -q "end=eof" || fail "connection did not end normally: $out"
 # the hold is a lower bound set by the daemon, not a timing guess
 awk -v e="$elapsed" 'BEGIN { exit !(e >= 1.5) }' || fail "not delayed: $elapsed s"
 ok "the completing packet was held ($elapsed s for a 0.3 s exchange)"
-wait_for 5 test -s "$WORK/server.log" || fail "server saw nothing"
+wait_for test -s "$WORK/server.log" || fail "server saw nothing"
 expect_eq "server received" "$(cat "$WORK/server.log")" "b'hello HOLDME please' eof"
 expect_eq "holds_total" "$(stat holds_total)" 1
 expect_eq "holds_current" "$(stat holds_current)" 0

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 bg in_s "$PY" "$TOP/tests/tools/marker.py" server 25 "$WORK/server.log"
-wait_for 5 in_s sh -c "ss -ltn | grep -q ':25 '" || fail "server"
+await "server" listening "$NS_S" 25
 start_daemon "queues = 0" "test_reset = RESETME"
 
 n=0
@@ -13,7 +13,7 @@ for addr in $S4 $S6; do
 	out=$(in_c "$PY" "$TOP/tests/tools/marker.py" client "$addr" 25 "hello " "RESETME now")
 	echo "$out" | grep -q "end=reset" || fail "client to $addr was not reset: $out"
 	n=$((n + 1))
-	wait_for 5 test "$(wc -l <"$WORK/server.log")" -ge $n || fail "server log"
+	await "the server's record of connection $n" sh -c "[ \$(wc -l <'$WORK/server.log') -ge $n ]"
 	expect_eq "server side of $addr" "$(sed -n ${n}p "$WORK/server.log")" "b'hello ' reset"
 done
 expect_eq "injected_packets" "$(stat injected_packets)" 4

@@ -18,7 +18,15 @@ pkts = [IP(src=f"10.89.1.{random.randint(100, 250)}", dst=sys.argv[1]) /
         for _ in range(3000)]
 send(pkts, verbose=0)
 PY
-sleep 1
+await "the SYNs arrived" stat_ge flows_total 2900
+# every flow past the cap evicted one: the counters agree once the queue is drained
+settled() {
+	local a e t
+	a=$(stat flows_active) e=$(stat flows_evicted) t=$(stat flows_total)
+	echo "flows_active=$a flows_evicted=$e flows_total=$t"
+	[ "$e" = $((t - a)) ]
+}
+await "the flood processed" settled
 active=$(stat flows_active)
 evicted=$(stat flows_evicted)
 total=$(stat flows_total)

@@ -10,12 +10,9 @@ xfer_server 110
 start_daemon
 # an open, idle connection first (its server serves one at a time): the oldest flow
 bg in_c "$PY" -c "import socket,time; s=socket.create_connection(('$S4',110)); time.sleep(60)"
-wait_for 5 sh -c "[ \$(\"$BUILD/mailscanctl\" -c \"$CONF\" stats | sed -n 's/^flows_active=//p') = 1 ]" ||
-	fail "idle connection not followed"
+await_stat flows_active 1 "idle connection not followed"
 xfer_client $S4 25 100000 1 >/dev/null || fail "transfer"
-wait_for 5 sh -c "[ \$(\"$BUILD/mailscanctl\" -c \"$CONF\" stats | sed -n 's/^flows_active=//p') = 2 ]" ||
-	fail "transfer not followed"
-sleep 12
-expect_eq "flows_active after the closing time" "$(stat flows_active)" 1
+await_stat flows_active 2 "transfer not followed"
+await_stat flows_active 1 "the closed flow gone after the closing time"
 expect_eq "flows_closed" "$(stat flows_closed)" 1
 expect_eq "flows_timed_out" "$(stat flows_timed_out)" 0

@@ -19,7 +19,7 @@ delete_round() {
 	expect_eq "$1: first download" "$(in_c "$PY" "$POP3GET" retr "$1" 110 "$WORK/got" 1 2 3)" "1 ok
 reset (ConnectionResetError)"
 	same clean "$WORK/got/1" || fail "$1: message 1 differs"
-	wait_for 5 sh -c "[ \$(ls $WORK/dc/home/alice/Maildir/cur $WORK/dc/home/alice/Maildir/new | grep -c '^1') = 2 ]" ||
+	wait_for mailbox_holds 2 ||
 		fail "$1: the infected message is still on the server ($(mailbox_count) left)"
 	ok "$1: the infected message was expunged"
 	expect_eq "$1: second download" "$(in_c "$PY" "$POP3GET" retr "$1" 110 "$WORK/got" 1 2)" "1 ok
@@ -42,25 +42,28 @@ ok "logged as delete"
 seed
 out=$(in_c "$PY" "$POP3GET" pipelined $S4 110 "$WORK/got" 1 2 3)
 case "$out" in *reset*) ok "pipelined: $out" ;; *) fail "pipelined: got '$out'" ;; esac
-wait_for 5 sh -c "[ \$(ls $WORK/dc/home/alice/Maildir/cur $WORK/dc/home/alice/Maildir/new | grep -c '^1') = 2 ]" ||
+wait_for mailbox_holds 2 ||
 	fail "pipelined: the infected message is still on the server"
 ok "pipelined: expunged"
 
 # TOP is a preview: reset, nothing deleted
 seed
+ended=$(pop3_sessions_ended)
 expect_eq "top of the infected message" "$(in_c "$PY" "$POP3GET" top $S4 110 2 100)" "reset (ConnectionResetError)"
-sleep 1
+# once the server's session is over nothing more can be deleted in it
+await "the server's session ended" pop3_sessions_ended "$ended"
 expect_eq "top: nothing deleted" "$(mailbox_count)" 3
 
 # the client deletes it itself right behind the RETR: our DELE is refused (-ERR)
 seed
 in_c "$PY" - $S4 <<'PY' || true
-import socket, sys, time
+import socket, sys
 s = socket.create_connection((sys.argv[1], 110), timeout=10)
 s.recv(100)
 s.sendall(b"USER alice\r\nPASS secret\r\n")
-time.sleep(0.5)
-s.recv(1000)
+got = b""
+while got.count(b"\r\n") < 2:
+    got += s.recv(1000)
 s.sendall(b"RETR 2\r\nDELE 2\r\n")
 try:
     while s.recv(65536):
@@ -68,8 +71,7 @@ try:
 except OSError:
     pass
 PY
-wait_for 5 sh -c "[ \$(ls $WORK/dc/home/alice/Maildir/cur $WORK/dc/home/alice/Maildir/new | grep -c '^1') = 2 ]" || true
-expect_eq "pop3_delete_refused" "$(stat pop3_delete_refused)" 1
+await_stat pop3_delete_refused 1
 expect_eq "pop3_deletes (unchanged)" "$(stat pop3_deletes)" 3
 
 # fetchmail: the first run stops at the infected message, the next gets the rest
@@ -95,6 +97,6 @@ stop_daemon
 start_host_daemon "$NS_S" "pop3_action = delete"
 seed
 in_c curl -s --max-time 10 "pop3://$S4/2" -u alice:secret -o /dev/null && fail "curl got the infected message"
-wait_for 5 sh -c "[ \$(ls $WORK/dc/home/alice/Maildir/cur $WORK/dc/home/alice/Maildir/new | grep -c '^1') = 2 ]" ||
+wait_for mailbox_holds 2 ||
 	fail "host mode: the infected message is still on the server"
 expect_eq "host: pop3_deletes" "$(stat pop3_deletes)" 1

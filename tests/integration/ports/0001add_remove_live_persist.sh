@@ -67,10 +67,10 @@ pop3 10111 added"
 
 # an added port reaches the queue at once
 bg in_s "$PY" "$TOP/tests/tools/xfer.py" server 10025
-wait_for 5 in_s sh -c 'ss -ltn | grep -q ":10025 "' || fail "server did not start"
+await "server did not start" listening "$NS_S" 10025
 bg in_g "$BUILD/tools/nfq_accept" 0 30 >"$WORK/nfq.out" 2>"$WORK/nfq.err"
 nfq=$!
-wait_for 5 grep -q listening "$WORK/nfq.err" || fail "listener did not start"
+wait_for grep -q listening "$WORK/nfq.err" || fail "listener did not start"
 out=$(in_c "$PY" "$TOP/tests/tools/xfer.py" client $S4 10025 50000) || fail "xfer: $out"
 kill -TERM $nfq
 wait $nfq

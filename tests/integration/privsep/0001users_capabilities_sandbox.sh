@@ -10,8 +10,7 @@
 topology_gateway
 start_postfix 25 10025
 start_daemon "queues = 0" "workers = 2" "test_sandbox = MAILSCAN-PROBE-TRIGGER"
-wait_for 10 sh -c "[ \"\$(\"$BUILD/mailscanctl\" -c \"$CONF\" stats | sed -n 's/^scanner_processes=//p')\" = 2 ]" ||
-	fail "two scanner processes"
+await_stat scanner_processes 2 "two scanner processes"
 uid=$(id -u mailscan)
 
 field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
@@ -82,5 +81,5 @@ case "$(smtp_send $S4 10025 eicar smtplib)" in
 esac
 out=$(ctl reload) || fail "reload as the unprivileged engine: $out"
 expect_eq "reloads" "$(stat reloads_ok)" 1
-wait_for 10 gone "$master" || fail "the old master did not exit"
+wait_for gone "$master" || fail "the old master did not exit"
 ok "reload: a new master, the old one gone"

@@ -18,8 +18,7 @@ MIX="$TOP/tests/tools/mixsend.py"
 BOX=$WORK/pf/mail/inbox/new
 master_pid() { ctl status | sed -n 's/^scan_master=//p'; }
 scanner_pids() { ctl status | sed -n 's/^scanners=//p' | tr ',' ' '; }
-wait_for 10 sh -c "[ \"\$(\"$BUILD/mailscanctl\" -c \"$CONF\" stats | sed -n 's/^scanner_processes=//p')\" = 2 ]" ||
-	fail "two scanner processes"
+await_stat scanner_processes 2 "two scanner processes"
 
 # one connection, in turn: clean, crash, clean, spin, clean, eicar, clean
 out=$(in_c "$PY" "$MIX" send $S4 25 1 "$WORK/seq" clean:4,crash:1,spin:1,eicar:1)
@@ -33,8 +32,7 @@ expect_eq "scans_killed" "$(stat scans_killed)" 1
 expect_eq "smtp_messages_errors" "$(stat smtp_messages_errors)" 2
 grep -q "detection result=crashed .*action=reject" "$WORK/mailscand.log" || fail "crash not logged with its flow"
 grep -q "scanner [0-9]* killed by signal 11" "$WORK/mailscand.log" || fail "the master did not log the signal"
-wait_for 5 sh -c "[ \"\$(\"$BUILD/mailscanctl\" -c \"$CONF\" stats | sed -n 's/^scanner_processes=//p')\" = 2 ]" ||
-	fail "processes not replaced"
+await_stat scanner_processes 2 "processes not replaced"
 expect_eq "forks: 2, 2 for the crash, 1 for the spin" "$(stat scanner_forks)" 5
 expect_eq "one master loaded the engine" "$(stat scan_masters_started)" 1
 
@@ -47,18 +45,19 @@ expect_eq "scans_crashed" "$(stat scans_crashed)" 11
 # kill -SEGV of random scanners while 100 messages flow; the master killed too
 in_c "$PY" "$MIX" send $S4 25 10 "$WORK/kill" clean:90,eicar:10 >"$WORK/kill.out" &
 load=$!
-sleep 0.5
+# each kill once a few more messages are stored, so the kills spread over the load
+base=$(delivered_count)
+await_delivered $((base + 5))
 kill -9 "$(master_pid)" || fail "no master to kill"
 for i in 1 2 3 4 5; do
+	await_delivered $((base + 5 + 10 * i))
 	victim=$(scanner_pids | tr ' ' '\n' | shuf -n 1)
 	[ -n "$victim" ] && kill -SEGV "$victim"
-	sleep 0.4
 done
 wait "$load"
 cat "$WORK/kill.out"
 expect_eq "outcomes with scanners killed" "$(cat "$WORK/kill.out")" "clean_accepted=90 eicar_refused=10"
-wait_for 10 sh -c "[ \"\$(\"$BUILD/mailscanctl\" -c \"$CONF\" stats | sed -n 's/^scanner_processes=//p')\" = 2 ]" ||
-	fail "processes not replaced after the kills"
+await_stat scanner_processes 2 "processes not replaced after the kills"
 [ "$(stat scan_masters_started)" -ge 2 ] || fail "the master was not restarted"
 ok "scanners and master replaced: forks=$(stat scanner_forks) masters=$(stat scan_masters_started) retried=$(stat scans_retried)"
 
@@ -67,8 +66,9 @@ in_c "$PY" "$MIX" send $S4 25 10 "$WORK/reload" clean:90,eicar:10 >"$WORK/reload
 load=$!
 masters=$(stat scan_masters_started)
 old="$(master_pid) $(scanner_pids)"
+base=$(delivered_count)
 for i in 1 2 3; do
-	sleep 0.5
+	await_delivered $((base + 15 * i))
 	ctl reload >/dev/null || fail "reload $i"
 done
 wait "$load"
@@ -78,7 +78,7 @@ expect_eq "reloads_ok" "$(stat reloads_ok)" 3
 expect_eq "a master per reload" "$(stat scan_masters_started)" $((masters + 3))
 expect_eq "scans_errors" "$(stat scans_errors)" 0
 for p in $old; do
-	wait_for 10 gone "$p" || fail "process $p of the first engine did not exit"
+	wait_for gone "$p" || fail "process $p of the first engine did not exit"
 done
 expect_eq "scanners of the last master" "$(pgrep -P "$(master_pid)" -x ms-scanner | wc -l)" 2
 ok "after the reloads: the old master and scanners gone, two scanners of the new one"

@@ -7,8 +7,8 @@ topology_gateway
 write_config "queues = 0"
 bg in_s "$PY" "$TOP/tests/tools/xfer.py" server 25
 bg in_s "$PY" "$TOP/tests/tools/xfer.py" server 8080
-wait_for 5 in_s sh -c 'ss -ltn | grep -q ":25 "' || fail "server did not start"
-wait_for 5 in_s sh -c 'ss -ltn | grep -q ":8080 "' || fail "server did not start"
+await "server did not start" listening "$NS_S" 25
+await "server did not start" listening "$NS_S" 8080
 
 in_g "$BUILD/mailscanctl" -c "$CONF" rules install --gateway >/dev/null || fail "install"
 
@@ -23,7 +23,7 @@ ok "no listener: connections pass (bypass), both directions hit the queue rules"
 # with a listener every packet of the flow is queued, in both directions
 bg in_g "$BUILD/tools/nfq_accept" 0 30 >"$WORK/nfq.out" 2>"$WORK/nfq.err"
 nfq=$!
-wait_for 5 grep -q listening "$WORK/nfq.err" || fail "listener did not start"
+wait_for grep -q listening "$WORK/nfq.err" || fail "listener did not start"
 before=$(($(nft_counter "$NS_G" smtp_to_server) + $(nft_counter "$NS_G" smtp_to_client)))
 out=$(in_c "$PY" "$TOP/tests/tools/xfer.py" client $S4 25 300000 2) || fail "queued v4: $out"
 out=$(in_c "$PY" "$TOP/tests/tools/xfer.py" client $S6 25 300000 3) || fail "queued v6: $out"

@@ -39,8 +39,7 @@ expect_eq "clean still delivered" "$(smtp_send $S4 25 clean smtplib)" "250 sent"
 rm -rf "$db"
 mv "$db.away" "$db"
 kill -HUP "$DAEMON_PID"
-wait_for 10 sh -c "[ \$(\"$BUILD/mailscanctl\" -c \"$CONF\" stats | sed -n 's/^reloads_ok=//p') = 2 ]" ||
-	fail "SIGHUP did not reload"
+await_stat reloads_ok 2 "SIGHUP did not reload"
 ok "SIGHUP reloaded"
 expect_eq "reloads_failed" "$(stat reloads_failed)" 1
 postfix_settle

@@ -8,7 +8,7 @@ start_postfix
 write_config "queues = 0" "mode = host" "workers = 2"
 in_s "$BUILD/mailscanctl" -c "$CONF" rules install >/dev/null || fail "rules install"
 bg in_s "$BUILD/mailscand" -c "$CONF" 2>>"$WORK/mailscand.log"
-wait_for 10 ctl status || fail "mailscand"
+wait_for ctl status || fail "mailscand"
 make_mail eicar
 
 in_c "$PY" - "$S4" "$WORK/sent" <<'PY' || fail "concurrent sends"

@@ -11,31 +11,17 @@ start_daemon "queues = 0"
 
 # the relay: loopback only, everything to the server
 pfc=$WORK/pfc
-mkdir -p "$pfc/etc" "$pfc/queue" "$pfc/data"
-cp /etc/postfix/master.cf "$pfc/etc/master.cf"
-cat >"$pfc/etc/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $pfc/queue
-data_directory = $pfc/data
-mail_owner = postfix
+postfix_instance "$pfc" in_c <<CF
 myhostname = relay.example.com
-mydestination =
 inet_interfaces = loopback-only
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 relayhost = [$S4]:25
 smtp_pipelining = yes
-maillog_file = $pfc/maillog
-maillog_file_prefixes = /
-smtputf8_enable = no
 bounce_queue_lifetime = 0
 default_destination_concurrency_limit = 1
 CF
-chown postfix "$pfc/data"
-in_c postfix -c "$pfc/etc" set-permissions >/dev/null 2>&1 || true
-in_c script -qc "postfix -c $pfc/etc start" /dev/null >"$pfc/start.log" 2>&1 ||
-	fail "relay start: $(cat "$pfc/start.log")"
-wait_for 10 in_c sh -c "ss -ltn | grep -q '127.0.0.1:25 '" || fail "relay not listening"
+await "the relay listening" listening "$NS_C" 25
 
 kinds="clean plaineicar stuffed eicar plainclean zip"
 for k in $kinds; do make_mail $k; done
@@ -44,10 +30,8 @@ for k in $kinds; do
 	[ "$out" = "250 sent" ] || fail "relay refused $k: $out"
 done
 # the relay delivers them: wait until its queue is empty
-for i in $(seq 100); do
-	[ -z "$(find "$pfc/queue/active" "$pfc/queue/incoming" "$pfc/queue/deferred" -type f 2>/dev/null)" ] && break
-	sleep 0.2
-done
+await "the relay's queue empty" sh -c "! find '$pfc/queue/active' '$pfc/queue/incoming' \
+	'$pfc/queue/deferred' -type f 2>/dev/null | grep ."
 postfix_settle
 in_c postfix -c "$pfc/etc" stop >/dev/null 2>&1 || true
 

@@ -16,9 +16,9 @@ R='reset \((ConnectionResetError|EOFError|error_proto)'
 # pop3_expect ADDR KIND TRICK WANT: a hand-made server at ADDR, poplib in the client
 pop3_expect() {
 	local out
-	rm -f "$WORK/got/1" "$WORK/sent.eml"
-	SENT=$WORK/sent.eml bg in_s "$PY" "$RAWTCP" pop3d "$1" 110 "$WORK/$2.eml" "$3" >/dev/null
-	sleep 0.3
+	rm -f "$WORK/got/1" "$WORK/sent.eml" "$WORK/ready"
+	SENT=$WORK/sent.eml READY=$WORK/ready bg in_s "$PY" "$RAWTCP" pop3d "$1" 110 "$WORK/$2.eml" "$3" >/dev/null
+	await "the hand-made POP3 server ready" test -e "$WORK/ready"
 	out=$(in_c "$PY" "$POP3GET" retr "$1" 110 "$WORK/got" 1)
 	[[ $out =~ ^(1 )?($4) ]] || fail "$3 $2 from $1: got '$out', want '$4'"
 	if [ "$4" = ok ]; then

@@ -1,5 +1,5 @@
 #!/bin/bash
-# After a reject the server's connection is gone within a second: the RST mailscand
+# After a reject the server's connection is gone at once: the RST mailscand
 # sends in the client's place carries exactly the server's next expected sequence
 # number, so Linux takes it instead of answering with a challenge ACK. IPv4 and IPv6,
 # with client data already pending behind the end of data (pipelined QUIT) or not;
@@ -9,9 +9,10 @@ topology_gateway
 start_postfix
 make_mail eicar
 
-released_within_1s() { # WHAT
-	wait_for 1 sh -c "[ -z \"\$(ip netns exec $NS_S ss -Htn state established state close-wait '( sport = :25 )')\" ]" ||
-		fail "$1: the server still holds the connection: $(in_s ss -Htn '( sport = :25 )')"
+# the server's connection is gone (one that the RST missed would stay for postfix's
+# smtpd_timeout, 300 s, far past the wait)
+released() { # WHAT
+	server_released "$NS_S" 25 || fail "$1: the server still holds the connection: $(in_s ss -Htn '( sport = :25 )')"
 	ok "$1: server connection released"
 }
 
@@ -24,7 +25,7 @@ check_all() { # MODE
 			"554 5.7.1 Virus found: MailscanTest."*) ;;
 			*) fail "$1 $m to $addr: client got '$out'" ;;
 			esac
-			released_within_1s "$1 $m to $addr"
+			released "$1 $m to $addr"
 		done
 	done
 }
