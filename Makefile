@@ -13,7 +13,7 @@ LDLIBS     += $(PKG_LIBS) -pthread
 B := build
 # pure modules: libc only
 PURE    := config scanners ports iana_tcp log buf decode reasm tcpnorm flow packet stats policy msg smtp pop3
-DAEMON  := main daemon queue nfqueue inject ctl_server metrics service session
+DAEMON  := main daemon queue hold flows nfqueue inject ctl_server metrics service session
 CTL     := ctl/mailscanctl ctl_client
 SYS     := rules
 SCAN    := scan scanner scanlocal scanproc quarantine sandbox privsep remote clamd icap clock
