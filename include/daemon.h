@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "config.h"
 #include "ports.h"
 #include "stats.h"
@@ -29,9 +30,6 @@ struct daemon {
 	struct scanner *scanner;
 	struct stats scan_stats; /* written by the scan threads */
 };
-
-uint64_t now_ms(void);
-uint64_t now_us(void);
 
 /* queue.c */
 struct qthread *qthread_new(struct daemon *, uint16_t queue);

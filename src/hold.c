@@ -408,16 +408,6 @@ void holds_scans_done(struct qthread *qt)
 	}
 }
 
-static void jobs_free(struct scan_job *j)
-{
-	struct scan_job *n;
-
-	for (; j; j = n) {
-		n = j->next;
-		scan_job_free(j);
-	}
-}
-
 /* What the packet's bytes asked for: a reset, a block, a hold for scans, an offload. */
 enum verdict hold_settle(struct qthread *qt, struct flow *f, enum flow_dir dir, const struct pkt *p,
 			 uint32_t id, uint64_t now)
@@ -428,7 +418,7 @@ enum verdict hold_settle(struct qthread *qt, struct flow *f, enum flow_dir dir, 
 	long cut = -1;
 
 	if (qt->cur.reset || req->block) {
-		jobs_free(req->jobs);
+		scan_jobs_free(req->jobs);
 		if (req->block && req->block_outcome == OUTCOME_REJECT) {
 			char reason[160];
 
@@ -441,7 +431,7 @@ enum verdict hold_settle(struct qthread *qt, struct flow *f, enum flow_dir dir, 
 		return V_DROP;
 	}
 	if (req->offload) {
-		jobs_free(req->jobs);
+		scan_jobs_free(req->jobs);
 		f->state = FLOW_PASS;
 		return V_OFFLOAD;
 	}
@@ -453,7 +443,7 @@ enum verdict hold_settle(struct qthread *qt, struct flow *f, enum flow_dir dir, 
 	h = hold_add(qt, id, p, cut, now);
 	if (!h) {
 		/* cannot hold: the error policy decides */
-		jobs_free(req->jobs);
+		scan_jobs_free(req->jobs);
 		return qt->d->cfg.on_error == POLICY_PASS ? V_ACCEPT : V_DROP;
 	}
 	if (qt->cur.hold && !req->jobs)
