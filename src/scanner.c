@@ -257,8 +257,8 @@ static void expire_parked(struct scanner *s, uint64_t now)
 }
 
 /* The next job of the slot's backend; NULL when a second has passed (a process killed
- * while idle is replaced within it, health checks run), when a thread with work between jobs
- * should do it (a new engine), or when the scanner stops. */
+ * while idle is replaced within it, health checks run), when the slot has work between
+ * jobs (a new engine to move to), or when the scanner stops. */
 static struct scan_job *take(struct slot *sl, uint64_t *gen)
 {
 	struct scanner *s = sl->s;
@@ -313,8 +313,8 @@ static void done(struct slot *sl, struct scan_job *j)
 	scan_sink_push(j->sink, j);
 }
 
-/* the first thread of a backend that can be down checks its health: every CHECK_MS while it is up,
- * with a doubling backoff while it is down */
+/* the first thread of a backend that can be down checks its health: every CHECK_MS
+ * while it is up, with a doubling backoff while it is down */
 static void health(struct slot *sl)
 {
 	struct scanner *s = sl->s;
