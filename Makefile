@@ -13,10 +13,10 @@ LDLIBS     += $(PKG_LIBS) -pthread
 B := build
 # pure modules: libc only
 PURE    := config scanners ports iana_tcp log buf decode reasm tcpnorm flow packet stats policy msg smtp pop3
-DAEMON  := main queue nfqueue inject ctl_server metrics service session
+DAEMON  := main daemon queue hold flows nfqueue inject ctl_server metrics service session
 CTL     := ctl/mailscanctl ctl_client
 SYS     := rules
-SCAN    := scan scanner scanlocal scanproc quarantine sandbox privsep remote clamd icap clock
+SCAN    := scan scanjob scanner scanlocal scanproc quarantine sandbox privsep remote clamd icap clock
 
 PURE_O  := $(PURE:%=$(B)/obj/%.o)
 SYS_O   := $(SYS:%=$(B)/obj/%.o)

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "config.h"
 #include "ports.h"
 #include "stats.h"
@@ -30,12 +31,6 @@ struct daemon {
 	struct stats scan_stats; /* written by the scan threads */
 };
 
-uint64_t now_ms(void);
-uint64_t now_us(void);
-
-/* Reads the ports file into the port map; -1 with a reason in ERR. */
-int daemon_load_ports(struct daemon *, char *err, size_t errlen);
-
 /* queue.c */
 struct qthread *qthread_new(struct daemon *, uint16_t queue);
 int qthread_start(struct qthread *);
@@ -45,16 +40,22 @@ const struct stats *qthread_stats(const struct qthread *);
 /* when the thread last went round its loop (now_ms), for the watchdog */
 uint64_t qthread_last_sweep(const struct qthread *);
 
-/* ctl_server.c: the control socket; bound during setup, served by a thread started
- * once privileges are dropped */
-int ctl_server_listen(struct daemon *);
-int ctl_server_start(struct daemon *);
-void ctl_server_stop(struct daemon *);
+/* daemon.c: the services the control socket, the metrics endpoint and the main loop
+ * share */
+/* Reads the ports file into the port map; -1 with a reason in ERR. */
+int daemon_load_ports(struct daemon *, char *err, size_t errlen);
+/* Every thread's counters, the kernel's queue drops and the backends, as FMT says. */
 void daemon_print_stats(struct daemon *, FILE *, enum stats_format);
 /* Accepts on LFD until the daemon stops, one connection at a time: SERVE answers it,
  * then it is closed. For the control socket and the metrics endpoint. */
 void daemon_accept_loop(struct daemon *, int lfd, void (*serve)(struct daemon *, int fd));
 void daemon_write_all(int fd, const char *p, size_t len);
+
+/* ctl_server.c: the control socket; bound during setup, served by a thread started
+ * once privileges are dropped */
+int ctl_server_listen(struct daemon *);
+int ctl_server_start(struct daemon *);
+void ctl_server_stop(struct daemon *);
 
 /* service.c: the main thread's loop until SIGTERM or SIGINT (SIGHUP reloads); systemd
  * notifications (nothing without NOTIFY_SOCKET) */

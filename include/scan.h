@@ -2,8 +2,8 @@
  *  - scan.c: libclamav, the only file that sees clamav.h: load an engine, scan a buffer;
  *  - scanproc.c: the scan master (loads the engine as the unprivileged user) and the
  *    scanner processes it forks (no capabilities, seccomp), one message at a time;
- *  - scanner.c: the packet engine's side: jobs, one thread per scanner process that
- *    hands it messages through a memfd, crash and timeout handling, reload, quarantine.
+ *  - scanner.c: the packet engine's side: the backends of `scanners` (backend.h), their
+ *    threads and queues, dispatch and failover, reload, quarantine; scanjob.c: the jobs.
  * Queue threads submit jobs and get them back through a sink (a locked list and an
  * eventfd), so they never block on a scan. */
 #ifndef MAILSCAN_SCAN_H
@@ -47,7 +47,7 @@ void scan_engine_free(struct scan_engine *);
 
 /* --- scanproc.c: the processes --- */
 
-/* When ARGV asks for a scan master (how scanner.c starts one), runs it and exits;
+/* When ARGV asks for a scan master (how scanlocal.c starts one), runs it and exits;
  * otherwise returns. Every program that starts a scanner calls this first. */
 void scanproc_dispatch(int argc, char **argv);
 
@@ -110,12 +110,21 @@ unsigned int scanner_backends(struct scanner *, struct backend_report *, unsigne
 void quarantine_write(const struct config *, struct stats *, uint64_t *seq,
 		      const struct scan_job *);
 
+/* --- scanjob.c: jobs, their queues, the sinks --- */
+
 struct scan_job *scan_job_new(const uint8_t *msg, size_t len);
 void scan_job_free(struct scan_job *);
+/* J and every job after it */
+void scan_jobs_free(struct scan_job *);
+/* a queue of jobs, oldest first: J at its tail, the oldest off its head (NULL: empty) */
+void scan_jobs_push(struct scan_job **head, struct scan_job **tail, struct scan_job *j);
+struct scan_job *scan_jobs_pop(struct scan_job **head, struct scan_job **tail);
 const char *scan_result_name(enum scan_result);
 
 int scan_sink_init(struct scan_sink *);
 void scan_sink_destroy(struct scan_sink *);
+/* Appends a finished job and wakes the sink's queue thread. */
+void scan_sink_push(struct scan_sink *, struct scan_job *);
 /* Takes every finished job (oldest first); the caller frees them. */
 struct scan_job *scan_sink_take(struct scan_sink *);
 

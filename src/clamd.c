@@ -5,9 +5,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "backend.h"
+#include "clock.h"
 #include "remote.h"
 
 #define CHUNK (64 * 1024)
@@ -139,3 +142,51 @@ enum remote_rc clamd_ping(const struct scanner_spec *s, uint64_t deadline_ms)
 	close(fd);
 	return rc;
 }
+
+/* --- the backend: a session kept open per thread --- */
+
+static int clamd_open(struct backend_slot *bs)
+{
+	int *conn = malloc(sizeof(*conn));
+
+	if (!conn)
+		return -1;
+	*conn = -1;
+	bs->priv = conn;
+	return 0;
+}
+
+static void clamd_close(struct backend_slot *bs)
+{
+	int *conn = bs->priv;
+
+	if (*conn >= 0)
+		close(*conn);
+	free(conn);
+	bs->priv = NULL;
+}
+
+static enum remote_rc clamd_health(struct backend_slot *bs, uint64_t deadline_ms)
+{
+	return clamd_ping(bs->spec, deadline_ms);
+}
+
+static enum remote_rc clamd_backend_scan(struct backend_slot *bs, struct scan_job *j, uint64_t gen,
+					 uint64_t deadline_ms)
+{
+	uint64_t t0 = now_us();
+	enum remote_rc rc = clamd_scan(bs->spec, bs->priv, j->msg, j->len, deadline_ms, &j->result,
+				       j->virus, sizeof(j->virus));
+
+	(void)gen;
+	j->scan_us = now_us() - t0;
+	return rc;
+}
+
+const struct backend_ops clamd_ops = {
+	.thread = "ms-remote",
+	.open = clamd_open,
+	.close = clamd_close,
+	.health = clamd_health,
+	.scan = clamd_backend_scan,
+};

@@ -1,7 +1,7 @@
 /* Monotonic time for the daemon's threads (the pure modules get time passed in). */
 #include <time.h>
 
-#include "daemon.h"
+#include "clock.h"
 
 uint64_t now_ms(void)
 {

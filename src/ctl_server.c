@@ -1,7 +1,6 @@
 /* The control socket: a unix stream socket, root only (peer credentials), one request
  * per connection. Runs in its own thread, off the packet path. */
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,74 +14,6 @@
 #include "log.h"
 #include "scan.h"
 #include "scanners.h"
-
-/* kernel counters of our queues from /proc/net/netfilter/nfnetlink_queue */
-static void kernel_queue_drops(const struct daemon *d, uint64_t *qdrop, uint64_t *udrop)
-{
-	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "r");
-	unsigned long long q, dropped, user;
-	char line[256];
-
-	*qdrop = *udrop = 0;
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llu %*u %*u %*u %*u %llu %llu", &q, &dropped, &user) != 3)
-			continue;
-		if (q >= d->cfg.queue_first &&
-		    q < (unsigned)d->cfg.queue_first + d->cfg.queue_count) {
-			*qdrop += dropped;
-			*udrop += user;
-		}
-	}
-	fclose(f);
-}
-
-void daemon_print_stats(struct daemon *d, FILE *f, enum stats_format fmt)
-{
-	const struct stats *per[65];
-	struct backend_report b[SCANNERS_MAX];
-	struct stats sum;
-	unsigned int i, nb;
-
-	for (i = 0; i < d->nq; i++)
-		per[i] = qthread_stats(d->qt[i]);
-	scanner_update_gauges(d->scanner);
-	per[i] = &d->scan_stats;
-	stats_sum(&sum, per, d->nq + 1);
-	kernel_queue_drops(d, &sum.queue_kernel_dropped, &sum.queue_user_dropped);
-	nb = scanner_backends(d->scanner, b, SCANNERS_MAX);
-	stats_print(f, &sum, b, nb, fmt);
-}
-
-void daemon_write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
-
-		if (n <= 0)
-			return;
-		s += n;
-		len -= (size_t)n;
-	}
-}
-
-void daemon_accept_loop(struct daemon *d, int lfd, void (*serve_fn)(struct daemon *, int))
-{
-	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
-
-	while (!d->stop) {
-		int fd;
-
-		if (poll(&pfd, 1, 200) <= 0)
-			continue;
-		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		serve_fn(d, fd);
-		close(fd);
-	}
-}
 
 /* who scans: the backends, the user, the master, the scanner processes */
 static void print_processes(struct daemon *d, FILE *f)

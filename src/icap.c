@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "backend.h"
+#include "clock.h"
 #include "remote.h"
 
 #define HEAD_MAX 16384
@@ -206,3 +208,56 @@ fail:
 	errno = n;
 	return remote_failed();
 }
+
+/* --- the backend: the service's options per thread --- */
+
+struct icap_slot {
+	struct icap_service svc;
+	int known; /* OPTIONS answered */
+};
+
+static int icap_open(struct backend_slot *bs)
+{
+	bs->priv = calloc(1, sizeof(struct icap_slot));
+	return bs->priv ? 0 : -1;
+}
+
+static void icap_close(struct backend_slot *bs)
+{
+	free(bs->priv);
+	bs->priv = NULL;
+}
+
+static enum remote_rc icap_health(struct backend_slot *bs, uint64_t deadline_ms)
+{
+	struct icap_slot *sl = bs->priv;
+	enum remote_rc rc = icap_options(bs->spec, &sl->svc, deadline_ms);
+
+	sl->known = rc == REMOTE_OK;
+	return rc;
+}
+
+static enum remote_rc icap_backend_scan(struct backend_slot *bs, struct scan_job *j, uint64_t gen,
+					uint64_t deadline_ms)
+{
+	struct icap_slot *sl = bs->priv;
+	uint64_t t0 = now_us();
+	enum remote_rc rc;
+
+	(void)gen;
+	if (!sl->known && icap_health(bs, deadline_ms) != REMOTE_OK)
+		rc = remote_failed();
+	else
+		rc = icap_scan(bs->spec, &sl->svc, j->msg, j->len, deadline_ms, &j->result,
+			       j->virus, sizeof(j->virus));
+	j->scan_us = now_us() - t0;
+	return rc;
+}
+
+const struct backend_ops icap_ops = {
+	.thread = "ms-remote",
+	.open = icap_open,
+	.close = icap_close,
+	.health = icap_health,
+	.scan = icap_backend_scan,
+};

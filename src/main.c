@@ -19,22 +19,6 @@
 #include "rules.h"
 #include "scan.h"
 
-int daemon_load_ports(struct daemon *d, char *err, size_t errlen)
-{
-	struct port_set ps;
-	uint8_t map[65536] = { 0 };
-	size_t i;
-
-	if (ports_load(&ps, d->cfg.ports_file, err, errlen))
-		return -1;
-	for (i = 0; i < ps.n; i++)
-		map[ps.v[i].port] = (uint8_t)(1 + ps.v[i].proto);
-	for (i = 0; i < sizeof(map); i++)
-		__atomic_store_n(&d->port_proto[i], map[i], __ATOMIC_RELAXED);
-	log_info("protecting %zu ports", ps.n);
-	return 0;
-}
-
 /* GSO only helps when packets arrive aggregated: on a gateway that needs GRO on the
  * incoming interfaces */
 static void warn_gro_off(void)

@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "clock.h"
 #include "remote.h"
 
 enum remote_rc remote_failed(void)

@@ -22,63 +22,47 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "backend.h"
+#include "clock.h"
 #include "log.h"
-#include "scanner_impl.h"
 #include "scanproc.h"
 
-/* The database directory's files (names, sizes, times, inodes), in any order: a new,
- * changed, replaced or removed file changes it. */
-uint64_t scanlocal_fingerprint(const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	struct stat st;
-	uint64_t sum = 0, n = 0;
-	DIR *d = opendir(dir);
+#define KILL_GRACE_MS 2000 /* past scan_timeout: libclamav's own limit had its chance */
 
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		uint64_t h = 1469598103934665603ULL;
-		const char *p;
+struct master {
+	int chan;
+	pid_t pid;
+	unsigned int sigs;
+	uint64_t loaded_ms;
+	unsigned int refs; /* the current one's, one per process forked from it */
+	int broken;	   /* its channel failed: the next process comes from a new one */
+};
 
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (stat(path, &st))
-			continue;
-		for (p = de->d_name; *p; p++)
-			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-		h ^= (uint64_t)st.st_size * 0x9e3779b97f4a7c15ULL;
-		h ^= ((uint64_t)st.st_mtim.tv_sec * 1000000000ULL + (uint64_t)st.st_mtim.tv_nsec) *
-		     0xc2b2ae3d27d4eb4fULL;
-		h ^= (uint64_t)st.st_ino * 0x165667b19e3779f9ULL;
-		sum += h;
-		n++;
-	}
-	closedir(d);
-	return sum + n;
-}
+/* the kind's state: the current master */
+struct scanlocal {
+	const struct backend_env *env;
+	pthread_mutex_t load_lock; /* one load of a master at a time */
+	pthread_mutex_t mlock;	   /* cur and the masters' references and channels */
+	struct master *cur;
+};
 
-int scanner_database_changed(struct scanner *s)
-{
-	int r;
-
-	pthread_mutex_lock(&s->reload_lock);
-	r = scanlocal_fingerprint(s->cfg->database) != s->dbprint;
-	pthread_mutex_unlock(&s->reload_lock);
-	return r;
-}
+/* a slot's: its scanner process */
+struct local_slot {
+	struct master *m; /* the process's master; NULL while there is no process */
+	int sock, pidfd;  /* the process */
+	pid_t pid;
+	int memfd;	     /* the messages, one at a time */
+	uint64_t backoff_ms; /* no master could start: when to try again */
+};
 
 /* --- masters --- */
 
 /* The master is a new program image (fork, exec of this binary), never a copy of the
  * packet engine's memory; a second fork leaves it no zombie to reap. */
-static pid_t master_exec(struct scanner *s, int fd)
+static pid_t master_exec(const struct backend_env *env, int fd)
 {
 	char *const argv[] = { "mailscand", SCANPROC_ARG, NULL };
-	const struct privsep_id *id = &s->id;
+	const struct privsep_id *id = &env->id;
 	pid_t pid = fork();
 	int st;
 
@@ -103,7 +87,7 @@ static pid_t master_exec(struct scanner *s, int fd)
 }
 
 /* Starts a master and waits until it has loaded the database. */
-struct master *scanlocal_master_start(struct scanner *s, char *err, size_t errlen)
+static struct master *master_start(const struct backend_env *env, char *err, size_t errlen)
 {
 	struct scanproc_loaded hello;
 	struct master *m = calloc(1, sizeof(*m));
@@ -116,13 +100,13 @@ struct master *scanlocal_master_start(struct scanner *s, char *err, size_t errle
 		free(m);
 		return NULL;
 	}
-	if (master_exec(s, sv[1]) < 0) {
+	if (master_exec(env, sv[1]) < 0) {
 		snprintf(err, errlen, "scan master: cannot start: %s", strerror(errno));
 		goto fail;
 	}
 	close(sv[1]);
 	sv[1] = -1;
-	if (scanproc_send(sv[0], s->cfg, sizeof(*s->cfg), NULL, 0) < 0) {
+	if (scanproc_send(sv[0], env->cfg, sizeof(*env->cfg), NULL, 0) < 0) {
 		snprintf(err, errlen, "scan master: %s", strerror(errno));
 		goto fail;
 	}
@@ -140,9 +124,9 @@ struct master *scanlocal_master_start(struct scanner *s, char *err, size_t errle
 	m->sigs = hello.sigs;
 	m->loaded_ms = now_ms();
 	m->refs = 1;
-	STATS_ADD(s->st, scan_masters_started, 1);
+	STATS_ADD(env->st, scan_masters_started, 1);
 	log_info("scan master %d loaded %u signatures from %s as %s", (int)m->pid, m->sigs,
-		 s->cfg->database, s->cfg->user);
+		 env->cfg->database, env->cfg->user);
 	return m;
 fail:
 	close(sv[0]);
@@ -154,7 +138,7 @@ fail:
 
 /* under mlock: a master no one uses is told so (end of file); it waits for its
  * processes and exits */
-void scanlocal_master_put(struct master *m)
+static void master_put(struct master *m)
 {
 	if (m && --m->refs == 0) {
 		close(m->chan);
@@ -163,61 +147,65 @@ void scanlocal_master_put(struct master *m)
 }
 
 /* A new master in place of one that died. The load runs outside mlock, so status,
- * stats and the scanners that still run never wait for it; reload_lock keeps it from
+ * stats and the scanners that still run never wait for it; load_lock keeps it from
  * racing a reload or another restart. */
-static int master_restart(struct scanner *s, char *err, size_t errlen)
+static int master_restart(struct scanlocal *l, char *err, size_t errlen)
 {
 	struct master *m;
 	int r = 0;
 
-	pthread_mutex_lock(&s->reload_lock);
-	pthread_mutex_lock(&s->mlock);
-	m = s->cur;
+	pthread_mutex_lock(&l->load_lock);
+	pthread_mutex_lock(&l->mlock);
+	m = l->cur;
 	if (m && !m->broken) { /* another thread has started one */
-		pthread_mutex_unlock(&s->mlock);
-		pthread_mutex_unlock(&s->reload_lock);
+		pthread_mutex_unlock(&l->mlock);
+		pthread_mutex_unlock(&l->load_lock);
 		return 0;
 	}
 	if (m)
 		log_warnx("scan master %d is gone; starting a new one", (int)m->pid);
-	pthread_mutex_unlock(&s->mlock);
-	m = scanlocal_master_start(s, err, errlen);
-	pthread_mutex_lock(&s->mlock);
+	pthread_mutex_unlock(&l->mlock);
+	m = master_start(l->env, err, errlen);
+	pthread_mutex_lock(&l->mlock);
 	if (m) {
-		scanlocal_master_put(s->cur);
-		s->cur = m;
+		master_put(l->cur);
+		l->cur = m;
 	} else {
 		r = -1;
 	}
-	pthread_mutex_unlock(&s->mlock);
-	pthread_mutex_unlock(&s->reload_lock);
+	pthread_mutex_unlock(&l->mlock);
+	pthread_mutex_unlock(&l->load_lock);
 	return r;
 }
 
 /* --- scanner processes --- */
 
-static void slot_detach(struct slot *sl)
+static void slot_detach(struct backend_slot *bs)
 {
-	struct scanner *s = sl->s;
+	struct scanlocal *l = bs->kind;
+	struct local_slot *sl = bs->priv;
 
 	if (!sl->m)
 		return;
 	close(sl->sock); /* the process sees end of file and exits */
 	close(sl->pidfd);
-	pthread_mutex_lock(&s->mlock);
-	scanlocal_master_put(sl->m);
+	pthread_mutex_lock(&l->mlock);
+	master_put(sl->m);
 	sl->m = NULL;
 	sl->pid = 0;
-	pthread_mutex_unlock(&s->mlock);
-	STATS_ADD(s->st, scanner_processes, (uint64_t)-1);
+	bs->settled = 0;
+	__atomic_store_n(&bs->pid, 0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&l->mlock);
+	STATS_ADD(bs->env->st, scanner_processes, (uint64_t)-1);
 }
 
 /* a process forked from the current master, which is started again if it died */
-static int slot_attach(struct slot *sl, uint64_t gen, char *err, size_t errlen)
+static int slot_attach(struct backend_slot *bs, uint64_t gen, char *err, size_t errlen)
 {
-	struct scanproc_spawn req = { .slot = sl->idx };
+	struct scanproc_spawn req = { .slot = bs->idx };
 	struct scanproc_spawned r;
-	struct scanner *s = sl->s;
+	struct scanlocal *l = bs->kind;
+	struct local_slot *sl = bs->priv;
 	unsigned int nfds, tries;
 	int fds[2];
 
@@ -226,11 +214,11 @@ static int slot_attach(struct slot *sl, uint64_t gen, char *err, size_t errlen)
 		struct master *m;
 		ssize_t n;
 
-		pthread_mutex_lock(&s->mlock);
-		m = s->cur;
+		pthread_mutex_lock(&l->mlock);
+		m = l->cur;
 		if (!m || m->broken) {
-			pthread_mutex_unlock(&s->mlock);
-			if (master_restart(s, err, errlen))
+			pthread_mutex_unlock(&l->mlock);
+			if (master_restart(l, err, errlen))
 				return -1;
 			continue;
 		}
@@ -238,7 +226,7 @@ static int slot_attach(struct slot *sl, uint64_t gen, char *err, size_t errlen)
 		if (scanproc_send(m->chan, &req, sizeof(req), NULL, 0) < 0 ||
 		    (n = scanproc_recv(m->chan, &r, sizeof(r), fds, 2, &nfds)) <= 0) {
 			m->broken = 1;
-			pthread_mutex_unlock(&s->mlock);
+			pthread_mutex_unlock(&l->mlock);
 			continue;
 		}
 		if (n != sizeof(r) || r.err || nfds != 2) {
@@ -246,7 +234,7 @@ static int slot_attach(struct slot *sl, uint64_t gen, char *err, size_t errlen)
 				 strerror(r.err ? r.err : EPROTO));
 			while (nfds)
 				close(fds[--nfds]);
-			pthread_mutex_unlock(&s->mlock);
+			pthread_mutex_unlock(&l->mlock);
 			return -1;
 		}
 		m->refs++;
@@ -254,10 +242,12 @@ static int slot_attach(struct slot *sl, uint64_t gen, char *err, size_t errlen)
 		sl->sock = fds[0];
 		sl->pidfd = fds[1];
 		sl->pid = r.pid;
-		sl->gen = gen;
-		pthread_mutex_unlock(&s->mlock);
-		STATS_ADD(s->st, scanner_processes, 1);
-		STATS_ADD(s->st, scanner_forks, 1);
+		bs->gen = gen;
+		bs->settled = 1;
+		__atomic_store_n(&bs->pid, (int)r.pid, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&l->mlock);
+		STATS_ADD(bs->env->st, scanner_processes, 1);
+		STATS_ADD(bs->env->st, scanner_forks, 1);
 		return 0;
 	}
 	return -1;
@@ -297,13 +287,14 @@ static int wait_readable(int fd, int ms)
 
 /* One message through the slot's process. A process that dies, or does not answer by
  * scan_timeout plus a grace, costs this message and is detached. */
-static void slot_scan(struct slot *sl, struct scan_job *j)
+static void slot_scan(struct backend_slot *bs, struct scan_job *j)
 {
-	struct scanner *s = sl->s;
+	struct local_slot *sl = bs->priv;
+	const struct config *c = bs->env->cfg;
 	struct scanproc_job req = { .len = j->len };
 	struct scanproc_verdict v;
 	unsigned int nfds;
-	int timeout = (int)s->cfg->scan_timeout * 1000 + KILL_GRACE_MS;
+	int timeout = (int)c->scan_timeout * 1000 + KILL_GRACE_MS;
 	uint64_t t0 = now_us();
 	ssize_t n = -1;
 
@@ -320,10 +311,10 @@ static void slot_scan(struct slot *sl, struct scan_job *j)
 			wait_readable(sl->sock, 5000); /* its end closes as it dies */
 			j->result = SCAN_KILLED;
 			snprintf(j->virus, sizeof(j->virus), "scanner process %d killed after %u s",
-				 (int)sl->pid, s->cfg->scan_timeout);
+				 (int)sl->pid, c->scan_timeout);
 			log_warnx("scanner %d killed: no verdict after %d ms %s", (int)sl->pid,
 				  timeout, j->meta);
-			slot_detach(sl);
+			slot_detach(bs);
 			return;
 		}
 		if (r > 0)
@@ -334,7 +325,7 @@ static void slot_scan(struct slot *sl, struct scan_job *j)
 		snprintf(j->virus, sizeof(j->virus), "scanner process %d died on the message",
 			 (int)sl->pid);
 		log_warnx("scanner %d died scanning %s", (int)sl->pid, j->meta);
-		slot_detach(sl);
+		slot_detach(bs);
 		return;
 	}
 	j->result = (enum scan_result)v.result;
@@ -344,7 +335,7 @@ static void slot_scan(struct slot *sl, struct scan_job *j)
 }
 
 /* an idle process has nothing to say: anything readable is its end of file */
-static int slot_alive(struct slot *sl)
+static int slot_alive(const struct local_slot *sl)
 {
 	struct pollfd p = { .fd = sl->sock, .events = POLLIN };
 
@@ -354,130 +345,165 @@ static int slot_alive(struct slot *sl)
 /* A process that dies on a message may have been killed from outside (the OOM killer,
  * an administrator): the message is tried once more in a fresh process, and only
  * content that kills two is on_crash. A process killed past scan_timeout is not
- * tried again: that would double the wait. */
-static void slot_run(struct slot *sl, struct scan_job *j, uint64_t gen)
+ * tried again: that would double the wait. Always answered: a failure is a result. */
+static enum remote_rc local_scan(struct backend_slot *bs, struct scan_job *j, uint64_t gen,
+				 uint64_t deadline_ms)
 {
-	struct scanner *s = sl->s;
+	struct local_slot *sl = bs->priv;
 	char err[512];
 	int tries;
 
+	(void)deadline_ms; /* scan_timeout, and the kill after it, bound the scan */
 	for (tries = 0; tries < 2; tries++) {
 		if (sl->m && !slot_alive(sl))
-			slot_detach(sl);
-		if (!sl->m && slot_attach(sl, gen, err, sizeof(err))) {
+			slot_detach(bs);
+		if (!sl->m && slot_attach(bs, gen, err, sizeof(err))) {
 			log_warnx("no scanner process: %s", err);
 			j->result = SCAN_ERROR;
 			snprintf(j->virus, sizeof(j->virus), "no scanner process");
-			return;
+			return REMOTE_OK;
 		}
-		slot_scan(sl, j);
+		slot_scan(bs, j);
 		if (j->result != SCAN_CRASHED)
-			return;
+			return REMOTE_OK;
 		if (tries == 0)
-			STATS_ADD(s->st, scans_retried, 1);
+			STATS_ADD(bs->env->st, scans_retried, 1);
 	}
+	return REMOTE_OK;
 }
 
-void *scanlocal_main(void *arg)
+/* Between jobs: a reload, or a process that died, hands over to a new process; idle
+ * without a process, one is forked now, not when a message waits. */
+static void local_idle(struct backend_slot *bs, uint64_t gen, int has_job, int stopping)
 {
-	struct slot *sl = arg;
-	struct scanner *s = sl->s;
+	struct local_slot *sl = bs->priv;
 	char err[512];
 
-	for (;;) {
-		uint64_t gen;
-		struct scan_job *j = scanner_take(sl, &gen);
-
-		if (sl->done)
-			break;
-		if (sl->m && (sl->gen != gen || (!j && !slot_alive(sl))))
-			slot_detach(sl); /* a reload, or the process died: a new one takes over */
-		if (!j) {
-			if (sl->m || s->stop)
-				continue;
-			/* idle without a process: fork one now, not when a message waits */
-			if (now_ms() >= sl->backoff_ms && slot_attach(sl, gen, err, sizeof(err))) {
-				log_warnx("no scanner process: %s", err);
-				sl->backoff_ms = now_ms() + 1000;
-			}
-			if (!sl->m)
-				usleep(100000);
-			continue;
-		}
-		STATS_ADD(s->st, scan_wait_us_total, now_us() - j->submit_us);
-		slot_run(sl, j, gen);
-		scanner_count_backend(sl->b, j, REMOTE_OK);
-		scanner_done(sl, j);
+	if (sl->m && (bs->gen != gen || (!has_job && !slot_alive(sl))))
+		slot_detach(bs);
+	if (has_job || sl->m || stopping)
+		return;
+	if (now_ms() >= sl->backoff_ms && slot_attach(bs, gen, err, sizeof(err))) {
+		log_warnx("no scanner process: %s", err);
+		sl->backoff_ms = now_ms() + 1000;
 	}
-	slot_detach(sl);
-	return NULL;
+	if (!sl->m)
+		usleep(100000);
 }
 
-/* the signatures: a new master, whose scanners take over as the old ones go idle */
-int scanlocal_reload(struct scanner *s, char *err, size_t errlen)
+static int local_open(struct backend_slot *bs)
 {
-	struct master *m;
-	unsigned int was;
+	struct local_slot *sl = calloc(1, sizeof(*sl));
 
-	pthread_mutex_lock(&s->reload_lock);
-	/* a failed load is remembered too: only a later change is worth another try */
-	s->dbprint = scanlocal_fingerprint(s->cfg->database);
-	m = scanlocal_master_start(s, err, errlen);
-	if (!m) {
-		pthread_mutex_unlock(&s->reload_lock);
-		STATS_ADD(s->st, reloads_failed, 1);
-		log_warnx("reload failed, the running engine stays: %s", err);
+	if (!sl)
+		return -1;
+	sl->memfd = memfd_create("mailscan-message", MFD_CLOEXEC);
+	if (sl->memfd < 0) {
+		free(sl);
 		return -1;
 	}
-	pthread_mutex_lock(&s->mlock);
-	was = s->cur ? s->cur->sigs : 0;
-	scanlocal_master_put(s->cur);
-	s->cur = m;
-	pthread_mutex_unlock(&s->mlock);
-	pthread_mutex_lock(&s->lock);
-	s->gen++;
-	if (s->local)
-		pthread_cond_broadcast(&s->local->cond);
-	pthread_mutex_unlock(&s->lock);
-	pthread_mutex_unlock(&s->reload_lock);
-	STATS_ADD(s->st, reloads_ok, 1);
-	scanner_update_gauges(s);
-	log_info("reloaded signatures=%u previous=%u database=%s", m->sigs, was, s->cfg->database);
+	bs->priv = sl;
 	return 0;
 }
 
-void scanner_update_gauges(struct scanner *s)
+static void local_close(struct backend_slot *bs)
 {
-	unsigned int sigs;
-	uint64_t loaded;
+	struct local_slot *sl = bs->priv;
 
-	pthread_mutex_lock(&s->mlock);
-	sigs = s->cur ? s->cur->sigs : 0;
-	loaded = s->cur ? s->cur->loaded_ms : now_ms();
-	pthread_mutex_unlock(&s->mlock);
-	STATS_SET(s->st, signatures, sigs);
-	STATS_SET(s->st, test_signatures, (uint64_t)s->cfg->test_signatures);
-	STATS_SET(s->st, engine_age_s, (now_ms() - loaded) / 1000);
+	slot_detach(bs);
+	close(sl->memfd);
+	free(sl);
+	bs->priv = NULL;
 }
 
-int scanner_master_pid(struct scanner *s)
+/* listed: the kind's state, and a master once it has loaded the database */
+static int local_start(void **kind, const struct backend_env *env, char *err, size_t errlen)
 {
-	int pid;
+	struct scanlocal *l = *kind;
+	struct master *m;
+	int r = 0;
 
-	pthread_mutex_lock(&s->mlock);
-	pid = s->cur ? (int)s->cur->pid : 0;
-	pthread_mutex_unlock(&s->mlock);
-	return pid;
+	if (!l) {
+		l = calloc(1, sizeof(*l));
+		if (!l) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		l->env = env;
+		pthread_mutex_init(&l->load_lock, NULL);
+		pthread_mutex_init(&l->mlock, NULL);
+		*kind = l;
+	}
+	pthread_mutex_lock(&l->load_lock);
+	if (!l->cur) {
+		m = master_start(env, err, errlen);
+		pthread_mutex_lock(&l->mlock);
+		l->cur = m;
+		pthread_mutex_unlock(&l->mlock);
+		r = m ? 0 : -1;
+		if (m && env->cfg->test_signatures)
+			log_warnx("using mailscan's TEST signatures from %s: not for production",
+				  env->cfg->database);
+	}
+	pthread_mutex_unlock(&l->load_lock);
+	return r;
 }
 
-unsigned int scanner_pids(struct scanner *s, int *pids, unsigned int n)
+/* listed no more: the master goes once its last process has; LAST frees the state */
+static void local_stop(void *kind, int last)
 {
-	unsigned int i, k = 0;
+	struct scanlocal *l = kind;
 
-	pthread_mutex_lock(&s->mlock);
-	for (i = 0; i < s->nslots && k < n; i++)
-		if (s->slots[i].m)
-			pids[k++] = (int)s->slots[i].pid;
-	pthread_mutex_unlock(&s->mlock);
-	return k;
+	pthread_mutex_lock(&l->mlock);
+	master_put(l->cur);
+	l->cur = NULL;
+	pthread_mutex_unlock(&l->mlock);
+	if (!last)
+		return;
+	pthread_mutex_destroy(&l->load_lock);
+	pthread_mutex_destroy(&l->mlock);
+	free(l);
 }
+
+/* the signatures: a new master, whose scanners take over as the old ones go idle */
+static int local_reload(void *kind, char *err, size_t errlen)
+{
+	struct scanlocal *l = kind;
+	struct master *m;
+
+	pthread_mutex_lock(&l->load_lock);
+	m = master_start(l->env, err, errlen);
+	if (m) {
+		pthread_mutex_lock(&l->mlock);
+		master_put(l->cur);
+		l->cur = m;
+		pthread_mutex_unlock(&l->mlock);
+	}
+	pthread_mutex_unlock(&l->load_lock);
+	return m ? 0 : -1;
+}
+
+static void local_counters(void *kind, struct backend_gauges *g)
+{
+	struct scanlocal *l = kind;
+
+	pthread_mutex_lock(&l->mlock);
+	if (l->cur) {
+		g->signatures = l->cur->sigs;
+		g->loaded_ms = l->cur->loaded_ms;
+		g->master_pid = (int)l->cur->pid;
+	}
+	pthread_mutex_unlock(&l->mlock);
+}
+
+const struct backend_ops scanlocal_ops = {
+	.thread = "ms-scan",
+	.start = local_start,
+	.stop = local_stop,
+	.reload = local_reload,
+	.counters = local_counters,
+	.open = local_open,
+	.close = local_close,
+	.idle = local_idle,
+	.scan = local_scan,
+};

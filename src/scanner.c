@@ -1,25 +1,78 @@
-/* The packet engine's side of scanning: jobs, the backends of `scanners` and their
- * queues, dispatch by outstanding scans, remote scanners (health checks, failover),
- * a reload of the list, the counters. The local backend lives in scanlocal.c. */
+/* The packet engine's side of scanning: the backends of `scanners` and their queues,
+ * dispatch by outstanding scans, the threads that feed them, failover and the health
+ * checks of remote scanners, a reload of the list and of the signatures, the counters.
+ * The dispatcher sees a backend only through its operations (backend.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "backend.h"
+#include "clock.h"
 #include "log.h"
-#include "scanner_impl.h"
 
-static const char *const result_names[SCAN_RESULT_COUNT] = {
-	[SCAN_CLEAN] = "clean",	  [SCAN_INFECTED] = "infected", [SCAN_LIMIT] = "limit",
-	[SCAN_ERROR] = "error",	  [SCAN_TIMEOUT] = "timeout",	[SCAN_CRASHED] = "crashed",
-	[SCAN_KILLED] = "killed", [SCAN_OVERSIZE] = "oversize",
+#define MAX_SLOTS      256
+#define MAX_BACKENDS   32    /* the configured ones, and those reloads add */
+#define MAX_WORKERS    64    /* local scanner processes */
+#define REMOTE_MAX     4     /* scans at once on a remote scanner unless max= says */
+#define CHECK_MS       5000  /* health checks while up */
+#define BACKOFF_MAX_MS 30000 /* between health checks while down, at most */
+#define KINDS	       (SCANNER_ICAP + 1)
+
+/* per kind of `scanners` entry: its backend */
+static const struct backend_ops *const backend_kinds[KINDS] = {
+	[SCANNER_LOCAL] = &scanlocal_ops,
+	[SCANNER_CLAMD_UNIX] = &clamd_ops,
+	[SCANNER_CLAMD_TCP] = &clamd_ops,
+	[SCANNER_ICAP] = &icap_ops,
+};
+
+/* A scanner from the `scanners` list. Its threads take its jobs; a job goes to the
+ * backend that is up, has not failed it yet, and has the fewest outstanding scans for
+ * its `max`. */
+struct backend {
+	struct scanner_spec spec;
+	const struct backend_ops *ops;
+	unsigned int idx, max;
+	pthread_cond_t cond; /* its threads wait here; the rest is under the scanner's lock */
+	struct scan_job *head, *tail;
+	unsigned int outstanding; /* queued to it and being scanned */
+	int up;
+	int retired; /* gone from `scanners` by a reload: its threads finish and exit */
+	uint64_t next_check_ms, backoff_ms; /* health checks */
+	struct backend_stats st;
+};
+
+struct slot {
+	struct scanner *s;
+	struct backend *b;
+	pthread_t tid;
+	int done; /* the scanner stops, or the backend is retired and has nothing left */
+	struct backend_slot bs;
+};
+
+struct scanner {
+	const struct config *cfg;
+	struct stats *st;
+	struct backend_env env;
+	void *kinds[KINDS];		       /* each kind's state, once started */
+	pthread_mutex_t reload_lock;	       /* one reload at a time */
+	pthread_mutex_t lock;		       /* the backends' queues and states, parked jobs */
+	struct backend backends[MAX_BACKENDS]; /* stable: a job's tried bits index them */
+	unsigned int nb;
+	char scanners[sizeof(((struct config *)0)->scanners)]; /* the list in use */
+	struct scan_job *parked, *parked_tail; /* no backend up that has not failed them */
+	int stop;
+	uint64_t gen; /* bumped by a reload of signatures: idle threads move to the new engine */
+	struct slot slots[MAX_SLOTS];
+	unsigned int nslots;
+	uint64_t qseq;	  /* quarantine file names */
+	uint64_t dbprint; /* the database directory at the last load (database_check) */
 };
 
 /* per result: its counter */
@@ -33,13 +86,6 @@ static const size_t result_counters[SCAN_RESULT_COUNT] = {
 	[SCAN_KILLED] = offsetof(struct stats, scans_killed),
 	[SCAN_OVERSIZE] = offsetof(struct stats, scans_oversize),
 };
-
-const char *scan_result_name(enum scan_result r)
-{
-	return (unsigned int)r < SCAN_RESULT_COUNT ? result_names[r] : "error";
-}
-
-/* --- directories --- */
 
 /* the quarantine and the temporary directory: private, the scanning user's */
 static int mkdir_private(const char *dir, const struct privsep_id *id)
@@ -62,7 +108,49 @@ static int mkdir_private(const char *dir, const struct privsep_id *id)
 	return chmod(tmp, 0700);
 }
 
-/* --- counting and the quarantine --- */
+/* The database directory's files (names, sizes, times, inodes), in any order: a new,
+ * changed, replaced or removed file changes it. */
+static uint64_t database_fingerprint(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	uint64_t sum = 0, n = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		uint64_t h = 1469598103934665603ULL;
+		const char *p;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stat(path, &st))
+			continue;
+		for (p = de->d_name; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		h ^= (uint64_t)st.st_size * 0x9e3779b97f4a7c15ULL;
+		h ^= ((uint64_t)st.st_mtim.tv_sec * 1000000000ULL + (uint64_t)st.st_mtim.tv_nsec) *
+		     0xc2b2ae3d27d4eb4fULL;
+		h ^= (uint64_t)st.st_ino * 0x165667b19e3779f9ULL;
+		sum += h;
+		n++;
+	}
+	closedir(d);
+	return sum + n;
+}
+
+int scanner_database_changed(struct scanner *s)
+{
+	int r;
+
+	pthread_mutex_lock(&s->reload_lock);
+	r = database_fingerprint(s->cfg->database) != s->dbprint;
+	pthread_mutex_unlock(&s->reload_lock);
+	return r;
+}
 
 /* the histogram buckets (at most 10 ms, 100 ms, 1 s, 10 s) a scan of US falls in */
 static void count_latency(uint64_t us, uint64_t *const le[4])
@@ -88,44 +176,6 @@ static void count_scan(struct stats *st, const struct scan_job *j)
 					  &st->scan_time_le_1s, &st->scan_time_le_10s });
 }
 
-/* --- the threads --- */
-
-static void queue_push(struct scan_job **head, struct scan_job **tail, struct scan_job *j)
-{
-	j->next = NULL;
-	if (*tail)
-		(*tail)->next = j;
-	else
-		*head = j;
-	*tail = j;
-}
-
-static struct scan_job *queue_pop(struct scan_job **head, struct scan_job **tail)
-{
-	struct scan_job *j = *head;
-
-	if (j) {
-		*head = j->next;
-		if (!*head)
-			*tail = NULL;
-		j->next = NULL;
-	}
-	return j;
-}
-
-static void sink_push(struct scan_sink *k, struct scan_job *j)
-{
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&k->lock);
-	queue_push(&k->head, &k->tail, j);
-	pthread_mutex_unlock(&k->lock);
-	if (write(k->efd, &one, sizeof(one)) < 0)
-		log_warn("scan sink eventfd");
-}
-
-/* --- dispatch: under the scanner's lock --- */
-
 /* a job no scanner will take: on_error */
 static void fail_job(struct scanner *s, struct scan_job *j, const char *why)
 {
@@ -133,7 +183,7 @@ static void fail_job(struct scanner *s, struct scan_job *j, const char *why)
 	j->result = SCAN_ERROR;
 	snprintf(j->virus, sizeof(j->virus), "%s", why);
 	count_scan(s->st, j);
-	sink_push(j->sink, j);
+	scan_sink_push(j->sink, j);
 }
 
 /* To the backend that is up, has not failed the job, and has the fewest outstanding
@@ -157,11 +207,11 @@ static void dispatch(struct scanner *s, struct scan_job *j)
 			best = b;
 	}
 	if (best) {
-		queue_push(&best->head, &best->tail, j);
+		scan_jobs_push(&best->head, &best->tail, j);
 		best->outstanding++;
 		pthread_cond_signal(&best->cond);
 	} else if (untried) {
-		queue_push(&s->parked, &s->parked_tail, j);
+		scan_jobs_push(&s->parked, &s->parked_tail, j);
 	} else {
 		fail_job(s, j, "no scanner could answer");
 	}
@@ -202,16 +252,14 @@ static void expire_parked(struct scanner *s, uint64_t now)
 		if (now >= j->deadline_ms)
 			fail_job(s, j, "no scanner answered within hold_timeout");
 		else
-			queue_push(&s->parked, &s->parked_tail, j);
+			scan_jobs_push(&s->parked, &s->parked_tail, j);
 	}
 }
 
-/* --- the threads --- */
-
 /* The next job of the slot's backend; NULL when a second has passed (a process killed
- * while idle is replaced within it, health checks run), when a local thread should move
- * to a new master, or when the scanner stops. */
-struct scan_job *scanner_take(struct slot *sl, uint64_t *gen)
+ * while idle is replaced within it, health checks run), when the slot has work between
+ * jobs (a new engine to move to), or when the scanner stops. */
+static struct scan_job *take(struct slot *sl, uint64_t *gen)
 {
 	struct scanner *s = sl->s;
 	struct backend *b = sl->b;
@@ -222,19 +270,19 @@ struct scan_job *scanner_take(struct slot *sl, uint64_t *gen)
 	until.tv_sec += 1;
 	pthread_mutex_lock(&s->lock);
 	while (!b->head && !s->stop && !b->retired &&
-	       (b->spec.kind != SCANNER_LOCAL || (sl->m && sl->gen == s->gen)))
+	       (!b->ops->idle || (sl->bs.settled && sl->bs.gen == s->gen)))
 		if (pthread_cond_timedwait(&b->cond, &s->lock, &until) == ETIMEDOUT)
 			break;
 	expire_parked(s, now_ms());
 	*gen = s->gen;
-	if (!s->stop && (j = queue_pop(&b->head, &b->tail)))
+	if (!s->stop && (j = scan_jobs_pop(&b->head, &b->tail)))
 		STATS_ADD(s->st, scan_queue_current, (uint64_t)-1);
 	sl->done = s->stop || (b->retired && !j);
 	pthread_mutex_unlock(&s->lock);
 	return j;
 }
 
-void scanner_count_backend(struct backend *b, const struct scan_job *j, enum remote_rc rc)
+static void count_backend(struct backend *b, const struct scan_job *j, enum remote_rc rc)
 {
 	struct backend_stats *st = &b->st;
 	uint64_t us = j->scan_us;
@@ -252,7 +300,7 @@ void scanner_count_backend(struct backend *b, const struct scan_job *j, enum rem
 }
 
 /* a scan is over: the backend's count goes down, the submitter gets the job */
-void scanner_done(struct slot *sl, struct scan_job *j)
+static void done(struct slot *sl, struct scan_job *j)
 {
 	struct scanner *s = sl->s;
 
@@ -262,38 +310,11 @@ void scanner_done(struct slot *sl, struct scan_job *j)
 	count_scan(s->st, j);
 	if (j->result == SCAN_INFECTED)
 		quarantine_write(s->cfg, s->st, &s->qseq, j);
-	sink_push(j->sink, j);
+	scan_sink_push(j->sink, j);
 }
 
-/* --- remote scanners --- */
-
-static enum remote_rc remote_check(struct slot *sl, uint64_t deadline)
-{
-	const struct scanner_spec *sp = &sl->b->spec;
-	enum remote_rc rc;
-
-	if (sp->kind != SCANNER_ICAP)
-		return clamd_ping(sp, deadline);
-	rc = icap_options(sp, &sl->icap, deadline);
-	sl->icap_known = rc == REMOTE_OK;
-	return rc;
-}
-
-static enum remote_rc remote_scan(struct slot *sl, struct scan_job *j, uint64_t deadline)
-{
-	const struct scanner_spec *sp = &sl->b->spec;
-
-	if (sp->kind != SCANNER_ICAP)
-		return clamd_scan(sp, &sl->conn, j->msg, j->len, deadline, &j->result, j->virus,
-				  sizeof(j->virus));
-	if (!sl->icap_known && remote_check(sl, deadline) != REMOTE_OK)
-		return remote_failed();
-	return icap_scan(sp, &sl->icap, j->msg, j->len, deadline, &j->result, j->virus,
-			 sizeof(j->virus));
-}
-
-/* the backend's first thread checks its health: every CHECK_MS while it is up, with a
- * doubling backoff while it is down */
+/* the first thread of a backend that can be down checks its health: every CHECK_MS
+ * while it is up, with a doubling backoff while it is down */
 static void health(struct slot *sl)
 {
 	struct scanner *s = sl->s;
@@ -304,9 +325,9 @@ static void health(struct slot *sl)
 	pthread_mutex_lock(&s->lock);
 	due = b->next_check_ms;
 	pthread_mutex_unlock(&s->lock);
-	if (sl->idx != 0 || now < due)
+	if (sl->bs.idx != 0 || now < due)
 		return;
-	rc = remote_check(sl, now + 2000);
+	rc = b->ops->health(&sl->bs, now + 2000);
 	pthread_mutex_lock(&s->lock);
 	if (rc == REMOTE_OK) {
 		b->backoff_ms = 0;
@@ -322,35 +343,37 @@ static void health(struct slot *sl)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* A remote scanner's thread. A scan it cannot answer (connection refused or lost, no
- * answer by scan_timeout) marks it down and goes to another scanner; only when none
- * is left does on_error apply. */
-static void *slot_main_remote(void *arg)
+/* A backend's thread. A scan a remote scanner cannot answer (connection refused or
+ * lost, no answer by scan_timeout) marks it down and goes to another scanner; only
+ * when none is left does on_error apply. */
+static void *slot_main(void *arg)
 {
 	struct slot *sl = arg;
 	struct scanner *s = sl->s;
 	struct backend *b = sl->b;
+	const struct backend_ops *ops = b->ops;
 
 	for (;;) {
-		uint64_t gen, deadline, t0;
-		struct scan_job *j = scanner_take(sl, &gen);
+		uint64_t gen, deadline;
+		struct scan_job *j = take(sl, &gen);
 		enum remote_rc rc;
 
 		if (sl->done)
 			break;
-		health(sl);
+		if (ops->idle)
+			ops->idle(&sl->bs, gen, j != NULL, s->stop);
+		if (ops->health)
+			health(sl);
 		if (!j)
 			continue;
 		STATS_ADD(s->st, scan_wait_us_total, now_us() - j->submit_us);
-		t0 = now_us();
 		deadline = now_ms() + (uint64_t)s->cfg->scan_timeout * 1000;
 		if (deadline > j->deadline_ms)
 			deadline = j->deadline_ms;
-		rc = remote_scan(sl, j, deadline);
-		j->scan_us = now_us() - t0;
-		scanner_count_backend(b, j, rc);
+		rc = ops->scan(&sl->bs, j, gen, deadline);
+		count_backend(b, j, rc);
 		if (rc == REMOTE_OK) {
-			scanner_done(sl, j);
+			done(sl, j);
 			continue;
 		}
 		STATS_ADD(s->st, scans_failed_over, 1);
@@ -364,8 +387,7 @@ static void *slot_main_remote(void *arg)
 		dispatch(s, j);
 		pthread_mutex_unlock(&s->lock);
 	}
-	if (sl->conn >= 0)
-		close(sl->conn);
+	ops->close(&sl->bs);
 	return NULL;
 }
 
@@ -385,8 +407,6 @@ void scanner_submit(struct scanner *s, struct scan_job *j, struct scan_sink *k)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* --- the scanner --- */
-
 /* scans at once: local takes `workers` unless max= says, a remote scanner REMOTE_MAX */
 static unsigned int backend_max(const struct scanner *s, const struct scanner_spec *sp)
 {
@@ -405,6 +425,7 @@ static struct backend *backend_add(struct scanner *s, const struct scanner_spec 
 
 	memset(b, 0, sizeof(*b));
 	b->spec = *sp;
+	b->ops = backend_kinds[sp->kind];
 	b->idx = s->nb++;
 	b->max = backend_max(s, sp);
 	b->up = 1;
@@ -412,8 +433,6 @@ static struct backend *backend_add(struct scanner *s, const struct scanner_spec 
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&b->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (sp->kind == SCANNER_LOCAL)
-		s->local = b;
 	return b;
 }
 
@@ -424,34 +443,72 @@ static int slots_start(struct scanner *s, struct backend *b)
 
 	for (k = 0; k < b->max && s->nslots < MAX_SLOTS; k++) {
 		struct slot *sl = &s->slots[s->nslots];
-		int local = b->spec.kind == SCANNER_LOCAL;
 		char name[16];
 
 		sl->s = s;
 		sl->b = b;
-		sl->idx = k;
-		sl->conn = -1;
-		sl->memfd = local ? memfd_create("mailscan-message", MFD_CLOEXEC) : -1;
-		if ((local && sl->memfd < 0) ||
-		    pthread_create(&sl->tid, NULL, local ? scanlocal_main : slot_main_remote, sl))
+		sl->bs = (struct backend_slot){
+			.env = &s->env, .spec = &b->spec, .kind = s->kinds[b->spec.kind], .idx = k
+		};
+		if (b->ops->open(&sl->bs))
 			return -1;
+		if (pthread_create(&sl->tid, NULL, slot_main, sl)) {
+			b->ops->close(&sl->bs);
+			return -1;
+		}
 		/* top, ps -L and per-thread CPU */
-		snprintf(name, sizeof(name), local ? "ms-scan%u" : "ms-remote%u", s->nslots);
+		snprintf(name, sizeof(name), "%s%u", b->ops->thread, s->nslots);
 		pthread_setname_np(sl->tid, name);
 		s->nslots++;
 	}
 	return 0;
 }
 
+/* is a backend of KIND listed? */
+static int kind_listed(const struct scanner *s, unsigned int kind)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nb; i++)
+		if (!s->backends[i].retired && s->backends[i].spec.kind == kind)
+			return 1;
+	return 0;
+}
+
+/* the kinds of SPECS that have something to start (a local engine): started, or -1
+ * with a reason */
+static int kinds_start(struct scanner *s, const struct scanner_spec *specs, int n, char *err,
+		       size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		const struct backend_ops *ops = backend_kinds[specs[i].kind];
+
+		if (ops->start && ops->start(&s->kinds[specs[i].kind], &s->env, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+/* the kinds no longer listed let their state go (the local engine's master) */
+static void kinds_stop(struct scanner *s)
+{
+	unsigned int k;
+
+	for (k = 0; k < KINDS; k++)
+		if (s->kinds[k] && backend_kinds[k]->stop && !kind_listed(s, k))
+			backend_kinds[k]->stop(s->kinds[k], 0);
+}
+
 /* which of the running backends SPECS keeps (KEEP) and which of SPECS are new (FRESH);
  * -1 with a reason when there is no room for the new ones and their threads */
 static int plan(struct scanner *s, const struct scanner_spec *specs, int n, int *keep, int *fresh,
-		int *need_local, char *err, size_t errlen)
+		char *err, size_t errlen)
 {
 	unsigned int add = 0, slots = 0, k;
 	int i;
 
-	*need_local = 0;
 	for (i = 0; i < n; i++) {
 		int found = 0;
 
@@ -466,7 +523,6 @@ static int plan(struct scanner *s, const struct scanner_spec *specs, int n, int 
 		if (!found) {
 			add++;
 			slots += backend_max(s, &specs[i]);
-			*need_local |= specs[i].kind == SCANNER_LOCAL;
 		}
 	}
 	if (s->nb + add > MAX_BACKENDS || s->nslots + slots > MAX_SLOTS) {
@@ -485,8 +541,7 @@ static int reload_backends(struct scanner *s, char *err, size_t errlen)
 	struct scanner_spec specs[SCANNERS_MAX];
 	struct backend *added[SCANNERS_MAX];
 	struct scan_job *moved = NULL, *moved_tail = NULL, *j;
-	int keep[MAX_BACKENDS] = { 0 }, fresh[SCANNERS_MAX], need_local, n, i, r = -1;
-	struct master *m = NULL, *drop = NULL;
+	int keep[MAX_BACKENDS] = { 0 }, fresh[SCANNERS_MAX], n, i, r = -1;
 	unsigned int k, nadd = 0;
 	struct config *c = malloc(sizeof(*c));
 
@@ -506,11 +561,11 @@ static int reload_backends(struct scanner *s, char *err, size_t errlen)
 	}
 	n = scanners_parse(c->scanners, specs, SCANNERS_MAX, err, errlen);
 	pthread_mutex_lock(&s->lock);
-	i = n < 0 ? -1 : plan(s, specs, n, keep, fresh, &need_local, err, errlen);
+	i = n < 0 ? -1 : plan(s, specs, n, keep, fresh, err, errlen);
 	pthread_mutex_unlock(&s->lock);
 	if (i < 0)
 		goto out;
-	if (need_local && !s->cur && !(m = scanlocal_master_start(s, err, errlen)))
+	if (kinds_start(s, specs, n, err, errlen))
 		goto out;
 	pthread_mutex_lock(&s->lock);
 	for (k = 0; k < s->nb; k++) {
@@ -519,11 +574,9 @@ static int reload_backends(struct scanner *s, char *err, size_t errlen)
 		if (keep[k] || b->retired)
 			continue;
 		b->retired = 1;
-		if (b == s->local)
-			s->local = NULL;
-		while ((j = queue_pop(&b->head, &b->tail))) {
+		while ((j = scan_jobs_pop(&b->head, &b->tail))) {
 			b->outstanding--;
-			queue_push(&moved, &moved_tail, j);
+			scan_jobs_push(&moved, &moved_tail, j);
 		}
 		pthread_cond_broadcast(&b->cond);
 		log_info("scanner %s: removed; it finishes what it has", b->spec.name);
@@ -531,18 +584,10 @@ static int reload_backends(struct scanner *s, char *err, size_t errlen)
 	for (i = 0; i < n; i++) /* reload_lock held: nothing changed since the plan */
 		if (fresh[i])
 			added[nadd++] = backend_add(s, &specs[i]);
-	while ((j = queue_pop(&moved, &moved_tail)))
+	while ((j = scan_jobs_pop(&moved, &moved_tail)))
 		dispatch(s, j);
 	pthread_mutex_unlock(&s->lock);
-	pthread_mutex_lock(&s->mlock);
-	if (m)
-		s->cur = m;
-	if (!s->local && s->cur) { /* no local scanner any more: its master goes */
-		drop = s->cur;
-		s->cur = NULL;
-	}
-	scanlocal_master_put(drop);
-	pthread_mutex_unlock(&s->mlock);
+	kinds_stop(s);
 	for (k = 0; k < nadd; k++) {
 		if (slots_start(s, added[k])) {
 			snprintf(err, errlen, "scanner %s: cannot start its threads",
@@ -559,6 +604,95 @@ out:
 	return r;
 }
 
+/* the engines' gauges: signatures, when loaded, the local master */
+static void gauges(struct scanner *s, struct backend_gauges *g)
+{
+	unsigned int k;
+
+	*g = (struct backend_gauges){ .loaded_ms = now_ms() };
+	for (k = 0; k < KINDS; k++)
+		if (s->kinds[k] && backend_kinds[k]->counters)
+			backend_kinds[k]->counters(s->kinds[k], g);
+}
+
+void scanner_update_gauges(struct scanner *s)
+{
+	struct backend_gauges g;
+
+	gauges(s, &g);
+	STATS_SET(s->st, signatures, g.signatures);
+	STATS_SET(s->st, test_signatures, (uint64_t)s->cfg->test_signatures);
+	STATS_SET(s->st, engine_age_s, (now_ms() - g.loaded_ms) / 1000);
+}
+
+int scanner_master_pid(struct scanner *s)
+{
+	struct backend_gauges g;
+
+	gauges(s, &g);
+	return g.master_pid;
+}
+
+unsigned int scanner_pids(struct scanner *s, int *pids, unsigned int n)
+{
+	unsigned int i, k = 0;
+
+	for (i = 0; i < s->nslots && k < n; i++) {
+		int pid = __atomic_load_n(&s->slots[i].bs.pid, __ATOMIC_RELAXED);
+
+		if (pid)
+			pids[k++] = pid;
+	}
+	return k;
+}
+
+/* The signatures of the kinds that have their own (a new local engine); once one has
+ * loaded, the threads of its kind move to it as they go idle. */
+static int reload_signatures(struct scanner *s, char *err, size_t errlen)
+{
+	struct backend_gauges was, now;
+	unsigned int k, i, n = 0;
+	int r = 0;
+
+	pthread_mutex_lock(&s->reload_lock);
+	for (k = 0; k < KINDS; k++) {
+		const struct backend_ops *ops = backend_kinds[k];
+
+		if (!ops->reload || !kind_listed(s, k))
+			continue;
+		if (!n++) {
+			/* a failed load is remembered too: only a later change is worth
+			 * another try */
+			s->dbprint = database_fingerprint(s->cfg->database);
+			gauges(s, &was);
+		}
+		if (ops->reload(s->kinds[k], err, errlen)) {
+			r = -1;
+			continue;
+		}
+		pthread_mutex_lock(&s->lock);
+		s->gen++;
+		for (i = 0; i < s->nb; i++)
+			if (s->backends[i].spec.kind == k && !s->backends[i].retired)
+				pthread_cond_broadcast(&s->backends[i].cond);
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_mutex_unlock(&s->reload_lock);
+	if (r) {
+		STATS_ADD(s->st, reloads_failed, 1);
+		log_warnx("reload failed, the running engine stays: %s", err);
+		return -1;
+	}
+	STATS_ADD(s->st, reloads_ok, 1);
+	if (!n)
+		return 0;
+	scanner_update_gauges(s);
+	gauges(s, &now);
+	log_info("reloaded signatures=%u previous=%u database=%s", now.signatures, was.signatures,
+		 s->cfg->database);
+	return 0;
+}
+
 int scanner_reload(struct scanner *s, char *err, size_t errlen)
 {
 	int r;
@@ -570,10 +704,7 @@ int scanner_reload(struct scanner *s, char *err, size_t errlen)
 	pthread_mutex_unlock(&s->reload_lock);
 	if (r)
 		log_warnx("scanners unchanged: %s", err);
-	if (s->local)
-		return scanlocal_reload(s, err, errlen);
-	STATS_ADD(s->st, reloads_ok, 1);
-	return 0;
+	return reload_signatures(s, err, errlen);
 }
 
 struct scanner *scanner_new(const struct config *c, struct stats *st, char *err, size_t errlen)
@@ -589,31 +720,26 @@ struct scanner *scanner_new(const struct config *c, struct stats *st, char *err,
 	s->cfg = c;
 	s->st = st;
 	s->qseq = now_us() % 1000000000; /* names unique across restarts within a second */
-	s->id.uid = getuid();
-	s->id.gid = getgid();
+	s->env.cfg = c;
+	s->env.st = st;
+	s->env.id.uid = getuid();
+	s->env.id.gid = getgid();
 	n = scanners_parse(c->scanners, specs, SCANNERS_MAX, err, errlen);
-	if (n < 0 || (geteuid() == 0 && privsep_lookup(c->user, &s->id, err, errlen)))
+	if (n < 0 || (geteuid() == 0 && privsep_lookup(c->user, &s->env.id, err, errlen)))
 		goto fail;
-	if (mkdir_private(c->tmpdir, &s->id) || mkdir_private(c->quarantine, &s->id)) {
+	if (mkdir_private(c->tmpdir, &s->env.id) || mkdir_private(c->quarantine, &s->env.id)) {
 		snprintf(err, errlen, "%s or %s: %s", c->tmpdir, c->quarantine, strerror(errno));
 		goto fail;
 	}
-	pthread_mutex_init(&s->mlock, NULL);
 	pthread_mutex_init(&s->reload_lock, NULL);
 	pthread_mutex_init(&s->lock, NULL);
 	for (i = 0; i < n; i++)
 		backend_add(s, &specs[i]);
 	snprintf(s->scanners, sizeof(s->scanners), "%s", c->scanners);
-	s->dbprint = scanlocal_fingerprint(c->database);
-	if (s->local) {
-		s->cur = scanlocal_master_start(s, err, errlen);
-		if (!s->cur) {
-			scanner_free(s);
-			return NULL;
-		}
-		if (c->test_signatures)
-			log_warnx("using mailscan's TEST signatures from %s: not for production",
-				  c->database);
+	s->dbprint = database_fingerprint(c->database);
+	if (kinds_start(s, specs, n, err, errlen)) {
+		scanner_free(s);
+		return NULL;
 	}
 	scanner_update_gauges(s);
 	return s;
@@ -663,16 +789,6 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 	return 0;
 }
 
-static void jobs_free(struct scan_job *j)
-{
-	struct scan_job *n;
-
-	for (; j; j = n) {
-		n = j->next;
-		scan_job_free(j);
-	}
-}
-
 void scanner_free(struct scanner *s)
 {
 	unsigned int i;
@@ -684,86 +800,19 @@ void scanner_free(struct scanner *s)
 	for (i = 0; i < s->nb; i++)
 		pthread_cond_broadcast(&s->backends[i].cond);
 	pthread_mutex_unlock(&s->lock);
-	for (i = 0; i < s->nslots; i++) {
+	for (i = 0; i < s->nslots; i++)
 		pthread_join(s->slots[i].tid, NULL);
-		if (s->slots[i].memfd >= 0)
-			close(s->slots[i].memfd);
-	}
 	for (i = 0; i < s->nb; i++) {
-		jobs_free(s->backends[i].head);
+		scan_jobs_free(s->backends[i].head);
 		pthread_cond_destroy(&s->backends[i].cond);
 	}
-	jobs_free(s->parked);
-	pthread_mutex_lock(&s->mlock);
-	scanlocal_master_put(s->cur);
-	pthread_mutex_unlock(&s->mlock);
+	scan_jobs_free(s->parked);
+	for (i = 0; i < KINDS; i++)
+		if (s->kinds[i] && backend_kinds[i]->stop)
+			backend_kinds[i]->stop(s->kinds[i], 1);
 	/* libclamav's private temporary directory is emptied at exit */
 	nftw(s->cfg->tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-	pthread_mutex_destroy(&s->mlock);
 	pthread_mutex_destroy(&s->reload_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
-}
-
-/* --- jobs and sinks --- */
-
-struct scan_job *scan_job_new(const uint8_t *msg, size_t len)
-{
-	struct scan_job *j = calloc(1, sizeof(*j));
-
-	if (!j)
-		return NULL;
-	j->msg = malloc(len ? len : 1);
-	if (!j->msg) {
-		free(j);
-		return NULL;
-	}
-	memcpy(j->msg, msg, len);
-	j->len = len;
-	return j;
-}
-
-void scan_job_free(struct scan_job *j)
-{
-	if (!j)
-		return;
-	free(j->msg);
-	free(j);
-}
-
-int scan_sink_init(struct scan_sink *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (k->efd < 0)
-		return -1;
-	pthread_mutex_init(&k->lock, NULL);
-	return 0;
-}
-
-void scan_sink_destroy(struct scan_sink *k)
-{
-	struct scan_job *j, *n;
-
-	for (j = k->head; j; j = n) {
-		n = j->next;
-		scan_job_free(j);
-	}
-	if (k->efd >= 0)
-		close(k->efd);
-	pthread_mutex_destroy(&k->lock);
-}
-
-struct scan_job *scan_sink_take(struct scan_sink *k)
-{
-	struct scan_job *j;
-	uint64_t v;
-
-	if (read(k->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		log_warn("scan sink eventfd");
-	pthread_mutex_lock(&k->lock);
-	j = k->head;
-	k->head = k->tail = NULL;
-	pthread_mutex_unlock(&k->lock);
-	return j;
 }

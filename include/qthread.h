@@ -1,0 +1,118 @@
+/* A queue thread's state, shared by the three files of its packet path and no other:
+ * queue.c takes the packets and gives their verdicts, hold.c keeps the held packets and
+ * carries out their outcomes, flows.c starts, resets, sweeps and ends the flows. */
+#ifndef MAILSCAN_QTHREAD_H
+#define MAILSCAN_QTHREAD_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon.h"
+#include "flow.h"
+#include "inject.h"
+#include "nfqueue.h"
+#include "packet.h"
+#include "policy.h"
+#include "reasm.h"
+#include "scan.h"
+#include "session.h"
+
+struct hold {
+	struct hold *next;
+	uint32_t id;
+	struct flow *flow;
+	enum flow_dir dir;
+	uint32_t seq, end; /* the held range */
+	uint64_t start_us;
+	uint64_t release_us; /* test hold: accept then; 0: waits for its scans */
+	uint64_t deadline_ms;
+	unsigned int pending; /* scans not back yet */
+	int resolved;	      /* verdict given (hold time limit); waits for its scans */
+	enum outcome outcome; /* the worst so far */
+	char reason[160];     /* why it is blocked, for the 554 */
+	uint8_t *pkt;	      /* the normalised packet to accept, or NULL: as queued */
+	size_t pkt_len;
+	uint64_t replies_before; /* SMTP: server replies owed before this message's */
+	int reply_wait;		 /* rejected: the 554 waits for those replies */
+	long cut;		 /* SMTP: payload bytes before the message's last byte, or -1 */
+	unsigned long msgno;	 /* POP3: the message's number (0: unknown), and TOP */
+	int top;
+};
+
+/* what processing the current packet decided */
+struct pkt_ctx {
+	struct flow *flow;
+	enum flow_dir dir;
+	int hold; /* test hold */
+	int reset;
+	uint64_t owed; /* SMTP replies owed for the commands before this packet */
+	struct session_req req;
+};
+
+/* the packet being handled, as queued: normalisation changes it in place */
+struct cur_pkt {
+	uint8_t *buf;
+	size_t len;
+	struct pkt *p;
+	int changed;	      /* the verdict carries BUF */
+	struct flow *waiting; /* a server answer read for a flow whose hold waits for it */
+};
+
+struct qthread {
+	struct daemon *d;
+	uint16_t queue;
+	struct nfqueue *nfq;
+	struct flow_table *flows;
+	struct inject *inj;
+	struct reasm_limits lim;
+	size_t reasm_total;
+	struct hold *holds;
+	uint64_t last_sweep;
+	struct pkt_ctx cur;
+	struct cur_pkt pk;
+	struct scan_sink sink;
+	struct msg_budget budget; /* message bodies kept by this thread's sessions */
+	pthread_t tid;
+	struct stats st;
+};
+
+enum verdict { V_ACCEPT, V_DROP, V_OFFLOAD, V_HELD };
+
+/* hold.c: the held packets and their outcomes */
+/* What the packet's bytes asked for: a reset, a block, a hold for scans, an offload. */
+enum verdict hold_settle(struct qthread *, struct flow *, enum flow_dir, const struct pkt *,
+			 uint32_t id, uint64_t now);
+/* Is SEQ..SEQ+LEN of F's DIR side within a range still held? */
+int hold_in_range(const struct qthread *, const struct flow *, enum flow_dir, uint32_t seq,
+		  size_t len);
+/* Resolves the holds that are due; returns ms until the next one (or -1). */
+int holds_due(struct qthread *, uint64_t now);
+/* Scans that came back: each settles its hold once all of the hold's are in. */
+void holds_scans_done(struct qthread *);
+/* After a server packet of F: the waiting holds whose answers are all in. */
+void holds_waits_due(struct qthread *, struct flow *);
+void holds_free(struct qthread *);
+
+/* flows.c: the flows' lives, and what is sent to their two sides */
+struct flow *flows_start(struct qthread *, const struct pkt *, uint64_t now);
+/* A flow that is not followed; DIR is the direction of P. */
+void flows_pass(struct qthread *, const struct pkt *, enum flow_dir, uint64_t now);
+void flows_end(struct qthread *, struct flow *);
+/* Ends the flows past their timeout; the others give back their idle buffers. */
+void flows_sweep(struct qthread *, uint64_t now);
+/* In-order bytes of the current packet's direction (a reasm_add callback; ARG is the
+ * queue thread). */
+void flows_deliver(void *arg, const uint8_t *data, size_t len);
+/* Sends the verdicts queued so far: packets given their verdict go before anything
+ * injected next. */
+void flows_flush(struct qthread *);
+/* Sends a packet of F towards TO as if from the other side; 0 or -1 (counted). */
+int flows_send(struct qthread *, const struct flow *, enum flow_dir to, uint32_t seq, uint32_t ack,
+	       uint8_t flags, const char *payload);
+/* The next sequence number the receiver of DIR expects. */
+uint32_t flows_rcv_nxt(const struct qthread *, const struct flow *, enum flow_dir);
+/* Resets both sides; SEQ is where the sender's stream stops for the receiver. */
+void flows_reset(struct qthread *, struct flow *, enum flow_dir, uint32_t seq);
+
+#endif

@@ -1,0 +1,221 @@
+/* A queue thread's flows: started on a SYN to a protected port, remembered as passed
+ * when first seen mid-stream, reset on both sides, swept when idle, evicted for room,
+ * ended; their in-order bytes go to their sessions, and what the thread injects into
+ * them goes out after the verdicts before it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "qthread.h"
+#include "tcpnorm.h"
+
+#define SYN_TIMEOUT	30000
+#define IDLE_TIMEOUT	900000
+#define CLOSING_TIMEOUT 10000 /* linger after FIN/RST: late ACKs are not mid-stream */
+#define TRIM_MS		1000  /* idle this long: buffers kept for activity go back */
+#define EVICT_SCAN	64    /* flows looked at for an idle one to evict */
+
+void flows_end(struct qthread *qt, struct flow *f)
+{
+	flow_unlink(qt->flows, f);
+	if (f->holds)
+		return; /* freed when its last hold is resolved */
+	if (f->dir[0].started)
+		reasm_free(&f->dir[0], &qt->lim);
+	if (f->dir[1].started)
+		reasm_free(&f->dir[1], &qt->lim);
+	session_free(f->app);
+	flow_free(f);
+}
+
+static void flow_trim(struct qthread *qt, struct flow *f)
+{
+	if (f->dir[0].started)
+		reasm_trim(&f->dir[0], &qt->lim);
+	if (f->dir[1].started)
+		reasm_trim(&f->dir[1], &qt->lim);
+}
+
+/* The flow to make room for a new one: the least recently active of those with no
+ * message in progress among the oldest EVICT_SCAN, else the oldest. */
+static struct flow *flow_victim(struct qthread *qt)
+{
+	struct flow *f = flow_oldest(qt->flows), *old = f;
+	unsigned int i;
+
+	for (i = 0; f && i < EVICT_SCAN; i++, f = f->newer) {
+		if (!f->holds && !session_busy(f->app))
+			return f;
+	}
+	if (old)
+		STATS_ADD(&qt->st, flows_evicted_busy, 1);
+	return old;
+}
+
+static uint64_t flow_timeout(const struct flow *f)
+{
+	switch (f->state) {
+	case FLOW_SYN:
+		return SYN_TIMEOUT;
+	case FLOW_CLOSING:
+	case FLOW_RESET:
+	case FLOW_PASS:
+	case FLOW_ABORTED:
+		return CLOSING_TIMEOUT;
+	default:
+		return IDLE_TIMEOUT;
+	}
+}
+
+void flows_sweep(struct qthread *qt, uint64_t now)
+{
+	struct flow *f, *newer;
+
+	/* every idle flow gives back its buffers; each has its own timeout */
+	for (f = flow_oldest(qt->flows); f && now - f->last_ms >= TRIM_MS; f = newer) {
+		newer = f->newer;
+		if (f->holds || now - f->last_ms < flow_timeout(f)) {
+			/* a held flow waits for its hold's time limit */
+			flow_trim(qt, f);
+			continue;
+		}
+		if (f->state == FLOW_CLOSING || f->state == FLOW_RESET || f->state == FLOW_ABORTED)
+			STATS_ADD(&qt->st, flows_closed, 1);
+		else
+			STATS_ADD(&qt->st, flows_timed_out, 1);
+		flows_end(qt, f);
+	}
+	log_flush();
+	STATS_SET(&qt->st, flows_active, flow_table_count(qt->flows));
+	STATS_SET(&qt->st, reasm_buffered_bytes, qt->reasm_total);
+	STATS_SET(&qt->st, message_bytes_kept, qt->budget.used);
+}
+
+struct flow *flows_start(struct qthread *qt, const struct pkt *p, uint64_t now)
+{
+	struct flow *f = flow_insert(qt->flows, p, now);
+
+	if (!f) {
+		struct flow *old = flow_victim(qt);
+
+		if (!old)
+			return NULL;
+		STATS_ADD(&qt->st, flows_evicted, 1);
+		flows_end(qt, old);
+		f = flow_insert(qt->flows, p, now);
+		if (!f)
+			return NULL;
+	}
+	f->proto = (uint8_t)(qt->d->port_proto[p->dport] - 1);
+	f->app = session_new((enum ports_proto)f->proto, &qt->d->cfg, &qt->st, &qt->budget);
+	reasm_init(&f->dir[DIR_TO_SERVER], p->seq + 1);
+	tcpnorm_syn(f, p);
+	STATS_ADD(&qt->st, flows_total, 1);
+	return f;
+}
+
+/* A flow that is not followed; DIR is the direction of P. */
+void flows_pass(struct qthread *qt, const struct pkt *p, enum flow_dir dir, uint64_t now)
+{
+	struct pkt c = *p;
+	struct flow *f;
+
+	if (dir == DIR_TO_CLIENT) {
+		memcpy(c.saddr, p->daddr, sizeof(c.saddr));
+		memcpy(c.daddr, p->saddr, sizeof(c.daddr));
+		c.sport = p->dport;
+		c.dport = p->sport;
+	}
+	f = flow_insert(qt->flows, &c, now);
+	if (f)
+		f->state = FLOW_PASS;
+}
+
+/* Sends the verdicts queued so far: packets given their verdict go before anything
+ * injected next. */
+void flows_flush(struct qthread *qt)
+{
+	int n = nfqueue_flush(qt->nfq);
+
+	if (n > 0)
+		STATS_ADD(&qt->st, verdict_sends, (uint64_t)n);
+	else if (n < 0)
+		log_warn("queue %u: sending verdicts", qt->queue);
+}
+
+/* Sends a packet of F towards TO as if from the other side; 0 or -1 (counted). */
+int flows_send(struct qthread *qt, const struct flow *f, enum flow_dir to, uint32_t seq,
+	       uint32_t ack, uint8_t flags, const char *payload)
+{
+	const struct flow_key *k = &f->key;
+	struct tcp_spec s = {
+		.family = k->family,
+		.saddr = to == DIR_TO_SERVER ? k->caddr : k->saddr,
+		.daddr = to == DIR_TO_SERVER ? k->saddr : k->caddr,
+		.sport = to == DIR_TO_SERVER ? k->cport : k->sport,
+		.dport = to == DIR_TO_SERVER ? k->sport : k->cport,
+		.seq = seq,
+		.ack = ack,
+		.flags = flags,
+		.window = payload ? 1024 : 0,
+		.payload = (const uint8_t *)payload,
+		.payload_len = payload ? strlen(payload) : 0,
+	};
+
+	if (inject_send(qt->inj, &s) < 0) {
+		STATS_ADD(&qt->st, inject_errors, 1);
+		log_warn("queue %u: injecting a packet", qt->queue);
+		return -1;
+	}
+	STATS_ADD(&qt->st, injected_packets, 1);
+	return 0;
+}
+
+/* The next sequence number the receiver of DIR expects: it has everything passed up to
+ * the earliest range still held (RFC 5961 receivers take a reset only there). */
+uint32_t flows_rcv_nxt(const struct qthread *qt, const struct flow *f, enum flow_dir dir)
+{
+	uint32_t nxt = reasm_rcv_nxt(&f->dir[dir]);
+	const struct hold *h;
+
+	if (!f->dir[dir].started)
+		return 0;
+	for (h = f->holds ? qt->holds : NULL; h; h = h->next) {
+		if (h->flow == f && h->dir == dir && !h->resolved && SEQ_LT(h->seq, nxt))
+			nxt = h->seq;
+	}
+	return nxt;
+}
+
+/* Resets both sides. SEQ is where the sender's stream stops for the receiver (the
+ * dropped packet's start): RFC 5961 receivers only take a RST at exactly rcv_nxt. */
+void flows_reset(struct qthread *qt, struct flow *f, enum flow_dir dir, uint32_t seq)
+{
+	enum flow_dir other = dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER;
+	uint32_t other_next = flows_rcv_nxt(qt, f, other);
+
+	flows_send(qt, f, dir, seq, other_next, TCPF_RST | TCPF_ACK, NULL);
+	flows_send(qt, f, other, other_next, seq, TCPF_RST | TCPF_ACK, NULL);
+	STATS_ADD(&qt->st, resets, 1);
+	f->state = FLOW_ABORTED;
+}
+
+/* In-order bytes of the current packet's direction. The protocol parsers plug in
+ * here; the test patterns exercise holds and injection without them. */
+void flows_deliver(void *arg, const uint8_t *data, size_t len)
+{
+	struct qthread *qt = arg;
+	const struct config *c = &qt->d->cfg;
+
+	if (qt->cur.flow->app && qt->cur.flow->state != FLOW_PASS)
+		session_push(qt->cur.flow->app, qt->cur.flow, qt->cur.dir, data, len, &qt->cur.req);
+	if (qt->cur.dir != DIR_TO_SERVER) {
+		STATS_ADD(&qt->st, stream_bytes_to_client, len);
+		return;
+	}
+	STATS_ADD(&qt->st, stream_bytes_to_server, len);
+	if (c->test_hold[0] && memmem(data, len, c->test_hold, strlen(c->test_hold)))
+		qt->cur.hold = 1;
+	if (c->test_reset[0] && memmem(data, len, c->test_reset, strlen(c->test_reset)))
+		qt->cur.reset = 1;
+}

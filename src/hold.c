@@ -1,0 +1,476 @@
+/* Held packets and their outcomes: a packet whose message is being scanned waits for
+ * its scans (or the hold's time limit), then passes, or its message is rejected (the
+ * 554 after the replies the server still owes), or both sides are reset, or a POP3
+ * message is deleted on the server in the client's place. Holds of one side settle in
+ * stream order. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "log.h"
+#include "qthread.h"
+
+#define REPLY_WAIT_MS 5000 /* a rejected message's 554 waits this long for owed replies */
+
+static struct hold *hold_add(struct qthread *qt, uint32_t id, const struct pkt *p, long cut,
+			     uint64_t now)
+{
+	struct hold *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->id = id;
+	h->flow = qt->cur.flow;
+	h->dir = qt->cur.dir;
+	h->seq = p->seq;
+	h->end = p->seq + (uint32_t)p->payload_len;
+	h->start_us = now_us();
+	h->deadline_ms = now + qt->d->cfg.hold_timeout * 1000ULL;
+	h->cut = cut;
+	if (qt->pk.changed || cut >= 0) {
+		/* normalised, or to be cut on a reject: the verdict carries bytes of its
+		 * own, kept until then */
+		h->pkt = malloc(qt->pk.len);
+		if (!h->pkt) {
+			free(h);
+			return NULL;
+		}
+		packet_csum_set(qt->pk.buf, qt->pk.p);
+		memcpy(h->pkt, qt->pk.buf, qt->pk.len);
+		h->pkt_len = qt->pk.len;
+	}
+	h->flow->holds++;
+	h->next = qt->holds;
+	qt->holds = h;
+	STATS_ADD(&qt->st, holds_total, 1);
+	STATS_ADD(&qt->st, holds_current, 1);
+	return h;
+}
+
+/* Gives the held packet its verdict. */
+static void hold_verdict(struct qthread *qt, struct hold *h, int accept)
+{
+	uint64_t us = now_us() - h->start_us;
+
+	if (accept && h->pkt)
+		nfqueue_verdict_pkt(qt->nfq, h->id, h->pkt, h->pkt_len, 0);
+	else
+		nfqueue_verdict(qt->nfq, h->id, accept, 0);
+	if (accept)
+		STATS_ADD(&qt->st, verdict_accept, 1);
+	else
+		STATS_ADD(&qt->st, verdict_drop, 1);
+	STATS_ADD(&qt->st, holds_current, (uint64_t)-1);
+	STATS_ADD(&qt->st, hold_time_us_total, us);
+	STATS_MAX(&qt->st, hold_time_us_max, us);
+	h->resolved = 1;
+}
+
+/* Unlinks and frees H (its verdict given, its scans back). */
+static void hold_free(struct qthread *qt, struct hold *h)
+{
+	struct hold **pp;
+	struct flow *f = h->flow;
+
+	for (pp = &qt->holds; *pp; pp = &(*pp)->next) {
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	}
+	if (--f->holds == 0 && !f->linked)
+		flows_end(qt, f);
+	free(h->pkt);
+	free(h);
+}
+
+/* SMTP reject: the server gets an RST at SEQ, where the client's stream stops for it
+ * (it stores nothing), the client a 554 with REASON, then the end of the connection. */
+static void reject_smtp(struct qthread *qt, struct flow *f, uint32_t seq, const char *reason)
+{
+	char msg[256];
+	uint32_t cnxt = flows_rcv_nxt(qt, f, DIR_TO_CLIENT);
+
+	flows_flush(qt); /* what the server gets before the RST: the cut packet, the replies */
+	snprintf(msg, sizeof(msg), "554 5.7.1 %s (rejected by mailscan)\r\n", reason);
+	flows_send(qt, f, DIR_TO_SERVER, seq, cnxt, TCPF_RST | TCPF_ACK, NULL);
+	if (flows_send(qt, f, DIR_TO_CLIENT, cnxt, f->dir[DIR_TO_SERVER].next,
+		       TCPF_PSH | TCPF_ACK | TCPF_FIN, msg) == 0)
+		STATS_ADD(&qt->st, smtp_rejects, 1);
+	f->state = FLOW_ABORTED;
+}
+
+/* A rejected message's packet: the server gets what comes before the message's last
+ * byte (commands it will answer), never that byte; without a cut, nothing. */
+static void reject_verdict(struct qthread *qt, struct hold *h)
+{
+	struct pkt p;
+
+	if (h->cut <= 0 || !h->pkt || decode_packet(h->pkt, h->pkt_len, &p) != DECODE_OK ||
+	    (size_t)h->cut >= p.payload_len) {
+		hold_verdict(qt, h, 0);
+		return;
+	}
+	h->pkt_len = packet_truncate(h->pkt, &p, (size_t)h->cut);
+	h->seq += (uint32_t)h->cut; /* where the server's stream stops now */
+	hold_verdict(qt, h, 1);
+	STATS_ADD(&qt->st, smtp_rejects_cut, 1);
+}
+
+/* The 554 of a rejected message whose owed replies have passed (or that waited long
+ * enough); the hold is done. */
+static void reject_now(struct qthread *qt, struct hold *h)
+{
+	reject_smtp(qt, h->flow, h->seq,
+		    h->reason[0] ? h->reason : "Message not accepted by policy");
+	hold_free(qt, h);
+}
+
+/* POP3 delete: DELE and QUIT go to the server in the client's place, after all the
+ * client sent (pipelined commands included), the client is reset, and the server's
+ * answers are read here and never reach the client. A TOP deletes nothing. */
+static int delete_start(struct qthread *qt, struct hold *h)
+{
+	struct flow *f = h->flow;
+	struct reasm *c = &f->dir[DIR_TO_SERVER];
+	uint32_t seq = c->next;
+	char cmd[64];
+	int n;
+
+	if (h->top || !h->msgno || f->state != FLOW_ESTABLISHED || c->ooo || !f->app)
+		return 0;
+	n = snprintf(cmd, sizeof(cmd), "DELE %lu\r\nQUIT\r\n", h->msgno);
+	if (flows_send(qt, f, DIR_TO_SERVER, seq, h->seq, TCPF_PSH | TCPF_ACK, cmd) < 0)
+		return 0;
+	flows_send(qt, f, DIR_TO_CLIENT, h->seq, seq, TCPF_RST | TCPF_ACK, NULL);
+	/* the parser reads the answers: it takes the commands as the server does */
+	session_mark(f->app);
+	memset(&qt->cur, 0, sizeof(qt->cur));
+	qt->cur.flow = f;
+	qt->cur.dir = DIR_TO_SERVER;
+	reasm_add(c, &qt->lim, seq, (uint8_t *)cmd, (size_t)n, flows_deliver, qt);
+	f->state = FLOW_DELETING;
+	return 1;
+}
+
+/* The server answered QUIT (or closed, or took too long): the delete is done or
+ * refused; the server's connection is released. */
+static void delete_finish(struct qthread *qt, struct hold *h)
+{
+	struct flow *f = h->flow;
+	int r = session_dele_result(f->app);
+	char name[160];
+
+	session_flow_name(f, name, sizeof(name));
+	if (r > 0) {
+		STATS_ADD(&qt->st, pop3_deletes, 1);
+		log_event("action=delete result=deleted proto=pop3 flow=%s msg=%lu client=reset",
+			  name, h->msgno);
+	} else {
+		STATS_ADD(&qt->st, pop3_delete_refused, 1);
+		log_event("action=delete result=%s proto=pop3 flow=%s msg=%lu client=reset",
+			  r < 0 ? "refused" : "unanswered", name, h->msgno);
+	}
+	flows_send(qt, f, DIR_TO_SERVER, flows_rcv_nxt(qt, f, DIR_TO_SERVER),
+		   f->dir[DIR_TO_CLIENT].next, TCPF_RST | TCPF_ACK, NULL);
+	STATS_ADD(&qt->st, resets, 1);
+	f->state = FLOW_ABORTED;
+	hold_free(qt, h);
+}
+
+/* Has the server said what the waiting hold H waits for? */
+static int wait_met(const struct hold *h)
+{
+	const struct flow *f = h->flow;
+
+	if (f->state == FLOW_DELETING)
+		return session_quit_answered(f->app) || f->dir[DIR_TO_CLIENT].fin == FIN_DONE;
+	return session_replies(f->app) >= h->replies_before;
+}
+
+static void wait_over(struct qthread *qt, struct hold *h)
+{
+	if (h->flow->state == FLOW_DELETING)
+		delete_finish(qt, h);
+	else
+		reject_now(qt, h);
+}
+
+/* After a server packet of F: the waiting holds whose answers are all in. */
+void holds_waits_due(struct qthread *qt, struct flow *f)
+{
+	struct hold *h;
+	int again = 1;
+
+	while (again) {
+		again = 0;
+		for (h = qt->holds; h; h = h->next) {
+			if (h->flow == f && h->reply_wait && wait_met(h)) {
+				wait_over(qt, h);
+				again = 1;
+				break;
+			}
+		}
+	}
+}
+
+/* Carries out the outcome of a hold whose scans are all back. */
+static void hold_act(struct qthread *qt, struct hold *h)
+{
+	switch (h->outcome) {
+	case OUTCOME_PASS:
+		hold_verdict(qt, h, 1);
+		break;
+	case OUTCOME_REJECT:
+		reject_verdict(qt, h);
+		if (session_replies(h->flow->app) < h->replies_before) {
+			/* the server still owes replies to earlier commands: the 554 goes
+			 * after them, where its reply to this message would have been */
+			h->reply_wait = 1;
+			h->deadline_ms = now_ms() + REPLY_WAIT_MS;
+			h->flow->state = FLOW_REJECTING;
+			break;
+		}
+		reject_smtp(qt, h->flow, h->seq,
+			    h->reason[0] ? h->reason : "Message not accepted by policy");
+		break;
+	case OUTCOME_RESET:
+		hold_verdict(qt, h, 0);
+		flows_reset(qt, h->flow, h->dir, h->seq);
+		break;
+	case OUTCOME_DELETE:
+		hold_verdict(qt, h, 0);
+		if (!delete_start(qt, h)) {
+			flows_reset(qt, h->flow, h->dir, h->seq);
+			break;
+		}
+		h->reply_wait = 1;
+		h->deadline_ms = now_ms() + REPLY_WAIT_MS;
+		break;
+	}
+}
+
+int hold_in_range(const struct qthread *qt, const struct flow *f, enum flow_dir dir, uint32_t seq,
+		  size_t len)
+{
+	const struct hold *h;
+
+	if (!f->holds)
+		return 0;
+	/* a resolved hold's packet has had its verdict: its range is no longer held */
+	for (h = qt->holds; h; h = h->next) {
+		if (h->flow == f && h->dir == dir && !h->resolved && SEQ_LT(seq, h->end) &&
+		    SEQ_GT(seq + (uint32_t)len, h->seq))
+			return 1;
+	}
+	return 0;
+}
+
+/* Resolves the holds that are due; returns ms until the next one (or -1). */
+int holds_due(struct qthread *qt, uint64_t now)
+{
+	struct hold *h, *n;
+	uint64_t next = UINT64_MAX, nus = now_us();
+
+	for (h = qt->holds; h; h = n) {
+		n = h->next;
+		if (h->reply_wait && now >= h->deadline_ms) {
+			wait_over(qt, h); /* the server owes too long: go on without it */
+			continue;
+		}
+		if (h->resolved) {
+			if (h->reply_wait)
+				next = h->deadline_ms < next ? h->deadline_ms : next;
+			continue;
+		}
+		if (h->release_us && nus >= h->release_us) {
+			hold_verdict(qt, h, 1);
+			hold_free(qt, h);
+		} else if (now >= h->deadline_ms) {
+			char name[160];
+
+			STATS_ADD(&qt->st, holds_expired, 1);
+			h->outcome = policy_outcome(&qt->d->cfg, (enum ports_proto)h->flow->proto,
+						    SCAN_TIMEOUT);
+			session_flow_name(h->flow, name, sizeof(name));
+			log_event("policy=on_error reason=hold_expired proto=%s flow=%s held_s=%u "
+				  "action=%s",
+				  ports_proto_name((enum ports_proto)h->flow->proto), name,
+				  qt->d->cfg.hold_timeout, policy_outcome_name(h->outcome));
+			hold_act(qt, h);
+			if (!h->pending)
+				hold_free(qt, h);
+		} else {
+			uint64_t t = h->release_us ? now + (h->release_us - nus + 999) / 1000
+						   : h->deadline_ms;
+
+			next = t < next ? t : next;
+		}
+	}
+	return next == UINT64_MAX ? -1 : (int)(next - now);
+}
+
+/* Is another unsettled hold of F's DIR side earlier in the stream than H? */
+static int hold_waits(const struct qthread *qt, const struct hold *h)
+{
+	const struct hold *o;
+
+	for (o = qt->holds; o; o = o->next) {
+		if (o != h && o->flow == h->flow && o->dir == h->dir && !o->resolved &&
+		    SEQ_LT(o->seq, h->seq))
+			return 1;
+	}
+	return 0;
+}
+
+/* Settles the holds of one side of a flow whose scans are all back, in stream order:
+ * a later one waits for an earlier one, so a reset carries the receiver's exact next
+ * sequence number and replies cannot overtake each other. */
+static void holds_settle(struct qthread *qt, struct flow *f, enum flow_dir dir)
+{
+	struct hold *h;
+	int again = 1;
+
+	while (again) {
+		again = 0;
+		for (h = qt->holds; h; h = h->next) {
+			if (h->flow != f || h->dir != dir || h->pending || h->release_us ||
+			    h->reply_wait)
+				continue;
+			if (!h->resolved && hold_waits(qt, h))
+				continue;
+			if (!h->resolved)
+				hold_act(qt, h);
+			if (!h->reply_wait)
+				hold_free(qt, h);
+			again = 1; /* the list changed, and a later hold may be free to go */
+			break;
+		}
+	}
+}
+
+/* per protocol: the counter of clean, infected, failed and oversize messages */
+static const size_t message_counters[PROTO_COUNT][4] = {
+	[PROTO_SMTP] = { offsetof(struct stats, smtp_messages_clean),
+			 offsetof(struct stats, smtp_messages_infected),
+			 offsetof(struct stats, smtp_messages_errors),
+			 offsetof(struct stats, smtp_messages_oversize) },
+	[PROTO_POP3] = { offsetof(struct stats, pop3_messages_clean),
+			 offsetof(struct stats, pop3_messages_infected),
+			 offsetof(struct stats, pop3_messages_errors),
+			 offsetof(struct stats, pop3_messages_oversize) },
+};
+
+static void count_message(struct qthread *qt, enum ports_proto proto, const struct scan_job *j)
+{
+	size_t kind = j->result == SCAN_CLEAN	   ? 0
+		      : j->result == SCAN_INFECTED ? 1
+		      : j->result == SCAN_OVERSIZE ? 3
+						   : 2;
+
+	if (j->candidate)
+		return; /* a reading of a message, counted with the message */
+	stats_add_at(&qt->st, message_counters[proto][kind], 1);
+}
+
+/* Scans that came back: each settles its hold once all of the hold's are in. */
+void holds_scans_done(struct qthread *qt)
+{
+	struct scan_job *j, *n;
+
+	for (j = scan_sink_take(&qt->sink); j; j = n) {
+		struct hold *h = j->owner;
+		enum outcome o =
+			policy_outcome(&qt->d->cfg, (enum ports_proto)h->flow->proto, j->result);
+
+		n = j->next;
+		count_message(qt, (enum ports_proto)h->flow->proto, j);
+		if (j->result == SCAN_INFECTED)
+			log_event("detection result=infected virus=%s %s action=%s", j->virus,
+				  j->meta, policy_outcome_name(o));
+		else if (j->result != SCAN_CLEAN)
+			log_event("detection result=%s %s action=%s detail=\"%s\"",
+				  scan_result_name(j->result), j->meta, policy_outcome_name(o),
+				  j->virus);
+		if (o != OUTCOME_PASS && h->outcome == OUTCOME_PASS) {
+			h->outcome = o;
+			if (j->result == SCAN_INFECTED)
+				snprintf(h->reason, sizeof(h->reason), "Virus found: %s", j->virus);
+			else
+				snprintf(h->reason, sizeof(h->reason),
+					 "Message not accepted: scan %s (%s)",
+					 scan_result_name(j->result), j->virus);
+		}
+		scan_job_free(j);
+		if (--h->pending == 0)
+			holds_settle(qt, h->flow, h->dir);
+	}
+}
+
+/* What the packet's bytes asked for: a reset, a block, a hold for scans, an offload. */
+enum verdict hold_settle(struct qthread *qt, struct flow *f, enum flow_dir dir, const struct pkt *p,
+			 uint32_t id, uint64_t now)
+{
+	struct session_req *req = &qt->cur.req;
+	struct scan_job *j, *n;
+	struct hold *h;
+	long cut = -1;
+
+	if (qt->cur.reset || req->block) {
+		scan_jobs_free(req->jobs);
+		if (req->block && req->block_outcome == OUTCOME_REJECT) {
+			char reason[160];
+
+			snprintf(reason, sizeof(reason), "Message not accepted: %s",
+				 req->block_reason);
+			reject_smtp(qt, f, p->seq, reason);
+		} else {
+			flows_reset(qt, f, dir, p->seq);
+		}
+		return V_DROP;
+	}
+	if (req->offload) {
+		scan_jobs_free(req->jobs);
+		f->state = FLOW_PASS;
+		return V_OFFLOAD;
+	}
+	if (!req->jobs && !qt->cur.hold)
+		return V_ACCEPT;
+	/* where the first message ends in this packet: a reject passes what precedes */
+	if (req->ended && req->end >= p->payload && req->end < p->payload + p->payload_len)
+		cut = req->end - p->payload;
+	h = hold_add(qt, id, p, cut, now);
+	if (!h) {
+		/* cannot hold: the error policy decides */
+		scan_jobs_free(req->jobs);
+		return qt->d->cfg.on_error == POLICY_PASS ? V_ACCEPT : V_DROP;
+	}
+	if (qt->cur.hold && !req->jobs)
+		h->release_us = h->start_us + qt->d->cfg.test_hold_ms * 1000ULL;
+	h->replies_before = cut >= 0 ? req->replies_before : qt->cur.owed;
+	h->msgno = req->msgno;
+	h->top = req->top;
+	for (j = req->jobs; j; j = n) {
+		n = j->next;
+		j->owner = h;
+		h->pending++;
+		scanner_submit(qt->d->scanner, j, &qt->sink);
+	}
+	return V_HELD;
+}
+
+/* at the end: every hold goes, its packet without a verdict */
+void holds_free(struct qthread *qt)
+{
+	struct hold *h, *n;
+
+	for (h = qt->holds; h; h = n) {
+		n = h->next;
+		if (--h->flow->holds == 0 && !h->flow->linked)
+			flows_end(qt, h->flow);
+		free(h->pkt);
+		free(h);
+	}
+	qt->holds = NULL;
+}
