@@ -12,11 +12,11 @@ LDLIBS     += $(PKG_LIBS) -pthread
 
 B := build
 # pure modules: libc only
-PURE    := config scanners ports iana_tcp log buf decode reasm tcpnorm flow packet stats policy msg smtp pop3
-DAEMON  := main daemon queue hold flows nfqueue inject ctl_server metrics service session
+PURE    := config live scanners ports iana_tcp log buf decode reasm tcpnorm flow packet stats policy msg smtp pop3
+DAEMON  := main daemon reload queue hold flows nfqueue inject ctl_server metrics service session
 CTL     := ctl/mailscanctl ctl_client
 SYS     := rules
-SCAN    := scan scanjob scanner scanlocal scanproc quarantine sandbox privsep remote clamd icap clock
+SCAN    := check scan scanjob scanner scanlocal scanproc quarantine sandbox privsep remote clamd icap clock
 
 PURE_O  := $(PURE:%=$(B)/obj/%.o)
 SYS_O   := $(SYS:%=$(B)/obj/%.o)
@@ -37,7 +37,8 @@ $(B)/obj/%.o: src/%.c
 $(B)/mailscand: $(DAEMON:%=$(B)/obj/%.o) $(PURE_O) $(SYS_O) $(SCAN_O)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
-$(B)/mailscanctl: $(CTL:%=$(B)/obj/%.o) $(PURE_O) $(SYS_O)
+# check: the configuration check, which loads the signature database as the daemon would
+$(B)/mailscanctl: $(CTL:%=$(B)/obj/%.o) $(PURE_O) $(SYS_O) $(B)/obj/check.o $(B)/obj/scan.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
 $(B)/tests/%: tests/unit/%.c $(PURE_O) $(SYS_O) $(SCAN_O)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "live.h"
 #include "privsep.h"
 #include "remote.h"
 #include "scan.h"
@@ -16,7 +17,9 @@
 
 /* what every backend is given, for the life of the scanner */
 struct backend_env {
-	const struct config *cfg;
+	/* the configuration in force: a reload replaces it; read it with live_slot_get
+	 * (and live_put) */
+	struct live_slot cfg;
 	struct stats *st;
 	struct privsep_id id; /* the scanning user */
 };

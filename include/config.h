@@ -11,6 +11,10 @@
 enum config_mode { MODE_GATEWAY, MODE_HOST };
 enum config_action { ACTION_REJECT, ACTION_RESET, ACTION_MONITOR, ACTION_DELETE };
 enum config_policy { POLICY_PASS, POLICY_BLOCK };
+/* what applies a changed key: a reload (live) or only a restart */
+enum config_class { CONFIG_RESTART, CONFIG_LIVE };
+
+#define CONFIG_KEYS_MAX 96
 
 struct config {
 	char path[PATH_MAX]; /* file it was read from, "" for built-in defaults */
@@ -63,12 +67,21 @@ struct config {
 	char test_crash[64];
 	char test_spin[64];
 	char test_sandbox[64];
+	unsigned int line[CONFIG_KEYS_MAX]; /* where each key was set (config_key order); 0 unset */
+	/* live.c's reference count when this is a snapshot of the running configuration;
+	 * 0 for any other configuration */
+	unsigned int snap_refs;
 };
 
 void config_defaults(struct config *);
 /* Reads PATH over the defaults. Returns 0, or -1 with a message naming the
- * file, line and key in ERR. A NULL PATH reads the default file if it exists. */
+ * file, line and key in ERR (the first problem). A NULL PATH reads the default file if
+ * it exists. */
 int config_load(struct config *, const char *path, char *err, size_t errlen);
+/* The same, going on past errors: each problem goes to REPORT as "FILE:LINE: problem";
+ * returns how many there were. */
+unsigned int config_parse(struct config *, const char *path,
+			  void (*report)(void *arg, const char *problem), void *arg);
 /* Parses one `key = value` pair into the config; -1 with a reason in ERR. */
 int config_set(struct config *, const char *key, const char *value, char *err, size_t errlen);
 /* Splits "ADDR:PORT" or "[ADDR6]:PORT" into ADDR (of ADDRLEN bytes) and PORT; -1 if it is
@@ -77,6 +90,24 @@ int config_split_listen(const char *v, char *addr, size_t addrlen, unsigned int 
 
 /* the I-th key's name; NULL past the last */
 const char *config_key(size_t i);
+enum config_class config_key_class(size_t i);
+/* the index of key NAME, -1 if there is none */
+int config_key_index(const char *name);
+/* the line of the file that set key NAME; 0 when it has its default */
+unsigned int config_key_line(const struct config *, const char *name);
+
+/* the keys whose values differ between two configurations, in config_key order */
+struct config_diff {
+	size_t n;
+	unsigned char key[CONFIG_KEYS_MAX];
+};
+size_t config_diff(const struct config *, const struct config *, struct config_diff *);
+/* "applied K, K; needs restart: K", "applied nothing; needs restart: K" or
+ * "nothing changed" */
+void config_diff_describe(const struct config_diff *, char *buf, size_t len);
+/* Copies the live keys of NEXT into RUN, the running configuration: what a reload
+ * applies. RUN's restart keys keep the values the daemon runs with. */
+void config_apply_live(struct config *run, const struct config *next);
 const char *config_mode_name(enum config_mode);
 const char *config_action_name(enum config_action);
 const char *config_policy_name(enum config_policy);

@@ -11,11 +11,16 @@
 #include "ports.h"
 #include "stats.h"
 
+struct live;
 struct qthread;
 struct scanner;
 
 struct daemon {
+	/* the configuration the daemon started with: its restart keys are the ones in
+	 * force; the live keys are read from LIVE's snapshots, which a reload replaces */
 	struct config cfg;
+	struct live *live;
+	pthread_mutex_t reload_lock; /* one reload at a time (signal, control socket) */
 	/* server port -> 1 + enum ports_proto, 0 unprotected; written by the control
 	 * thread, read by the queue threads (byte stores are atomic) */
 	uint8_t port_proto[65536];
@@ -67,5 +72,17 @@ void service_notify(const char *state);
 int metrics_listen(struct daemon *, char *err, size_t errlen);
 int metrics_start(struct daemon *, char *err, size_t errlen);
 void metrics_stop(struct daemon *);
+/* A reload's new metrics_listen, in two steps so that a refused address changes
+ * nothing: prepare binds it (a descriptor, -2 for "off", -1 with a reason in ERR), move
+ * puts it in place of the running one. */
+int metrics_prepare(const char *listen_on, char *err, size_t errlen);
+int metrics_move(struct daemon *, int fd, const char *listen_on, char *err, size_t errlen);
+
+/* reload.c: a reload reads the whole file. With an error nothing changes (OUT names
+ * FILE:LINE and the problem, -1); otherwise the live keys change at once, the restart
+ * keys are named, and the signatures and the ports file are read again. OUT gets
+ * "reloaded: applied K, K; needs restart: K" and the signatures' line; -1 when the
+ * signatures failed to load (the running engine stays). WHY is for the log. */
+int reload_run(struct daemon *, const char *why, char *out, size_t outlen);
 
 #endif

@@ -19,6 +19,16 @@ void log_token(char *dst, size_t cap, const char *src);
  * else stderr. -1 with a reason in ERR when the syslog socket cannot be reached. */
 int log_open(enum log_target target, unsigned int facility, const char *socket_path, char *err,
 	     size_t errlen);
+/* log_open in two steps, for a reload that must know the new log works before it
+ * changes anything: prepare connects (-1 with a reason in ERR), switch takes it over. */
+struct log_dest {
+	int fd; /* the syslog socket; -1: stderr */
+	int facility;
+	char path[108];
+};
+int log_prepare(struct log_dest *, enum log_target target, unsigned int facility,
+		const char *socket_path, char *err, size_t errlen);
+void log_switch(const struct log_dest *);
 /* warnings: one format floods at most 20 lines per 10 s, then it is counted */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* with errno */
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -73,6 +73,10 @@ struct qthread {
 	struct cur_pkt pk;
 	struct scan_sink sink;
 	struct msg_budget budget; /* message bodies kept by this thread's sessions */
+	/* the configuration in force: a reference to a snapshot (live.h), replaced between
+	 * packets when a reload has published a new one */
+	const struct config *cfg;
+	unsigned long cfg_gen;
 	pthread_t tid;
 	struct stats st;
 };

@@ -96,6 +96,11 @@ int scanner_database_changed(struct scanner *);
  * over and the old ones finish their scans and exit. -1 with a reason in ERR keeps the
  * running ones. */
 int scanner_reload(struct scanner *, char *err, size_t errlen);
+/* A reload's new configuration (a snapshot, live.h): scan limits, timeouts and the
+ * quarantine from now on, the next master's engine settings, and the `scanners` list
+ * (new backends start, removed ones finish what they have). -1 with a reason in ERR
+ * when the list cannot change (the rest is in force). */
+int scanner_configure(struct scanner *, const struct config *next, char *err, size_t errlen);
 /* Refreshes the gauges (signatures, engine age) in the stats. */
 void scanner_update_gauges(struct scanner *);
 /* The scanner processes' pids (at most N); how many there are. */

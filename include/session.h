@@ -30,13 +30,16 @@ struct session_req {
 
 struct session;
 
-/* BUDGET caps the message bodies all of a thread's sessions keep. */
+/* BUDGET caps the message bodies all of a thread's sessions keep; the flow keeps the
+ * configuration's max_message_size for its life (a parser's limit cannot change in the
+ * middle of a message). */
 struct session *session_new(enum ports_proto, const struct config *, struct stats *,
 			    struct msg_budget *budget);
 void session_free(struct session *);
-/* In-order bytes of DIR; fills REQ (jobs are for the caller to submit). */
-void session_push(struct session *, const struct flow *, enum flow_dir, const uint8_t *data,
-		  size_t len, struct session_req *req);
+/* In-order bytes of DIR; fills REQ (jobs are for the caller to submit). CFG is the
+ * configuration in force for this packet: its policies judge a message that ends. */
+void session_push(struct session *, const struct config *cfg, const struct flow *, enum flow_dir,
+		  const uint8_t *data, size_t len, struct session_req *req);
 
 /* SMTP: final replies the server sent so far, and all it owes for the complete
  * commands so far (0 for POP3). */

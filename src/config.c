@@ -1,6 +1,7 @@
 /* Configuration file parser: pure, libc only. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,67 +234,104 @@ enum key_kind {
 	K_SCANNERS,
 };
 
+/* A key is live when a reload applies it to the running daemon, restart when only a
+ * restart does (the reload names it). */
+#define RESTART CONFIG_RESTART
+#define LIVE	CONFIG_LIVE
+
 struct key_def {
 	const char *name;
 	enum key_kind kind;
-	size_t off;
-	uint64_t lo, hi; /* for numbers; for actions: allowed mask */
+	size_t off, size; /* the field(s) it sets */
+	uint64_t lo, hi;  /* for numbers; for actions: allowed mask */
+	enum config_class cls;
 };
 
-#define OFF(f) offsetof(struct config, f)
+#define F(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+#define SPAN(a, b)                                                                                 \
+	offsetof(struct config, a), offsetof(struct config, b) + sizeof(((struct config *)0)->b) - \
+					    offsetof(struct config, a)
 static const struct key_def keys[] = {
-	{ "database", K_PATH, OFF(database), 0, 0 },
-	{ "ports_file", K_PATH, OFF(ports_file), 0, 0 },
-	{ "control_socket", K_PATH, OFF(control_socket), 0, 0 },
-	{ "quarantine", K_PATH, OFF(quarantine), 0, 0 },
-	{ "tmpdir", K_PATH, OFF(tmpdir), 0, 0 },
-	{ "queues", K_QUEUES, 0, 0, 0 },
-	{ "workers", K_UINT, OFF(workers), 1, 64 },
-	{ "mode", K_MODE, OFF(mode), 0, 0 },
-	{ "smtp_action", K_ACTION, OFF(smtp_action),
-	  (1 << ACTION_REJECT) | (1 << ACTION_RESET) | (1 << ACTION_MONITOR), 0 },
-	{ "pop3_action", K_ACTION, OFF(pop3_action),
-	  (1 << ACTION_RESET) | (1 << ACTION_MONITOR) | (1 << ACTION_DELETE), 0 },
-	{ "oversize", K_POLICY, OFF(oversize), 0, 0 },
-	{ "on_error", K_POLICY, OFF(on_error), 0, 0 },
-	{ "on_limit", K_POLICY, OFF(on_limit), 0, 0 },
-	{ "on_crash", K_POLICY, OFF(on_crash), 0, 0 },
-	{ "user", K_STRING, OFF(user), 0, 0 },
-	{ "scan_timeout", K_UINT, OFF(scan_timeout), 1, 3600 },
-	{ "scan_max_size", K_SIZE, OFF(scan_max_size), 1024, 4ULL << 30 },
-	{ "scan_max_filesize", K_SIZE, OFF(scan_max_filesize), 1024, 4ULL << 30 },
-	{ "scan_max_recursion", K_UINT, OFF(scan_max_recursion), 1, 64 },
-	{ "scan_max_files", K_UINT, OFF(scan_max_files), 1, 1000000 },
-	{ "quarantine_max", K_SIZE, OFF(quarantine_max), 4096, 1ULL << 40 },
-	{ "max_message_size", K_SIZE, OFF(max_message_size), 1024, 1ULL << 32 },
-	{ "fail_closed", K_BOOL, OFF(fail_closed), 0, 0 },
-	{ "test_signatures", K_BOOL, OFF(test_signatures), 0, 0 },
-	{ "offload_mark", K_MARK, OFF(offload_mark), 0, 0 },
-	{ "inject_mark", K_MARK, OFF(inject_mark), 0, 0 },
-	{ "hold_timeout", K_UINT, OFF(hold_timeout), 1, 3600 },
-	{ "max_flows", K_UINT, OFF(max_flows), 16, 1 << 24 },
-	{ "flow_buffer", K_SIZE, OFF(flow_buffer), 4096, 1ULL << 30 },
-	{ "total_buffer", K_SIZE, OFF(total_buffer), 65536, 1ULL << 40 },
-	{ "message_memory", K_SIZE, OFF(message_memory), 65536, 1ULL << 40 },
-	{ "test_hold", K_STRING, OFF(test_hold), 0, 0 },
-	{ "test_hold_ms", K_UINT, OFF(test_hold_ms), 1, 600000 },
-	{ "test_reset", K_STRING, OFF(test_reset), 0, 0 },
-	{ "test_crash", K_STRING, OFF(test_crash), 0, 0 },
-	{ "test_spin", K_STRING, OFF(test_spin), 0, 0 },
-	{ "test_sandbox", K_STRING, OFF(test_sandbox), 0, 0 },
-	{ "log", K_LOG, OFF(log_target), 0, 0 },
-	{ "log_facility", K_FACILITY, OFF(log_facility), 0, 0 },
-	{ "syslog_socket", K_PATH, OFF(syslog_socket), 0, 0 },
-	{ "metrics_listen", K_LISTEN, OFF(metrics_listen), 0, 0 },
-	{ "scanners", K_SCANNERS, OFF(scanners), 0, 0 },
-	{ "database_watch", K_BOOL, OFF(database_watch), 0, 0 },
-	{ "database_check", K_UINT, OFF(database_check), 0, 86400 },
+	{ "database", K_PATH, F(database), 0, 0, RESTART },
+	{ "ports_file", K_PATH, F(ports_file), 0, 0, RESTART },
+	{ "control_socket", K_PATH, F(control_socket), 0, 0, RESTART },
+	{ "quarantine", K_PATH, F(quarantine), 0, 0, LIVE },
+	{ "tmpdir", K_PATH, F(tmpdir), 0, 0, RESTART },
+	{ "queues", K_QUEUES, SPAN(queue_first, queue_count), 0, 0, RESTART },
+	{ "workers", K_UINT, F(workers), 1, 64, RESTART },
+	{ "mode", K_MODE, F(mode), 0, 0, RESTART },
+	{ "smtp_action", K_ACTION, F(smtp_action),
+	  (1 << ACTION_REJECT) | (1 << ACTION_RESET) | (1 << ACTION_MONITOR), 0, LIVE },
+	{ "pop3_action", K_ACTION, F(pop3_action),
+	  (1 << ACTION_RESET) | (1 << ACTION_MONITOR) | (1 << ACTION_DELETE), 0, LIVE },
+	{ "oversize", K_POLICY, F(oversize), 0, 0, LIVE },
+	{ "on_error", K_POLICY, F(on_error), 0, 0, LIVE },
+	{ "on_limit", K_POLICY, F(on_limit), 0, 0, LIVE },
+	{ "on_crash", K_POLICY, F(on_crash), 0, 0, LIVE },
+	{ "user", K_STRING, F(user), 0, 0, RESTART },
+	{ "scan_timeout", K_UINT, F(scan_timeout), 1, 3600, LIVE },
+	{ "scan_max_size", K_SIZE, F(scan_max_size), 1024, 4ULL << 30, LIVE },
+	{ "scan_max_filesize", K_SIZE, F(scan_max_filesize), 1024, 4ULL << 30, LIVE },
+	{ "scan_max_recursion", K_UINT, F(scan_max_recursion), 1, 64, LIVE },
+	{ "scan_max_files", K_UINT, F(scan_max_files), 1, 1000000, LIVE },
+	{ "quarantine_max", K_SIZE, F(quarantine_max), 4096, 1ULL << 40, LIVE },
+	{ "max_message_size", K_SIZE, F(max_message_size), 1024, 1ULL << 32, LIVE },
+	{ "fail_closed", K_BOOL, F(fail_closed), 0, 0, RESTART },
+	{ "test_signatures", K_BOOL, F(test_signatures), 0, 0, RESTART },
+	{ "offload_mark", K_MARK, F(offload_mark), 0, 0, RESTART },
+	{ "inject_mark", K_MARK, F(inject_mark), 0, 0, RESTART },
+	{ "hold_timeout", K_UINT, F(hold_timeout), 1, 3600, LIVE },
+	{ "max_flows", K_UINT, F(max_flows), 16, 1 << 24, RESTART },
+	{ "flow_buffer", K_SIZE, F(flow_buffer), 4096, 1ULL << 30, LIVE },
+	{ "total_buffer", K_SIZE, F(total_buffer), 65536, 1ULL << 40, LIVE },
+	{ "message_memory", K_SIZE, F(message_memory), 65536, 1ULL << 40, LIVE },
+	{ "test_hold", K_STRING, F(test_hold), 0, 0, LIVE },
+	{ "test_hold_ms", K_UINT, F(test_hold_ms), 1, 600000, LIVE },
+	{ "test_reset", K_STRING, F(test_reset), 0, 0, LIVE },
+	{ "test_crash", K_STRING, F(test_crash), 0, 0, LIVE },
+	{ "test_spin", K_STRING, F(test_spin), 0, 0, LIVE },
+	{ "test_sandbox", K_STRING, F(test_sandbox), 0, 0, LIVE },
+	{ "log", K_LOG, F(log_target), 0, 0, LIVE },
+	{ "log_facility", K_FACILITY, F(log_facility), 0, 0, LIVE },
+	{ "syslog_socket", K_PATH, F(syslog_socket), 0, 0, LIVE },
+	{ "metrics_listen", K_LISTEN, F(metrics_listen), 0, 0, LIVE },
+	{ "scanners", K_SCANNERS, F(scanners), 0, 0, LIVE },
+	{ "database_watch", K_BOOL, F(database_watch), 0, 0, LIVE },
+	{ "database_check", K_UINT, F(database_check), 0, 86400, LIVE },
 };
-#undef OFF
+#undef F
+#undef SPAN
+#undef RESTART
+#undef LIVE
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(NKEYS <= CONFIG_KEYS_MAX, "raise CONFIG_KEYS_MAX");
 
 const char *config_key(size_t i)
 {
-	return i < sizeof(keys) / sizeof(keys[0]) ? keys[i].name : NULL;
+	return i < NKEYS ? keys[i].name : NULL;
+}
+
+enum config_class config_key_class(size_t i)
+{
+	return i < NKEYS ? keys[i].cls : CONFIG_RESTART;
+}
+
+int config_key_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (strcmp(keys[i].name, name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+unsigned int config_key_line(const struct config *c, const char *name)
+{
+	int i = config_key_index(name);
+
+	return i < 0 ? 0 : c->line[i];
 }
 
 static int set_action(enum config_action *dst, const char *v, uint64_t allowed, char *err,
@@ -316,18 +354,12 @@ static int set_action(enum config_action *dst, const char *v, uint64_t allowed, 
 
 int config_set(struct config *c, const char *key, const char *v, char *err, size_t errlen)
 {
-	const struct key_def *k = NULL;
+	int i = config_key_index(key);
+	const struct key_def *k = i < 0 ? NULL : &keys[i];
 	char *field;
 	uint64_t n;
-	size_t i;
 	int r;
 
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (strcmp(keys[i].name, key) == 0) {
-			k = &keys[i];
-			break;
-		}
-	}
 	if (!k) {
 		snprintf(err, errlen, "unknown key");
 		return -1;
@@ -373,14 +405,13 @@ int config_set(struct config *c, const char *key, const char *v, char *err, size
 				 "invalid address '%s' (expected ADDR:PORT or [ADDR6]:PORT)", v);
 			return -1;
 		}
-		snprintf(field, sizeof(c->metrics_listen), "%s", v);
+		snprintf(field, k->size, "%s", v);
 		return 0;
 	}
 	case K_SCANNERS: {
 		struct scanner_spec specs[SCANNERS_MAX];
 
-		if (strlen(v) >= sizeof(c->scanners) ||
-		    scanners_parse(v, specs, SCANNERS_MAX, err, errlen) < 0)
+		if (strlen(v) >= k->size || scanners_parse(v, specs, SCANNERS_MAX, err, errlen) < 0)
 			return -1;
 		strcpy(field, v);
 		return 0;
@@ -408,9 +439,8 @@ int config_set(struct config *c, const char *key, const char *v, char *err, size
 		*(int *)(void *)field = r;
 		return 0;
 	case K_STRING:
-		if (strlen(v) >= sizeof(c->test_hold)) {
-			snprintf(err, errlen, "value too long (at most %zu bytes)",
-				 sizeof(c->test_hold) - 1);
+		if (strlen(v) >= k->size) {
+			snprintf(err, errlen, "value too long (at most %zu bytes)", k->size - 1);
 			return -1;
 		}
 		strcpy(field, v);
@@ -440,67 +470,199 @@ static char *trim(char *s)
 	return s;
 }
 
-static int config_read(struct config *c, FILE *f, const char *path, char *err, size_t errlen)
+/* every problem of the file goes to REPORT as "FILE:LINE: problem"; how many */
+struct config_report {
+	void (*fn)(void *arg, const char *problem);
+	void *arg;
+	unsigned int n;
+};
+
+static void report(struct config_report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void report(struct config_report *r, const char *fmt, ...)
 {
-	char line[4096], why[256];
-	unsigned int lineno = 0;
+	char msg[1024];
+	va_list ap;
 
-	while (fgets(line, sizeof(line), f)) {
-		char *key, *val, *eq, *hash;
-
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
-			return -1;
-		}
-		hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
-		key = trim(line);
-		if (*key == '\0')
-			continue;
-		eq = strchr(key, '=');
-		if (!eq) {
-			snprintf(err, errlen, "%s:%u: expected 'key = value'", path, lineno);
-			return -1;
-		}
-		*eq = '\0';
-		key = trim(key);
-		val = trim(eq + 1);
-		if (*key == '\0' || *val == '\0') {
-			snprintf(err, errlen, "%s:%u: %s: expected 'key = value'", path, lineno,
-				 *key ? key : "(empty key)");
-			return -1;
-		}
-		if (config_set(c, key, val, why, sizeof(why))) {
-			snprintf(err, errlen, "%s:%u: %s: %s", path, lineno, key, why);
-			return -1;
-		}
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		return -1;
-	}
-	return 0;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->n++;
+	r->fn(r->arg, msg);
 }
 
-int config_load(struct config *c, const char *path, char *err, size_t errlen)
+static void config_line(struct config *c, char *line, const char *path, unsigned int lineno,
+			struct config_report *r)
+{
+	char *key, *val, *eq, *hash, why[256];
+	int i;
+
+	hash = strchr(line, '#');
+	if (hash)
+		*hash = '\0';
+	key = trim(line);
+	if (*key == '\0')
+		return;
+	eq = strchr(key, '=');
+	if (!eq) {
+		report(r, "%s:%u: expected 'key = value'", path, lineno);
+		return;
+	}
+	*eq = '\0';
+	key = trim(key);
+	val = trim(eq + 1);
+	if (*key == '\0' || *val == '\0') {
+		report(r, "%s:%u: %s: expected 'key = value'", path, lineno,
+		       *key ? key : "(empty key)");
+		return;
+	}
+	if (config_set(c, key, val, why, sizeof(why))) {
+		report(r, "%s:%u: %s: %s", path, lineno, key, why);
+		return;
+	}
+	i = config_key_index(key);
+	c->line[i] = lineno; /* the last setting wins, as it does for the value */
+}
+
+static void config_read(struct config *c, FILE *f, const char *path, struct config_report *r)
+{
+	char line[4096];
+	unsigned int lineno = 0;
+	int skip = 0;
+
+	while (fgets(line, sizeof(line), f)) {
+		int whole = strchr(line, '\n') || feof(f);
+
+		if (skip) { /* the rest of a line too long */
+			skip = !whole;
+			continue;
+		}
+		lineno++;
+		if (!whole) {
+			report(r, "%s:%u: line too long", path, lineno);
+			skip = 1;
+			continue;
+		}
+		config_line(c, line, path, lineno, r);
+	}
+	if (ferror(f))
+		report(r, "%s: read error", path);
+}
+
+unsigned int config_parse(struct config *c, const char *path,
+			  void (*fn)(void *arg, const char *problem), void *arg)
 {
 	const char *p = path ? path : CONFIG_DEFAULT_PATH;
+	struct config_report r = { fn, arg, 0 };
 	FILE *f;
-	int r;
 
 	config_defaults(c);
 	f = fopen(p, "r");
 	if (!f) {
 		if (!path && errno == ENOENT)
 			return 0; /* no file at the default place: built-in defaults */
-		snprintf(err, errlen, "%s: %s", p, strerror(errno));
-		return -1;
+		report(&r, "%s: %s", p, strerror(errno));
+		return r.n;
 	}
 	if (strlen(p) < sizeof(c->path))
 		strcpy(c->path, p);
-	r = config_read(c, f, p, err, errlen);
+	config_read(c, f, p, &r);
 	fclose(f);
-	return r;
+	return r.n;
+}
+
+struct first_error {
+	char *err;
+	size_t len;
+};
+
+static void keep_first(void *arg, const char *problem)
+{
+	struct first_error *e = arg;
+
+	if (e->err[0] == '\0')
+		snprintf(e->err, e->len, "%s", problem);
+}
+
+int config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	struct first_error e = { err, errlen };
+
+	if (errlen)
+		err[0] = '\0';
+	return config_parse(c, path, keep_first, &e) ? -1 : 0;
+}
+
+/* --- what a reload changes --- */
+
+static int is_string(enum key_kind k)
+{
+	return k == K_PATH || k == K_STRING || k == K_LISTEN || k == K_SCANNERS;
+}
+
+static int key_differs(const struct key_def *k, const struct config *a, const struct config *b)
+{
+	const char *fa = (const char *)a + k->off, *fb = (const char *)b + k->off;
+
+	return is_string(k->kind) ? strncmp(fa, fb, k->size) != 0 : memcmp(fa, fb, k->size) != 0;
+}
+
+size_t config_diff(const struct config *a, const struct config *b, struct config_diff *d)
+{
+	size_t i;
+
+	d->n = 0;
+	for (i = 0; i < NKEYS; i++) {
+		if (key_differs(&keys[i], a, b))
+			d->key[d->n++] = (unsigned char)i;
+	}
+	return d->n;
+}
+
+static size_t list_class(const struct config_diff *d, enum config_class cls, char *buf, size_t len,
+			 size_t off)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->n; i++) {
+		if (keys[d->key[i]].cls != cls)
+			continue;
+		if (off < len)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", n ? ", " : "",
+						keys[d->key[i]].name);
+		n++;
+	}
+	if (!n && off < len)
+		off += (size_t)snprintf(buf + off, len - off, "nothing");
+	return off;
+}
+
+void config_diff_describe(const struct config_diff *d, char *buf, size_t len)
+{
+	size_t i, off, restart = 0;
+
+	for (i = 0; i < d->n; i++)
+		restart += keys[d->key[i]].cls == CONFIG_RESTART;
+	if (!d->n) {
+		snprintf(buf, len, "nothing changed");
+		return;
+	}
+	off = (size_t)snprintf(buf, len, "applied ");
+	off = list_class(d, CONFIG_LIVE, buf, len, off);
+	if (restart && off < len) {
+		off += (size_t)snprintf(buf + off, len - off, "; needs restart: ");
+		list_class(d, CONFIG_RESTART, buf, len, off);
+	}
+}
+
+void config_apply_live(struct config *run, const struct config *next)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].cls != CONFIG_LIVE)
+			continue;
+		memcpy((char *)run + keys[i].off, (const char *)next + keys[i].off, keys[i].size);
+		run->line[i] = next->line[i];
+	}
 }

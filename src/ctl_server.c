@@ -52,11 +52,15 @@ static void handle_request(struct daemon *d, int fd, const char *req)
 			d->nq, (unsigned long long)((now_ms() - d->start_ms) / 1000));
 		print_processes(d, f);
 	} else if (!strcmp(req, "reload")) {
-		if (scanner_reload(d->scanner, err, sizeof(err)) == 0)
-			fprintf(f, "OK\nreloaded %llu signatures from %s\n",
-				(unsigned long long)d->scan_stats.signatures, d->cfg.database);
+		char *text = malloc(8192);
+
+		if (!text)
+			fputs("ERR out of memory\n", f);
+		else if (reload_run(d, "control socket", text, 8192) == 0)
+			fprintf(f, "OK\n%s", text);
 		else
-			fprintf(f, "ERR reload failed, the running engine stays: %s\n", err);
+			fprintf(f, "ERR %s", text);
+		free(text);
 	} else if (!strcmp(req, "stats")) {
 		fputs("OK\n", f);
 		daemon_print_stats(d, f, STATS_TEXT);

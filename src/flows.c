@@ -107,7 +107,7 @@ struct flow *flows_start(struct qthread *qt, const struct pkt *p, uint64_t now)
 			return NULL;
 	}
 	f->proto = (uint8_t)(qt->d->port_proto[p->dport] - 1);
-	f->app = session_new((enum ports_proto)f->proto, &qt->d->cfg, &qt->st, &qt->budget);
+	f->app = session_new((enum ports_proto)f->proto, qt->cfg, &qt->st, &qt->budget);
 	reasm_init(&f->dir[DIR_TO_SERVER], p->seq + 1);
 	tcpnorm_syn(f, p);
 	STATS_ADD(&qt->st, flows_total, 1);
@@ -205,10 +205,11 @@ void flows_reset(struct qthread *qt, struct flow *f, enum flow_dir dir, uint32_t
 void flows_deliver(void *arg, const uint8_t *data, size_t len)
 {
 	struct qthread *qt = arg;
-	const struct config *c = &qt->d->cfg;
+	const struct config *c = qt->cfg;
 
 	if (qt->cur.flow->app && qt->cur.flow->state != FLOW_PASS)
-		session_push(qt->cur.flow->app, qt->cur.flow, qt->cur.dir, data, len, &qt->cur.req);
+		session_push(qt->cur.flow->app, c, qt->cur.flow, qt->cur.dir, data, len,
+			     &qt->cur.req);
 	if (qt->cur.dir != DIR_TO_SERVER) {
 		STATS_ADD(&qt->st, stream_bytes_to_client, len);
 		return;

@@ -26,7 +26,7 @@ static struct hold *hold_add(struct qthread *qt, uint32_t id, const struct pkt *
 	h->seq = p->seq;
 	h->end = p->seq + (uint32_t)p->payload_len;
 	h->start_us = now_us();
-	h->deadline_ms = now + qt->d->cfg.hold_timeout * 1000ULL;
+	h->deadline_ms = now + qt->cfg->hold_timeout * 1000ULL;
 	h->cut = cut;
 	if (qt->pk.changed || cut >= 0) {
 		/* normalised, or to be cut on a reject: the verdict carries bytes of its
@@ -291,13 +291,13 @@ int holds_due(struct qthread *qt, uint64_t now)
 			char name[160];
 
 			STATS_ADD(&qt->st, holds_expired, 1);
-			h->outcome = policy_outcome(&qt->d->cfg, (enum ports_proto)h->flow->proto,
+			h->outcome = policy_outcome(qt->cfg, (enum ports_proto)h->flow->proto,
 						    SCAN_TIMEOUT);
 			session_flow_name(h->flow, name, sizeof(name));
 			log_event("policy=on_error reason=hold_expired proto=%s flow=%s held_s=%u "
 				  "action=%s",
 				  ports_proto_name((enum ports_proto)h->flow->proto), name,
-				  qt->d->cfg.hold_timeout, policy_outcome_name(h->outcome));
+				  qt->cfg->hold_timeout, policy_outcome_name(h->outcome));
 			hold_act(qt, h);
 			if (!h->pending)
 				hold_free(qt, h);
@@ -382,7 +382,7 @@ void holds_scans_done(struct qthread *qt)
 	for (j = scan_sink_take(&qt->sink); j; j = n) {
 		struct hold *h = j->owner;
 		enum outcome o =
-			policy_outcome(&qt->d->cfg, (enum ports_proto)h->flow->proto, j->result);
+			policy_outcome(qt->cfg, (enum ports_proto)h->flow->proto, j->result);
 
 		n = j->next;
 		count_message(qt, (enum ports_proto)h->flow->proto, j);
@@ -444,10 +444,10 @@ enum verdict hold_settle(struct qthread *qt, struct flow *f, enum flow_dir dir, 
 	if (!h) {
 		/* cannot hold: the error policy decides */
 		scan_jobs_free(req->jobs);
-		return qt->d->cfg.on_error == POLICY_PASS ? V_ACCEPT : V_DROP;
+		return qt->cfg->on_error == POLICY_PASS ? V_ACCEPT : V_DROP;
 	}
 	if (qt->cur.hold && !req->jobs)
-		h->release_us = h->start_us + qt->d->cfg.test_hold_ms * 1000ULL;
+		h->release_us = h->start_us + qt->cfg->test_hold_ms * 1000ULL;
 	h->replies_before = cut >= 0 ? req->replies_before : qt->cur.owed;
 	h->msgno = req->msgno;
 	h->top = req->top;

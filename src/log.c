@@ -79,63 +79,93 @@ static int stderr_is_journal(void)
 	       (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
-int log_open(enum log_target target, unsigned int facility, const char *socket_path, char *err,
-	     size_t errlen)
+int log_prepare(struct log_dest *d, enum log_target target, unsigned int facility,
+		const char *socket_path, char *err, size_t errlen)
 {
-	int fd;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 
+	d->fd = -1;
+	d->facility = 0;
+	d->path[0] = '\0';
 	if (target == LOG_TARGET_AUTO)
 		target = stderr_is_journal() ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR;
-	if (log_fd >= 0)
-		close(log_fd);
-	log_fd = -1;
 	if (target == LOG_TARGET_STDERR)
 		return 0;
 	if (facility >= sizeof(facility_codes) / sizeof(facility_codes[0]) ||
-	    strlen(socket_path) >= sizeof(log_addr.sun_path)) {
+	    strlen(socket_path) >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "syslog: bad facility or socket path");
 		return -1;
 	}
-	memset(&log_addr, 0, sizeof(log_addr));
-	log_addr.sun_family = AF_UNIX;
-	strcpy(log_addr.sun_path, socket_path);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&log_addr, sizeof(log_addr)) < 0) {
+	strcpy(sun.sun_path, socket_path);
+	d->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (d->fd < 0 || connect(d->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		snprintf(err, errlen, "syslog socket %s: %s", socket_path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		if (d->fd >= 0)
+			close(d->fd);
+		d->fd = -1;
 		return -1;
 	}
-	log_facility = facility_codes[facility];
-	log_fd = fd;
+	d->facility = facility_codes[facility];
+	strcpy(d->path, socket_path);
+	return 0;
+}
+
+/* A line may be on its way to the socket being replaced: it is closed at the next
+ * switch, not at once (its number could be reused meanwhile by another socket). */
+void log_switch(const struct log_dest *d)
+{
+	static int retired = -1;
+	int old;
+
+	pthread_mutex_lock(&log_lock);
+	if (retired >= 0)
+		close(retired);
+	memset(&log_addr, 0, sizeof(log_addr));
+	log_addr.sun_family = AF_UNIX;
+	strcpy(log_addr.sun_path, d->path);
+	__atomic_store_n(&log_facility, d->facility, __ATOMIC_RELAXED);
+	old = __atomic_exchange_n(&log_fd, d->fd, __ATOMIC_ACQ_REL);
+	retired = old;
+	pthread_mutex_unlock(&log_lock);
+}
+
+int log_open(enum log_target target, unsigned int facility, const char *socket_path, char *err,
+	     size_t errlen)
+{
+	struct log_dest d;
+
+	if (log_prepare(&d, target, facility, socket_path, err, errlen))
+		return -1;
+	log_switch(&d);
 	return 0;
 }
 
 static void emit(int sev, const char *line)
 {
 	char buf[1280], stamp[32];
+	int n, fd = __atomic_load_n(&log_fd, __ATOMIC_ACQUIRE);
 	time_t t;
 	struct tm tm;
-	int n;
 
-	if (log_fd < 0) {
+	if (fd < 0) {
 		fprintf(stderr, "%s: %s\n", log_prog, line);
 		return;
 	}
 	t = time(NULL);
 	localtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
-	n = snprintf(buf, sizeof(buf), "<%d>%s %s[%d]: %s", log_facility * 8 + sev, stamp, log_prog,
+	n = snprintf(buf, sizeof(buf), "<%d>%s %s[%d]: %s",
+		     __atomic_load_n(&log_facility, __ATOMIC_RELAXED) * 8 + sev, stamp, log_prog,
 		     (int)getpid(), line);
 	if (n < 0)
 		return;
 	if (n >= (int)sizeof(buf))
 		n = sizeof(buf) - 1;
-	if (send(log_fd, buf, (size_t)n, MSG_NOSIGNAL) < 0) {
+	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL) < 0) {
 		/* syslogd restarted: connect again once, else stderr */
 		pthread_mutex_lock(&log_lock);
-		if (connect(log_fd, (struct sockaddr *)&log_addr, sizeof(log_addr)) < 0 ||
-		    send(log_fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
+		if (connect(fd, (struct sockaddr *)&log_addr, sizeof(log_addr)) < 0 ||
+		    send(fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
 			fprintf(stderr, "%s: %s\n", log_prog, line);
 		pthread_mutex_unlock(&log_lock);
 	}

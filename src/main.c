@@ -13,7 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "daemon.h"
+#include "live.h"
 #include "log.h"
 #include "privsep.h"
 #include "rules.h"
@@ -70,24 +72,28 @@ static void drop_privileges(struct daemon *d)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: mailscand [-v] [-c FILE]\n");
+	fprintf(stderr, "usage: mailscand [-v] [-c FILE]\n       mailscand -t [-c FILE]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	static struct daemon d;
+	const struct config *cur;
 	const char *conf = NULL;
 	char err[512];
 	sigset_t set;
 	unsigned int i;
-	int ch, verbose = 0;
+	int ch, verbose = 0, test = 0;
 
 	scanproc_dispatch(argc, argv); /* a scan master started by the scanner */
-	while ((ch = getopt(argc, argv, "c:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:tv")) != -1) {
 		switch (ch) {
 		case 'c':
 			conf = optarg;
+			break;
+		case 't': /* check the file and exit, as mailscanctl check does */
+			test = 1;
 			break;
 		case 'v':
 			verbose = 1;
@@ -96,9 +102,15 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
+	if (test)
+		return check_file(conf, stdout, stderr) ? 1 : 0;
 	log_init("mailscand", verbose);
 	if (config_load(&d.cfg, conf, err, sizeof(err)))
 		fatalx("%s", err);
+	d.live = live_new(&d.cfg);
+	if (!d.live)
+		fatal("configuration snapshot");
+	pthread_mutex_init(&d.reload_lock, NULL);
 	if (log_open((enum log_target)d.cfg.log_target, d.cfg.log_facility, d.cfg.syslog_socket,
 		     err, sizeof(err)))
 		fatalx("%s", err);
@@ -116,7 +128,9 @@ int main(int argc, char **argv)
 
 	/* setup, as root: the scan master (it loads the engine as the user), the queues
 	 * and raw sockets, the control and metrics sockets */
-	d.scanner = scanner_new(&d.cfg, &d.scan_stats, err, sizeof(err));
+	cur = live_get(d.live);
+	d.scanner = scanner_new(cur, &d.scan_stats, err, sizeof(err));
+	live_put(cur);
 	if (!d.scanner)
 		fatalx("%s", err);
 	d.nq = d.cfg.queue_count;
@@ -163,5 +177,6 @@ int main(int argc, char **argv)
 		qthread_free(d.qt[i]);
 	free(d.qt);
 	scanner_free(d.scanner);
+	live_free(d.live);
 	return 0;
 }

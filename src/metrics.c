@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -76,20 +77,18 @@ static void *metrics_main(void *arg)
 	return NULL;
 }
 
-int metrics_listen(struct daemon *d, char *err, size_t errlen)
+/* a listening socket on ADDR ("ADDR:PORT" or "[ADDR6]:PORT"); -1 with a reason in ERR */
+static int metrics_bind(const char *listen_on, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 	char addr[64];
 	unsigned int port;
-	int one = 1, v6 = d->cfg.metrics_listen[0] == '[';
+	int fd, one = 1, v6 = listen_on[0] == '[';
 
-	d->metrics_fd = -1;
-	if (!d->cfg.metrics_listen[0])
-		return 0;
-	if (config_split_listen(d->cfg.metrics_listen, addr, sizeof(addr), &port)) {
-		snprintf(err, errlen, "metrics_listen '%s': not ADDR:PORT", d->cfg.metrics_listen);
+	if (config_split_listen(listen_on, addr, sizeof(addr), &port)) {
+		snprintf(err, errlen, "metrics_listen '%s': not ADDR:PORT", listen_on);
 		return -1;
 	}
 	if (v6) {
@@ -101,31 +100,87 @@ int metrics_listen(struct daemon *d, char *err, size_t errlen)
 		in4->sin_port = htons((uint16_t)port);
 		inet_pton(AF_INET, addr, &in4->sin_addr);
 	}
-	d->metrics_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (d->metrics_fd < 0 ||
-	    setsockopt(d->metrics_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(d->metrics_fd, (struct sockaddr *)&ss,
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&ss,
 		 v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0 ||
-	    listen(d->metrics_fd, 16) < 0) {
-		snprintf(err, errlen, "metrics_listen %s: %s", d->cfg.metrics_listen,
-			 strerror(errno));
+	    listen(fd, 16) < 0) {
+		snprintf(err, errlen, "metrics_listen %s: %s", listen_on, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
-	return 0;
+	return fd;
 }
 
-int metrics_start(struct daemon *d, char *err, size_t errlen)
+int metrics_listen(struct daemon *d, char *err, size_t errlen)
+{
+	d->metrics_fd = -1;
+	if (!d->cfg.metrics_listen[0])
+		return 0;
+	d->metrics_fd = metrics_bind(d->cfg.metrics_listen, err, errlen);
+	return d->metrics_fd < 0 ? -1 : 0;
+}
+
+static int start_thread(struct daemon *d, const char *listen_on, char *err, size_t errlen)
 {
 	int e;
 
-	if (d->metrics_fd < 0)
-		return 0;
 	if ((e = pthread_create(&d->metrics_tid, NULL, metrics_main, d))) {
 		snprintf(err, errlen, "metrics thread: %s", strerror(e));
 		return -1;
 	}
 	pthread_setname_np(d->metrics_tid, "ms-metrics");
-	log_info("metrics on http://%s/metrics", d->cfg.metrics_listen);
+	log_info("metrics on http://%s/metrics", listen_on);
+	return 0;
+}
+
+int metrics_start(struct daemon *d, char *err, size_t errlen)
+{
+	if (d->metrics_fd < 0)
+		return 0;
+	return start_thread(d, d->cfg.metrics_listen, err, errlen);
+}
+
+int metrics_prepare(const char *listen_on, char *err, size_t errlen)
+{
+	return listen_on[0] ? metrics_bind(listen_on, err, errlen) : -2;
+}
+
+/* The serving thread keeps its descriptor: the new socket takes that number (dup2 closes
+ * the old one), so its next poll accepts on the new address. Off, the number holds an
+ * eventfd that never becomes readable. */
+int metrics_move(struct daemon *d, int fd, const char *listen_on, char *err, size_t errlen)
+{
+	if (fd == -2)
+		fd = eventfd(0, EFD_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "metrics_listen: %s", strerror(errno));
+		return -1;
+	}
+	if (d->metrics_fd < 0) { /* no thread yet */
+		if (!listen_on[0]) {
+			close(fd);
+			return 0;
+		}
+		d->metrics_fd = fd;
+		if (start_thread(d, listen_on, err, errlen)) {
+			d->metrics_fd = -1;
+			close(fd);
+			return -1;
+		}
+		return 0;
+	}
+	if (dup2(fd, d->metrics_fd) < 0) {
+		snprintf(err, errlen, "metrics_listen: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (listen_on[0])
+		log_info("metrics on http://%s/metrics", listen_on);
+	else
+		log_info("metrics endpoint closed");
 	return 0;
 }
 

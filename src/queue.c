@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "live.h"
 #include "log.h"
 #include "nfqueue.h"
 #include "packet.h"
@@ -331,6 +332,29 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 		holds_waits_due(qt, qt->pk.waiting); /* after this packet's verdict */
 }
 
+/* the reasm and message limits of the configuration in force */
+static void config_limits(struct qthread *qt)
+{
+	qt->lim.ooo_cap = qt->cfg->flow_buffer;
+	qt->lim.keep_cap = qt->cfg->flow_buffer;
+	qt->lim.total_cap = qt->cfg->total_buffer;
+	qt->budget.cap = qt->cfg->message_memory;
+}
+
+/* between packets: a reload's snapshot for the packets to come; flows keep what their
+ * sessions took at the start */
+static void config_follow(struct qthread *qt)
+{
+	unsigned long gen = live_generation(qt->d->live);
+
+	if (gen == qt->cfg_gen)
+		return;
+	live_put(qt->cfg);
+	qt->cfg = live_get(qt->d->live);
+	qt->cfg_gen = gen;
+	config_limits(qt);
+}
+
 static void *qthread_main(void *arg)
 {
 	struct qthread *qt = arg;
@@ -344,6 +368,7 @@ static void *qthread_main(void *arg)
 		int timeout = holds_due(qt, now), i, n;
 
 		flows_flush(qt);
+		config_follow(qt);
 		if (timeout < 0 || timeout > 200)
 			timeout = 200;
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
@@ -377,11 +402,10 @@ struct qthread *qthread_new(struct daemon *d, uint16_t queue)
 		return NULL;
 	qt->d = d;
 	qt->queue = queue;
-	qt->lim.ooo_cap = d->cfg.flow_buffer;
-	qt->lim.keep_cap = d->cfg.flow_buffer;
-	qt->lim.total_cap = d->cfg.total_buffer;
+	qt->cfg_gen = live_generation(d->live);
+	qt->cfg = live_get(d->live);
 	qt->lim.total = &qt->reasm_total;
-	qt->budget.cap = d->cfg.message_memory;
+	config_limits(qt);
 	qt->flows = flow_table_new(d->cfg.max_flows, (uint32_t)now_us() ^ queue);
 	if (scan_sink_init(&qt->sink)) {
 		free(qt);
@@ -437,5 +461,6 @@ void qthread_free(struct qthread *qt)
 	}
 	nfqueue_free(qt->nfq);
 	inject_free(qt->inj);
+	live_put(qt->cfg);
 	free(qt);
 }

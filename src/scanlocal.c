@@ -91,6 +91,7 @@ static struct master *master_start(const struct backend_env *env, char *err, siz
 {
 	struct scanproc_loaded hello;
 	struct master *m = calloc(1, sizeof(*m));
+	const struct config *c;
 	unsigned int nfds;
 	int sv[2];
 	ssize_t n;
@@ -100,13 +101,14 @@ static struct master *master_start(const struct backend_env *env, char *err, siz
 		free(m);
 		return NULL;
 	}
+	c = live_slot_get(&env->cfg);
 	if (master_exec(env, sv[1]) < 0) {
 		snprintf(err, errlen, "scan master: cannot start: %s", strerror(errno));
 		goto fail;
 	}
 	close(sv[1]);
 	sv[1] = -1;
-	if (scanproc_send(sv[0], env->cfg, sizeof(*env->cfg), NULL, 0) < 0) {
+	if (scanproc_send(sv[0], c, sizeof(*c), NULL, 0) < 0) {
 		snprintf(err, errlen, "scan master: %s", strerror(errno));
 		goto fail;
 	}
@@ -126,9 +128,11 @@ static struct master *master_start(const struct backend_env *env, char *err, siz
 	m->refs = 1;
 	STATS_ADD(env->st, scan_masters_started, 1);
 	log_info("scan master %d loaded %u signatures from %s as %s", (int)m->pid, m->sigs,
-		 env->cfg->database, env->cfg->user);
+		 c->database, c->user);
+	live_put(c);
 	return m;
 fail:
+	live_put(c);
 	close(sv[0]);
 	if (sv[1] >= 0)
 		close(sv[1]);
@@ -290,13 +294,15 @@ static int wait_readable(int fd, int ms)
 static void slot_scan(struct backend_slot *bs, struct scan_job *j)
 {
 	struct local_slot *sl = bs->priv;
-	const struct config *c = bs->env->cfg;
+	const struct config *c = live_slot_get(&bs->env->cfg);
 	struct scanproc_job req = { .len = j->len };
 	struct scanproc_verdict v;
-	unsigned int nfds;
-	int timeout = (int)c->scan_timeout * 1000 + KILL_GRACE_MS;
+	unsigned int nfds, scan_timeout = c->scan_timeout;
+	int timeout = (int)scan_timeout * 1000 + KILL_GRACE_MS;
 	uint64_t t0 = now_us();
 	ssize_t n = -1;
+
+	live_put(c);
 
 	if (write_all_at(sl->memfd, j->msg, j->len)) {
 		j->result = SCAN_ERROR;
@@ -311,7 +317,7 @@ static void slot_scan(struct backend_slot *bs, struct scan_job *j)
 			wait_readable(sl->sock, 5000); /* its end closes as it dies */
 			j->result = SCAN_KILLED;
 			snprintf(j->virus, sizeof(j->virus), "scanner process %d killed after %u s",
-				 (int)sl->pid, c->scan_timeout);
+				 (int)sl->pid, scan_timeout);
 			log_warnx("scanner %d killed: no verdict after %d ms %s", (int)sl->pid,
 				  timeout, j->meta);
 			slot_detach(bs);
@@ -441,9 +447,12 @@ static int local_start(void **kind, const struct backend_env *env, char *err, si
 		l->cur = m;
 		pthread_mutex_unlock(&l->mlock);
 		r = m ? 0 : -1;
-		if (m && env->cfg->test_signatures)
+		const struct config *c = live_slot_get(&env->cfg);
+
+		if (m && c->test_signatures)
 			log_warnx("using mailscan's TEST signatures from %s: not for production",
-				  env->cfg->database);
+				  c->database);
+		live_put(c);
 	}
 	pthread_mutex_unlock(&l->load_lock);
 	return r;

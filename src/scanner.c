@@ -57,7 +57,6 @@ struct slot {
 };
 
 struct scanner {
-	const struct config *cfg;
 	struct stats *st;
 	struct backend_env env;
 	void *kinds[KINDS];		       /* each kind's state, once started */
@@ -142,12 +141,21 @@ static uint64_t database_fingerprint(const char *dir)
 	return sum + n;
 }
 
+/* the configuration in force, with a reference: live_put gives it back */
+static const struct config *conf(struct scanner *s)
+{
+	return live_slot_get(&s->env.cfg);
+}
+
 int scanner_database_changed(struct scanner *s)
 {
+	const struct config *c;
 	int r;
 
 	pthread_mutex_lock(&s->reload_lock);
-	r = database_fingerprint(s->cfg->database) != s->dbprint;
+	c = conf(s);
+	r = database_fingerprint(c->database) != s->dbprint;
+	live_put(c);
 	pthread_mutex_unlock(&s->reload_lock);
 	return r;
 }
@@ -308,8 +316,12 @@ static void done(struct slot *sl, struct scan_job *j)
 	sl->b->outstanding--;
 	pthread_mutex_unlock(&s->lock);
 	count_scan(s->st, j);
-	if (j->result == SCAN_INFECTED)
-		quarantine_write(s->cfg, s->st, &s->qseq, j);
+	if (j->result == SCAN_INFECTED) {
+		const struct config *c = conf(s);
+
+		quarantine_write(c, s->st, &s->qseq, j);
+		live_put(c);
+	}
 	scan_sink_push(j->sink, j);
 }
 
@@ -356,6 +368,7 @@ static void *slot_main(void *arg)
 	for (;;) {
 		uint64_t gen, deadline;
 		struct scan_job *j = take(sl, &gen);
+		const struct config *c;
 		enum remote_rc rc;
 
 		if (sl->done)
@@ -367,7 +380,9 @@ static void *slot_main(void *arg)
 		if (!j)
 			continue;
 		STATS_ADD(s->st, scan_wait_us_total, now_us() - j->submit_us);
-		deadline = now_ms() + (uint64_t)s->cfg->scan_timeout * 1000;
+		c = conf(s);
+		deadline = now_ms() + (uint64_t)c->scan_timeout * 1000;
+		live_put(c);
 		if (deadline > j->deadline_ms)
 			deadline = j->deadline_ms;
 		rc = ops->scan(&sl->bs, j, gen, deadline);
@@ -393,8 +408,10 @@ static void *slot_main(void *arg)
 
 void scanner_submit(struct scanner *s, struct scan_job *j, struct scan_sink *k)
 {
-	unsigned int hold = s->cfg->hold_timeout;
+	const struct config *c = conf(s);
+	unsigned int hold = c->hold_timeout;
 
+	live_put(c);
 	j->sink = k;
 	j->next = NULL;
 	j->submit_us = now_us();
@@ -408,12 +425,12 @@ void scanner_submit(struct scanner *s, struct scan_job *j, struct scan_sink *k)
 }
 
 /* scans at once: local takes `workers` unless max= says, a remote scanner REMOTE_MAX */
-static unsigned int backend_max(const struct scanner *s, const struct scanner_spec *sp)
+static unsigned int backend_max(struct scanner *s, const struct scanner_spec *sp)
 {
-	unsigned int max = sp->max		       ? sp->max
-			   : sp->kind == SCANNER_LOCAL ? s->cfg->workers
-						       : REMOTE_MAX;
+	const struct config *c = conf(s);
+	unsigned int max = sp->max ? sp->max : sp->kind == SCANNER_LOCAL ? c->workers : REMOTE_MAX;
 
+	live_put(c);
 	return sp->kind == SCANNER_LOCAL && max > MAX_WORKERS ? MAX_WORKERS : max;
 }
 
@@ -533,40 +550,25 @@ static int plan(struct scanner *s, const struct scanner_spec *specs, int n, int 
 	return 0;
 }
 
-/* `scanners` as the configuration file says now: new backends start, those no longer
+/* `scanners` as a reload's configuration says: new backends start, those no longer
  * listed finish the scan they have and stop (what was queued to them goes to the
  * others), those in both keep their state and counters */
-static int reload_backends(struct scanner *s, char *err, size_t errlen)
+static int reload_backends(struct scanner *s, const char *list, char *err, size_t errlen)
 {
 	struct scanner_spec specs[SCANNERS_MAX];
 	struct backend *added[SCANNERS_MAX];
 	struct scan_job *moved = NULL, *moved_tail = NULL, *j;
-	int keep[MAX_BACKENDS] = { 0 }, fresh[SCANNERS_MAX], n, i, r = -1;
+	int keep[MAX_BACKENDS] = { 0 }, fresh[SCANNERS_MAX], n, i;
 	unsigned int k, nadd = 0;
-	struct config *c = malloc(sizeof(*c));
 
-	if (!c) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	if (!s->cfg->path[0]) { /* built-in defaults: nothing to read again */
-		r = 0;
-		goto out;
-	}
-	if (config_load(c, s->cfg->path, err, errlen))
-		goto out;
-	if (!strcmp(c->scanners, s->scanners)) {
-		r = 0;
-		goto out;
-	}
-	n = scanners_parse(c->scanners, specs, SCANNERS_MAX, err, errlen);
+	if (!strcmp(list, s->scanners))
+		return 0;
+	n = scanners_parse(list, specs, SCANNERS_MAX, err, errlen);
 	pthread_mutex_lock(&s->lock);
 	i = n < 0 ? -1 : plan(s, specs, n, keep, fresh, err, errlen);
 	pthread_mutex_unlock(&s->lock);
-	if (i < 0)
-		goto out;
-	if (kinds_start(s, specs, n, err, errlen))
-		goto out;
+	if (i < 0 || kinds_start(s, specs, n, err, errlen))
+		return -1;
 	pthread_mutex_lock(&s->lock);
 	for (k = 0; k < s->nb; k++) {
 		struct backend *b = &s->backends[k];
@@ -592,16 +594,13 @@ static int reload_backends(struct scanner *s, char *err, size_t errlen)
 		if (slots_start(s, added[k])) {
 			snprintf(err, errlen, "scanner %s: cannot start its threads",
 				 added[k]->spec.name);
-			goto out;
+			return -1;
 		}
 		log_info("scanner %s: added", added[k]->spec.name);
 	}
-	snprintf(s->scanners, sizeof(s->scanners), "%s", c->scanners);
+	snprintf(s->scanners, sizeof(s->scanners), "%s", list);
 	log_info("scanners = %s", s->scanners);
-	r = 0;
-out:
-	free(c);
-	return r;
+	return 0;
 }
 
 /* the engines' gauges: signatures, when loaded, the local master */
@@ -619,9 +618,12 @@ void scanner_update_gauges(struct scanner *s)
 {
 	struct backend_gauges g;
 
+	const struct config *c = conf(s);
+
 	gauges(s, &g);
 	STATS_SET(s->st, signatures, g.signatures);
-	STATS_SET(s->st, test_signatures, (uint64_t)s->cfg->test_signatures);
+	STATS_SET(s->st, test_signatures, (uint64_t)c->test_signatures);
+	live_put(c);
 	STATS_SET(s->st, engine_age_s, (now_ms() - g.loaded_ms) / 1000);
 }
 
@@ -652,9 +654,11 @@ static int reload_signatures(struct scanner *s, char *err, size_t errlen)
 {
 	struct backend_gauges was, now;
 	unsigned int k, i, n = 0;
+	const struct config *c;
 	int r = 0;
 
 	pthread_mutex_lock(&s->reload_lock);
+	c = conf(s);
 	for (k = 0; k < KINDS; k++) {
 		const struct backend_ops *ops = backend_kinds[k];
 
@@ -663,7 +667,7 @@ static int reload_signatures(struct scanner *s, char *err, size_t errlen)
 		if (!n++) {
 			/* a failed load is remembered too: only a later change is worth
 			 * another try */
-			s->dbprint = database_fingerprint(s->cfg->database);
+			s->dbprint = database_fingerprint(c->database);
 			gauges(s, &was);
 		}
 		if (ops->reload(s->kinds[k], err, errlen)) {
@@ -679,32 +683,37 @@ static int reload_signatures(struct scanner *s, char *err, size_t errlen)
 	}
 	pthread_mutex_unlock(&s->reload_lock);
 	if (r) {
+		live_put(c);
 		STATS_ADD(s->st, reloads_failed, 1);
 		log_warnx("reload failed, the running engine stays: %s", err);
 		return -1;
 	}
 	STATS_ADD(s->st, reloads_ok, 1);
-	if (!n)
-		return 0;
-	scanner_update_gauges(s);
-	gauges(s, &now);
-	log_info("reloaded signatures=%u previous=%u database=%s", now.signatures, was.signatures,
-		 s->cfg->database);
+	if (n) {
+		scanner_update_gauges(s);
+		gauges(s, &now);
+		log_info("reloaded signatures=%u previous=%u database=%s", now.signatures,
+			 was.signatures, c->database);
+	}
+	live_put(c);
 	return 0;
 }
 
 int scanner_reload(struct scanner *s, char *err, size_t errlen)
 {
+	return reload_signatures(s, err, errlen);
+}
+
+int scanner_configure(struct scanner *s, const struct config *next, char *err, size_t errlen)
+{
 	int r;
 
-	/* one change of the list at a time; a mistake in the file must not stop signature
-	 * updates: said, and left */
+	/* one change at a time; the new values are in place before a new engine loads */
 	pthread_mutex_lock(&s->reload_lock);
-	r = reload_backends(s, err, errlen);
+	live_slot_set(&s->env.cfg, next);
+	r = reload_backends(s, next->scanners, err, errlen);
 	pthread_mutex_unlock(&s->reload_lock);
-	if (r)
-		log_warnx("scanners unchanged: %s", err);
-	return reload_signatures(s, err, errlen);
+	return r;
 }
 
 struct scanner *scanner_new(const struct config *c, struct stats *st, char *err, size_t errlen)
@@ -717,10 +726,9 @@ struct scanner *scanner_new(const struct config *c, struct stats *st, char *err,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	s->cfg = c;
 	s->st = st;
 	s->qseq = now_us() % 1000000000; /* names unique across restarts within a second */
-	s->env.cfg = c;
+	live_slot_init(&s->env.cfg, c);
 	s->env.st = st;
 	s->env.id.uid = getuid();
 	s->env.id.gid = getgid();
@@ -744,6 +752,7 @@ struct scanner *scanner_new(const struct config *c, struct stats *st, char *err,
 	scanner_update_gauges(s);
 	return s;
 fail:
+	live_slot_destroy(&s->env.cfg);
 	free(s);
 	return NULL;
 }
@@ -811,7 +820,8 @@ void scanner_free(struct scanner *s)
 		if (s->kinds[i] && backend_kinds[i]->stop)
 			backend_kinds[i]->stop(s->kinds[i], 1);
 	/* libclamav's private temporary directory is emptied at exit */
-	nftw(s->cfg->tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	nftw(s->env.cfg.cfg->tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	live_slot_destroy(&s->env.cfg);
 	pthread_mutex_destroy(&s->reload_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "live.h"
 #include "log.h"
 #include "scan.h"
 
@@ -102,58 +103,87 @@ static int queues_alive(const struct daemon *d, uint64_t now)
 	return 1;
 }
 
-static void reload(struct daemon *d, const char *why, int ports)
+/* the signatures only: the database changed */
+static void reload_signatures(struct daemon *d, const char *why)
 {
 	char err[512];
 
+	pthread_mutex_lock(&d->reload_lock);
 	service_notify("RELOADING=1");
-	log_info("%s: reloading the signatures%s", why, ports ? " and the ports file" : "");
+	log_info("%s: reloading the signatures", why);
 	scanner_reload(d->scanner, err, sizeof(err));
-	if (ports && daemon_load_ports(d, err, sizeof(err)))
-		log_warnx("%s", err);
 	service_notify("READY=1");
+	pthread_mutex_unlock(&d->reload_lock);
 }
+
+/* database_watch and database_check as a reload left them */
+static void follow_config(struct daemon *d, const struct config **c, unsigned long *gen,
+			  struct pollfd *watch, uint64_t *next_check, uint64_t now)
+{
+	const struct config *old = *c;
+
+	if (*c && live_generation(d->live) == *gen)
+		return;
+	*gen = live_generation(d->live);
+	*c = live_get(d->live);
+	if (!old || old->database_watch != (*c)->database_watch) {
+		if (watch->fd >= 0)
+			close(watch->fd);
+		watch->fd = watch_open(*c);
+	}
+	if (!old || old->database_check != (*c)->database_check)
+		*next_check = now + (*c)->database_check * 1000ULL;
+	live_put(old);
+}
+
+/* at most this long between looks at the configuration (a reload through the control
+ * socket does not wake the poll) */
+#define FOLLOW_MS 1000
 
 void service_loop(struct daemon *d, const sigset_t *set)
 {
 	struct pollfd pfd[2] = { { .fd = signalfd(-1, set, SFD_CLOEXEC), .events = POLLIN },
-				 { .fd = watch_open(&d->cfg), .events = POLLIN } };
-	uint64_t wd = watchdog_ms(), now = now_ms(), due = 0;
-	uint64_t next_wd = now, next_check = now + d->cfg.database_check * 1000ULL;
+				 { .fd = -1, .events = POLLIN } };
+	uint64_t wd = watchdog_ms(), now = now_ms(), due = 0, next_wd = now, next_check = 0;
+	const struct config *c = NULL;
 	struct signalfd_siginfo si;
+	unsigned long gen = 0;
+	char *text = malloc(8192);
 
-	if (pfd[0].fd < 0)
+	if (pfd[0].fd < 0 || !text)
 		fatal("signalfd");
 	for (;;) {
-		uint64_t wake = UINT64_MAX;
+		uint64_t wake = now + FOLLOW_MS;
 		int timeout;
 
-		if (wd)
+		follow_config(d, &c, &gen, &pfd[1], &next_check, now);
+		if (wd && next_wd < wake)
 			wake = next_wd;
 		if (due && due < wake)
 			wake = due;
-		if (d->cfg.database_check && next_check < wake)
+		if (c->database_check && next_check < wake)
 			wake = next_check;
 		now = now_ms();
-		timeout = wake == UINT64_MAX ? -1 : wake <= now ? 0 : (int)(wake - now);
+		timeout = wake <= now ? 0 : (int)(wake - now);
 		if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR)
 			fatal("poll");
 		now = now_ms();
 		if (pfd[0].revents & POLLIN && read(pfd[0].fd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo != SIGHUP)
 				break;
-			reload(d, "SIGHUP", 1);
+			reload_run(d, "SIGHUP", text, 8192);
+			continue; /* the snapshot first */
 		}
 		if (pfd[1].fd >= 0 && pfd[1].revents & POLLIN && watch_read(pfd[1].fd))
 			due = now + DEBOUNCE_MS;
 		if (due && now >= due) {
 			due = 0;
-			reload(d, "signature files changed", 0);
+			reload_signatures(d, "signature files changed");
 		}
-		if (d->cfg.database_check && now >= next_check) {
-			next_check = now + d->cfg.database_check * 1000ULL;
+		if (c->database_check && now >= next_check) {
+			next_check = now + c->database_check * 1000ULL;
 			if (scanner_database_changed(d->scanner))
-				reload(d, "database_check: signature files changed", 0);
+				reload_signatures(d, "database_check: signature files changed");
 		}
 		if (wd && now >= next_wd) {
 			next_wd = now + wd;
@@ -165,4 +195,6 @@ void service_loop(struct daemon *d, const sigset_t *set)
 	close(pfd[0].fd);
 	if (pfd[1].fd >= 0)
 		close(pfd[1].fd);
+	live_put(c);
+	free(text);
 }

@@ -14,7 +14,8 @@
 
 struct session {
 	enum ports_proto proto;
-	const struct config *cfg;
+	const struct config *cfg; /* the current packet's, during session_push */
+	uint64_t max_size;	  /* max_message_size when the flow began */
 	struct stats *st;
 	struct smtp *smtp;
 	struct pop3 *pop3;
@@ -34,6 +35,7 @@ struct session *session_new(enum ports_proto proto, const struct config *cfg, st
 		return NULL;
 	s->proto = proto;
 	s->cfg = cfg;
+	s->max_size = cfg->max_message_size;
 	s->st = st;
 	if (proto == PROTO_SMTP) {
 		s->smtp = smtp_new(cfg->max_message_size, budget, MAX_LINE);
@@ -140,16 +142,15 @@ static void message(struct session *s, const struct flow *f, const uint8_t *msg,
 			STATS_ADD(s->st, pop3_messages_oversize, 1);
 		req->block_outcome = policy_oversize(s->cfg, s->proto);
 		req->block = req->block_outcome != OUTCOME_PASS;
-		if (len >= s->cfg->max_message_size)
+		if (len >= s->max_size)
 			snprintf(req->block_reason, sizeof(req->block_reason),
-				 "larger than %llu bytes",
-				 (unsigned long long)s->cfg->max_message_size);
+				 "larger than %llu bytes", (unsigned long long)s->max_size);
 		else
 			snprintf(req->block_reason, sizeof(req->block_reason),
 				 "no memory to keep it for the scan (message_memory)");
 		log_event("policy=oversize reason=%s proto=%s flow=%s %s action=%s",
-			  len >= s->cfg->max_message_size ? "max_message_size" : "message_memory",
-			  name, flow, meta, policy_outcome_name(req->block_outcome));
+			  len >= s->max_size ? "max_message_size" : "message_memory", name, flow,
+			  meta, policy_outcome_name(req->block_outcome));
 		return;
 	}
 	j = scan_job_new(msg, len);
@@ -193,12 +194,13 @@ static void pop3_events(struct session *s, const struct flow *f, struct session_
 	pop3_trim(s->pop3);
 }
 
-void session_push(struct session *s, const struct flow *f, enum flow_dir dir, const uint8_t *d,
-		  size_t len, struct session_req *req)
+void session_push(struct session *s, const struct config *cfg, const struct flow *f,
+		  enum flow_dir dir, const uint8_t *d, size_t len, struct session_req *req)
 {
 	struct smtp_event e;
 	char meta[512];
 
+	s->cfg = cfg;
 	if (s->pop3) {
 		pop3_push(s->pop3, dir == DIR_TO_SERVER ? POP3_CLIENT : POP3_SERVER, d, len);
 		pop3_events(s, f, req);

@@ -334,10 +334,32 @@ kernel_has_nft_queue() {
 	return $r
 }
 
+# syslog_listener SOCKET OUT: a datagram listener on SOCKET (mode 666, as /dev/log) that
+# appends each line it gets to OUT
+syslog_listener() {
+	bg "$PY" -c "
+import os, socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind('$1')
+os.chmod('$1', 0o666)
+with open('$2', 'ab', buffering=0) as f:
+    while True:
+        f.write(s.recv(4096) + b'\n')
+"
+	await "syslog listener on $1 (mode 666)" sh -c "stat -c %a '$1' && [ \"\$(stat -c %a '$1')\" = 666 ]"
+}
+
+# check_config: `mailscanctl check` passes on the configuration a test starts with
+check_config() {
+	local out
+	out=$("$BUILD/mailscanctl" check -c "$CONF" 2>&1) || fail "mailscanctl check: $out"
+}
+
 # start_daemon [EXTRA CONFIG LINES...]: config, rules (gateway) and mailscand in the
 # gateway namespace; waits until it answers. DAEMON_PID is the daemon.
 start_daemon() {
 	[ $# -gt 0 ] && write_config "$@"
+	check_config
 	in_g "$BUILD/mailscanctl" -c "$CONF" rules install >/dev/null || fail "rules install"
 	bg in_g "$BUILD/mailscand" -c "$CONF" 2>>"$WORK/mailscand.log"
 	DAEMON_PID=$!
@@ -607,6 +629,7 @@ start_host_daemon() {
 	local ns=$1
 	shift
 	write_config "queues = 0" "mode = host" "$@"
+	check_config
 	ip netns exec "$ns" "$BUILD/mailscanctl" -c "$CONF" rules install >/dev/null ||
 		fail "rules install (host)"
 	bg ip netns exec "$ns" "$BUILD/mailscand" -c "$CONF" 2>>"$WORK/mailscand.log"

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "config.h"
 #include "ctl.h"
 #include "ports.h"
@@ -29,7 +30,8 @@ static void usage(FILE *f)
 		"       mailscanctl [-c FILE] ports add smtp|pop3 PORT [--force]\n"
 		"       mailscanctl [-c FILE] ports remove smtp|pop3 PORT\n"
 		"       mailscanctl [-c FILE] stats [--json|--prometheus]\n"
-		"       mailscanctl [-c FILE] reload | status\n");
+		"       mailscanctl [-c FILE] reload | status\n"
+		"       mailscanctl check [-c FILE]\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -268,6 +270,22 @@ static const struct ctl_cmd cmds[] = {
 	{ "status", NULL, cmd_simple },
 };
 
+/* check [-c FILE]: the file is read here, never sent to the daemon */
+static int cmd_check(const char *conf, int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "-c"))
+		conf = argv[2];
+	else if (argc != 1)
+		return usage_error("%s", "check takes -c FILE only");
+	return check_file(conf, stdout, stderr) ? EXIT_REFUSED : EXIT_DONE;
+}
+
+static void ignore_problem(void *arg, const char *problem)
+{
+	(void)arg;
+	(void)problem;
+}
+
 int main(int argc, char **argv)
 {
 	const char *conf = NULL;
@@ -295,7 +313,14 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_ERROR;
 	}
-	if (config_load(&c, conf, err, sizeof(err))) {
+	if (!strcmp(argv[0], "check"))
+		return cmd_check(conf, argc, argv);
+	/* the requests to the daemon go with a file that has errors (a reload is refused
+	 * with them named; stats and status still answer): the control socket is taken from
+	 * what could be read */
+	if (!strcmp(argv[0], "reload") || !strcmp(argv[0], "stats") || !strcmp(argv[0], "status")) {
+		config_parse(&c, conf, ignore_problem, NULL);
+	} else if (config_load(&c, conf, err, sizeof(err))) {
 		fprintf(stderr, "mailscanctl: %s\n", err);
 		return EXIT_ERROR;
 	}

@@ -277,6 +277,208 @@ static void test_example_and_manual(void)
 	free(man);
 }
 
+/* every problem of a file, each with its line, in one pass */
+static unsigned int nproblems;
+static char problems[2048];
+
+static void collect(void *arg, const char *problem)
+{
+	(void)arg;
+	nproblems++;
+	strncat(problems, problem, sizeof(problems) - strlen(problems) - 2);
+	strcat(problems, "\n");
+}
+
+static void test_all_errors(void)
+{
+	char path[128], want[256];
+	struct config c;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/all.conf", dir);
+	f = fopen(path, "w");
+	fputs("# three mistakes, and good lines between them\n"
+	      "queues = 3-1\n"
+	      "smtp_action = monitor\n"
+	      "no_such_key = 1\n"
+	      "hold_timeout = 30\n"
+	      "junk\n",
+	      f);
+	fclose(f);
+	nproblems = 0;
+	problems[0] = '\0';
+	CHECK_INT(config_parse(&c, path, collect, NULL), 3);
+	CHECK_INT(nproblems, 3);
+	snprintf(want, sizeof(want), "%s:2: queues: invalid queues", path);
+	CHECK_HAS(problems, want);
+	snprintf(want, sizeof(want), "%s:4: no_such_key: unknown key", path);
+	CHECK_HAS(problems, want);
+	snprintf(want, sizeof(want), "%s:6: expected 'key = value'", path);
+	CHECK_HAS(problems, want);
+	/* the good lines were read, with their lines */
+	CHECK_INT(c.smtp_action, ACTION_MONITOR);
+	CHECK_INT(c.hold_timeout, 30);
+	CHECK_INT(config_key_line(&c, "hold_timeout"), 5);
+	CHECK_INT(config_key_line(&c, "queues"), 0);
+	CHECK_INT(config_key_line(&c, "database"), 0);
+	CHECK_INT(config_key_line(&c, "nonsense"), 0);
+}
+
+static void describe(const struct config *a, const struct config *b, char *out, size_t len)
+{
+	struct config_diff d;
+
+	config_diff(a, b, &d);
+	config_diff_describe(&d, out, len);
+}
+
+/* what a reload says it changed */
+static void test_diff(void)
+{
+	struct config a, b;
+	char err[256], out[512];
+	struct config_diff d;
+
+	config_defaults(&a);
+	config_defaults(&b);
+	CHECK_INT(config_diff(&a, &b, &d), 0);
+	describe(&a, &b, out, sizeof(out));
+	CHECK_STR(out, "nothing changed");
+	/* a string is compared as a string: what lies after its end does not count */
+	strcpy(b.database, "/x");
+	strcpy(b.database, "/var/lib/clamav");
+	b.database[sizeof(b.database) - 1] = 'z';
+	b.database[sizeof(b.database) - 1] = '\0';
+	memset(b.database + strlen(b.database) + 1, 'q', 8);
+	CHECK_INT(config_diff(&a, &b, &d), 0);
+	/* the line a key was read from is not a change */
+	b.line[0] = 7;
+	CHECK_INT(config_diff(&a, &b, &d), 0);
+	CHECK_INT(config_set(&b, "hold_timeout", "30", err, sizeof(err)), 0);
+	CHECK_INT(config_set(&b, "smtp_action", "monitor", err, sizeof(err)), 0);
+	CHECK_INT(config_set(&b, "queues", "2-3", err, sizeof(err)), 0);
+	CHECK_INT(config_diff(&a, &b, &d), 3);
+	describe(&a, &b, out, sizeof(out));
+	CHECK_STR(out, "applied smtp_action, hold_timeout; needs restart: queues");
+	/* the same value set again is no change */
+	CHECK_INT(config_set(&b, "smtp_action", "reject", err, sizeof(err)), 0);
+	describe(&a, &b, out, sizeof(out));
+	CHECK_STR(out, "applied hold_timeout; needs restart: queues");
+	CHECK_INT(config_set(&b, "hold_timeout", "120", err, sizeof(err)), 0);
+	describe(&a, &b, out, sizeof(out));
+	CHECK_STR(out, "applied nothing; needs restart: queues");
+	/* the second number of a queue range is part of the key */
+	config_defaults(&b);
+	b.queue_count = 2;
+	describe(&a, &b, out, sizeof(out));
+	CHECK_STR(out, "applied nothing; needs restart: queues");
+	/* a short buffer is cut, not overrun */
+	describe(&a, &b, out, 8);
+	CHECK_STR(out, "applied");
+}
+
+/* a reload applies the live keys and leaves the restart keys as they run */
+static void test_apply_live(void)
+{
+	struct config run, next, again;
+	struct config_diff d;
+	char err[256];
+
+	config_defaults(&run);
+	config_defaults(&next);
+	CHECK_INT(config_set(&next, "pop3_action", "delete", err, sizeof(err)), 0);
+	CHECK_INT(config_set(&next, "metrics_listen", "127.0.0.1:9311", err, sizeof(err)), 0);
+	CHECK_INT(config_set(&next, "max_message_size", "2M", err, sizeof(err)), 0);
+	CHECK_INT(config_set(&next, "user", "nobody", err, sizeof(err)), 0);
+	CHECK_INT(config_set(&next, "control_socket", "/tmp/x.sock", err, sizeof(err)), 0);
+	next.line[config_key_index("pop3_action")] = 3;
+	config_apply_live(&run, &next);
+	CHECK_INT(run.pop3_action, ACTION_DELETE);
+	CHECK_STR(run.metrics_listen, "127.0.0.1:9311");
+	CHECK_INT(run.max_message_size, 2 << 20);
+	CHECK_INT(config_key_line(&run, "pop3_action"), 3);
+	CHECK_STR(run.user, "mailscan");
+	CHECK_STR(run.control_socket, "/run/mailscan/control.sock");
+	/* what is left between the running and the file: the restart keys only */
+	CHECK_INT(config_diff(&run, &next, &d), 2);
+	again = run;
+	config_apply_live(&again, &next);
+	CHECK_INT(config_diff(&run, &again, &d), 0);
+}
+
+/* One entry of the manual page: from its .It line to the next one of its list. */
+static const char *man_entry(const char *man, const char *key, char *out, size_t len)
+{
+	char want[128];
+	const char *p, *e;
+	int depth = 0;
+
+	snprintf(want, sizeof(want), "\n.It Cm %s ", key);
+	p = strstr(man, want);
+	if (!p) { /* the second or later key of an entry */
+		snprintf(want, sizeof(want), " , %s ", key);
+		p = strstr(man, want);
+		snprintf(want, sizeof(want), " , %s\n", key);
+		if (!p)
+			p = strstr(man, want);
+		if (!p)
+			return NULL;
+		while (p > man && strncmp(p, "\n.It", 4))
+			p--;
+	}
+	for (e = strchr(p + 1, '\n'); e; e = strchr(e + 1, '\n')) {
+		if (!strncmp(e, "\n.Bl", 4))
+			depth++;
+		else if (!strncmp(e, "\n.El", 4) && depth-- == 0)
+			break;
+		else if (!strncmp(e, "\n.It", 4) && depth == 0)
+			break;
+	}
+	if (!e)
+		return NULL;
+	snprintf(out, len, "%.*s", (int)(e - p), p);
+	return out;
+}
+
+/* Every key is live or restart, and its entry in mailscan.conf.5 says the same. */
+static void test_classes_in_manual(void)
+{
+	const char *top = getenv("TOP");
+	char path[PATH_MAX], entry[8192];
+	size_t i, live = 0;
+	char *man;
+
+	snprintf(path, sizeof(path), "%s/scripts/dist/man/mailscan.conf.5", top ? top : ".");
+	man = slurp(path);
+	for (i = 0; config_key(i); i++) {
+		enum config_class cls = config_key_class(i);
+		int says_live, says_restart;
+
+		CHECK(cls == CONFIG_LIVE || cls == CONFIG_RESTART);
+		live += cls == CONFIG_LIVE;
+		if (!man_entry(man, config_key(i), entry, sizeof(entry))) {
+			fprintf(stderr, "mailscan.conf.5: no entry for %s\n", config_key(i));
+			CHECK(0);
+			continue;
+		}
+		says_live = strstr(entry, "A reload applies") != NULL;
+		says_restart = strstr(entry, "Only a restart applies") != NULL;
+		if (says_live == says_restart || says_live != (cls == CONFIG_LIVE))
+			fprintf(stderr, "mailscan.conf.5: %s is %s, the page says %s\n",
+				config_key(i), cls == CONFIG_LIVE ? "live" : "restart",
+				says_live == says_restart ? "neither or both"
+				: says_live		  ? "live"
+							  : "restart");
+		CHECK(says_live != says_restart && says_live == (cls == CONFIG_LIVE));
+	}
+	/* the ones the reload is for */
+	CHECK(live > 20);
+	CHECK_INT(config_key_class((size_t)config_key_index("smtp_action")), CONFIG_LIVE);
+	CHECK_INT(config_key_class((size_t)config_key_index("queues")), CONFIG_RESTART);
+	CHECK_INT(config_key_class(1000), CONFIG_RESTART);
+	free(man);
+}
+
 int main(void)
 {
 	char cmd[64];
@@ -290,6 +492,10 @@ int main(void)
 	test_good();
 	test_errors();
 	test_long_line();
+	test_all_errors();
+	test_diff();
+	test_apply_live();
+	test_classes_in_manual();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
 		return 2;

@@ -7,15 +7,7 @@
 topology_gateway
 start_postfix
 start_dovecot
-bg "$PY" -c "
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind('$WORK/log.sock')
-with open('$WORK/syslog.txt', 'ab', buffering=0) as f:
-    while True:
-        f.write(s.recv(4096) + b'\n')
-"
-wait_for test -S "$WORK/log.sock" || fail "syslog listener"
+syslog_listener "$WORK/log.sock" "$WORK/syslog.txt"
 start_daemon "queues = 0" "log = syslog" "log_facility = local5" "syslog_socket = $WORK/log.sock"
 for k in clean eicar; do make_mail $k; done
 seed_mailbox "$WORK/clean.eml" "$WORK/eicar.eml"

@@ -4,7 +4,8 @@
 # AmbientCapabilities=, with NOTIFY_SOCKET and WATCHDOG_USEC as systemd sets them.
 # mailscand says READY=1 once it answers, feeds the watchdog, scans as before (clean
 # mail delivered byte-identical, EICAR refused with 554 and quarantined, STARTTLS
-# offloaded); ExecReload reloads (RELOADING=1, READY=1); SIGTERM says STOPPING=1 and
+# offloaded); ExecReload checks the file, then reloads (RELOADING=1, READY=1), and with a
+# broken file fails without reaching the daemon; SIGTERM says STOPPING=1 and
 # leaves the rules, whose bypass lets mail through until `mailscanctl rules remove`.
 . "$(dirname "$0")/../../lib.sh"
 UNIT=$TOP/scripts/dist/mailscand.service
@@ -83,12 +84,28 @@ expect_eq "offloaded after STARTTLS" "$(stat smtp_starttls)" 1
 q=$(ls "$WORK/state/quarantine"/*.eml) || fail "nothing quarantined"
 expect_eq "quarantine owner" "$(command stat -c %U "$q")" "$user"
 
-# ExecReload
-rl=$(echo "$reload" | sed "s/\$MAINPID/$PID/")
-$rl || fail "ExecReload: $rl"
+# ExecReload: each line as systemd runs them, in order, the first failure ending it
+expect_eq "ExecReload" "$reload" "+/usr/sbin/mailscanctl check
++/usr/sbin/mailscanctl reload"
+exec_reload() {
+	local line
+	while read -r line; do
+		"$BUILD/mailscanctl" -c "$CONF" ${line#+/usr/sbin/mailscanctl } || return 1
+	done <<<"$reload"
+}
+exec_reload >"$WORK/reload.out" 2>&1 || fail "ExecReload: $(cat "$WORK/reload.out")"
+grep -q "^reloaded: nothing changed" "$WORK/reload.out" || fail "reload reply: $(cat "$WORK/reload.out")"
 await_stat reloads_ok 1 "ExecReload did not reload"
 grep -A1 "^RELOADING=1" "$WORK/notify.txt" | grep -q "^READY=1" || fail "RELOADING=1 then READY=1"
 ok "ExecReload: RELOADING=1, reload, READY=1"
+cp "$CONF" "$WORK/good.conf"
+echo "smtp_action = bounce" >>"$CONF"
+exec_reload >"$WORK/reload.out" 2>&1 && fail "ExecReload took a broken file"
+grep -q "mailscan.conf:[0-9]*: smtp_action: invalid action 'bounce'" "$WORK/reload.out" ||
+	fail "ExecReload's check: $(cat "$WORK/reload.out")"
+cp "$WORK/good.conf" "$CONF"
+expect_eq "the check stopped it: no reload reached the daemon" "$(stat reloads_ok)" 1
+ok "ExecReload with a broken file: refused by the check, with the line"
 
 kill -TERM "$PID"
 wait_for sh -c "! kill -0 $PID 2>/dev/null" || fail "mailscand did not stop"
