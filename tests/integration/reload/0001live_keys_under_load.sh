@@ -3,7 +3,8 @@
 # governs changes at once: the action on the next infected message (postfix: reject,
 # monitor, reset; dovecot: reset, monitor, delete), where the log goes (stderr, a syslog
 # socket, another facility, back), the metrics endpoint (it moves to a new port and the
-# old one closes), a limit (max_message_size with oversize = block). A restart key is
+# old one closes), a limit (max_message_size with oversize = block), the quarantine
+# directory (refused while the daemon's user cannot write it). A restart key is
 # named, not applied. Through all of it no scan is lost and no flow of the load is
 # reset: every load message is accepted and stored intact, and the counters add up.
 . "$(dirname "$0")/../../lib.sh"
@@ -145,6 +146,19 @@ expect_eq "smtp_messages_oversize" "$(stat smtp_messages_oversize)" 1
 expect_eq "the clean small one passes" "$(smtp_send $S4 25 clean smtplib)" "250 sent"
 DELIBERATE_CLEAN=$((DELIBERATE_CLEAN + 1))
 
+# the quarantine moves: refused while the daemon's user cannot write there
+mkdir -m 700 "$WORK/q2"
+set_key quarantine "$WORK/q2"
+out=$(ctl reload 2>&1) && fail "reload onto a quarantine the daemon cannot write: $out"
+case $out in *": quarantine: $WORK/q2: Permission denied (it must exist, writable by mailscan)"*) ok "refused: $out" ;;
+*) fail "the refusal: $out" ;; esac
+chown mailscan:mailscan "$WORK/q2"
+reload "applied quarantine"
+in_q1=$(ls "$WORK/quarantine" | wc -l)
+smtp_eicar >/dev/null
+await "the next detection in the new quarantine" sh -c "ls '$WORK/q2' | grep '\.eml$'"
+expect_eq "nothing more in the old one" "$(ls "$WORK/quarantine" | wc -l)" "$in_q1"
+
 # a restart key is named, and not applied
 set_key queues 0-1
 reload "applied nothing; needs restart: queues"
@@ -168,7 +182,7 @@ done
 ok "every load message accepted and stored intact"
 expect_eq "smtp clean: the load and the deliberate ones" "$(stat smtp_messages_clean)" \
 	$((batches * 40 + DELIBERATE_CLEAN))
-expect_eq "smtp infected" "$(stat smtp_messages_infected)" 7
+expect_eq "smtp infected" "$(stat smtp_messages_infected)" 8
 expect_eq "pop3 infected" "$(stat pop3_messages_infected)" 3
 expect_eq "no scan lost: one per message" "$(stat scans)" \
 	$(($(stat smtp_messages_clean) + $(stat smtp_messages_infected) + $(stat pop3_messages_clean) + $(stat pop3_messages_infected)))
