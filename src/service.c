@@ -130,9 +130,14 @@ static void follow_config(struct daemon *d, const struct config **c, unsigned lo
 		if (watch->fd >= 0)
 			close(watch->fd);
 		watch->fd = watch_open(*c);
+		if (old)
+			log_info("database_watch: %s", watch->fd >= 0 ? "watching" : "off");
 	}
-	if (!old || old->database_check != (*c)->database_check)
+	if (!old || old->database_check != (*c)->database_check) {
 		*next_check = now + (*c)->database_check * 1000ULL;
+		if (old)
+			log_info("database_check: every %u s (0: off)", (*c)->database_check);
+	}
 	live_put(old);
 }
 
