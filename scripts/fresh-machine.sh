@@ -82,7 +82,10 @@ for step in $steps; do
 	[ $r = 0 ] || rc=1
 	echo "fresh-machine: $cmd: exit $r in $(($(date +%s) - s)) s; last line: $(tail -n 1 "$root/root/$step.log")"
 	[ $r = 0 ] || tail -n 40 "$root/root/$step.log" | sed 's/^/    /'
-	[ "$step" = test ] && grep -E '^(PASS|FAIL) ' "$root/root/$step.log" | sed 's/^/    /'
+	if [ "$step" = test ]; then
+		echo "fresh-machine: the integration tests' times:"
+		sed -n '/^== integration$/,/^== /p' "$root/root/$step.log" | grep -E '^(PASS|FAIL) ' | sed 's/^/    /'
+	fi
 done
 echo "fresh-machine: $([ $rc = 0 ] && echo passed || echo failed) in $(($(date +%s) - t0)) s"
 exit $rc
