@@ -10,7 +10,11 @@
 
 enum config_mode { MODE_GATEWAY, MODE_HOST };
 enum config_action { ACTION_REJECT, ACTION_RESET, ACTION_MONITOR, ACTION_DELETE };
-enum config_policy { POLICY_PASS, POLICY_BLOCK };
+enum config_policy { POLICY_PASS, POLICY_BLOCK, POLICY_TEMPFAIL };
+/* a flow first seen mid-stream, after midstream_grace */
+enum config_midstream { MIDSTREAM_RESET, MIDSTREAM_PASS };
+/* the kernel's queue is full */
+enum config_queue_full { QUEUE_FULL_DROP, QUEUE_FULL_ACCEPT };
 /* what applies a changed key: a reload (live) or only a restart */
 enum config_class { CONFIG_RESTART, CONFIG_LIVE };
 
@@ -46,8 +50,14 @@ struct config {
 	uint64_t scan_max_filesize;
 	unsigned int scan_max_recursion;
 	unsigned int scan_max_files;
-	uint64_t quarantine_max;   /* bytes; the oldest files go first */
-	unsigned int max_flows;	   /* per queue thread */
+	uint64_t quarantine_max; /* bytes; the oldest files go first */
+	unsigned int max_flows;	 /* per queue thread */
+	enum config_midstream midstream;
+	unsigned int midstream_grace; /* seconds after start when mid-stream flows pass */
+	enum config_queue_full queue_full;
+	unsigned int idle_timeout; /* seconds: an idle followed flow is reset */
+	unsigned int min_ttl;	   /* gateway: TTL / hop limit floor of protected packets; 0 off */
+	unsigned int ooo_segments; /* out-of-order ranges buffered per flow direction */
 	uint64_t flow_buffer;	   /* reassembly bytes per flow direction */
 	uint64_t total_buffer;	   /* reassembly bytes per queue thread */
 	uint64_t message_memory;   /* message bytes kept per queue thread */

@@ -31,6 +31,8 @@ struct pkt {
 	uint16_t urg_ptr;
 	int8_t wscale;	/* window scale option, -1 if absent */
 	uint8_t has_ts; /* timestamp option present */
+	uint8_t auth;	/* an MD5 signature (kind 19) or TCP-AO (kind 29) option */
+	uint8_t ttl;	/* IPv4 TTL or IPv6 hop limit */
 	uint32_t tsval;
 	uint16_t l3_len; /* IP header(s) */
 	uint16_t l4_len; /* TCP header with options */

@@ -14,11 +14,11 @@ enum flow_dir { DIR_TO_SERVER = 0, DIR_TO_CLIENT = 1 };
 enum flow_state {
 	FLOW_SYN,	  /* client SYN seen */
 	FLOW_ESTABLISHED, /* server SYN-ACK seen: both directions reassembled */
-	FLOW_CLOSING,	  /* both FINs in order */
-	FLOW_RESET,	  /* a reset the receiver takes: the connection is gone */
+	FLOW_CLOSING,	  /* both FINs acknowledged: a tombstone until TIME-WAIT is over */
+	FLOW_RESET,	  /* a reset the receiver takes: a tombstone until TIME-WAIT is over */
 	FLOW_REJECTING,	  /* a message rejected: the server's owed replies pass, then the 554 */
 	FLOW_DELETING,	  /* POP3 delete: the server answers DELE and QUIT, nobody else hears */
-	FLOW_PASS,	  /* not followed (mid-stream, TLS): passed and offloaded */
+	FLOW_PASS,	  /* not followed (TLS, mid-stream in the grace): passed and offloaded */
 	FLOW_ABORTED,	  /* reset or rejected by us: nothing more passes */
 };
 
@@ -36,12 +36,20 @@ struct flow {
 	struct flow_key key;
 	uint64_t last_ms;
 	enum flow_state state;
-	uint8_t proto;	      /* enum ports_proto of the server port */
-	uint8_t rst_dir;      /* FLOW_RESET: the side that sent it */
-	int8_t wscale[2];     /* window scale each side's SYN announced; -1 none */
-	uint16_t norm_logged; /* normalisation events already logged for this flow */
+	uint8_t proto;		/* enum ports_proto of the server port */
+	uint8_t rst_dir;	/* FLOW_RESET: the side that sent it */
+	int8_t wscale[2];	/* window scale each side's SYN announced; -1 none */
+	uint16_t norm_logged;	/* normalisation events already logged for this flow */
+	uint16_t policy_logged; /* exception policies already logged for this flow */
 	uint32_t client_isn;
 	uint32_t server_isn;
+	/* FLOW_SYN: the other SYN of two; the SYN-ACK says which one the server kept */
+	uint32_t alt_isn;
+	uint32_t alt_tsval;
+	int8_t alt_wscale;
+	uint8_t alt_ts;
+	uint8_t alt_set;
+	uint8_t open; /* the client acknowledged the SYN-ACK: a connection on both ends */
 	struct reasm dir[2];
 	void *app;	    /* the protocol parser's state */
 	unsigned int holds; /* packets of this flow awaiting a verdict */

@@ -20,8 +20,9 @@ struct nfqueue_pkt {
 
 typedef void (*nfqueue_pkt_fn)(void *arg, const struct nfqueue_pkt *);
 
-/* Binds QUEUE with GSO and fail-open; NULL with errno on failure. */
-struct nfqueue *nfqueue_new(uint16_t queue, size_t rcvbuf);
+/* Binds QUEUE with GSO; a full queue drops packets, or accepts them unseen with
+ * FAIL_OPEN. NULL with errno on failure. */
+struct nfqueue *nfqueue_new(uint16_t queue, size_t rcvbuf, int fail_open);
 void nfqueue_free(struct nfqueue *);
 int nfqueue_fd(const struct nfqueue *);
 /* Reads what is pending (non-blocking) and calls FN for each packet. Returns the

@@ -34,5 +34,7 @@ size_t packet_truncate(uint8_t *buf, struct pkt *, size_t len);
 /* Clears URG and the urgent pointer of BUF (decoded into P); the checksum is the
  * caller's to set. */
 void packet_clear_urg(uint8_t *buf, struct pkt *);
+/* Sets the TTL (IPv4, with its header checksum) or hop limit (IPv6) of BUF. */
+void packet_set_ttl(uint8_t *buf, struct pkt *, uint8_t ttl);
 
 #endif

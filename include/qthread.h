@@ -69,6 +69,7 @@ struct qthread {
 	size_t reasm_total;
 	struct hold *holds;
 	uint64_t last_sweep;
+	uint64_t start_ms; /* mid-stream flows pass for midstream_grace after this */
 	struct pkt_ctx cur;
 	struct cur_pkt pk;
 	struct scan_sink sink;
@@ -100,8 +101,14 @@ void holds_free(struct qthread *);
 
 /* flows.c: the flows' lives, and what is sent to their two sides */
 struct flow *flows_start(struct qthread *, const struct pkt *, uint64_t now);
-/* A flow that is not followed; DIR is the direction of P. */
-void flows_pass(struct qthread *, const struct pkt *, enum flow_dir, uint64_t now);
+/* A flow that is not followed, remembered as STATE (passed, or a tombstone); DIR is the
+ * direction of P. NULL when there is no room. */
+struct flow *flows_unknown(struct qthread *, const struct pkt *, enum flow_dir,
+			   enum flow_state state, uint64_t now);
+/* Applies the exception policy for CAUSE to F (NULL: none yet): counted, logged once per
+ * flow and cause (warnings are rate-limited), and a reset of a followed flow carried
+ * out; returns what was decided. */
+enum policy_act flows_exception(struct qthread *, struct flow *, enum policy_cause);
 void flows_end(struct qthread *, struct flow *);
 /* Ends the flows past their timeout; the others give back their idle buffers. */
 void flows_sweep(struct qthread *, uint64_t now);
@@ -118,5 +125,8 @@ int flows_send(struct qthread *, const struct flow *, enum flow_dir to, uint32_t
 uint32_t flows_rcv_nxt(const struct qthread *, const struct flow *, enum flow_dir);
 /* Resets both sides; SEQ is where the sender's stream stops for the receiver. */
 void flows_reset(struct qthread *, struct flow *, enum flow_dir, uint32_t seq);
+/* Resets both sides of a flow known only from its packet P of DIR (mid-stream, or a
+ * tombstone without streams), at the numbers P shows. */
+void flows_reset_by_pkt(struct qthread *, struct flow *, enum flow_dir, const struct pkt *);
 
 #endif

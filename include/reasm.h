@@ -16,11 +16,15 @@ struct reasm_limits {
 	size_t keep_cap;  /* delivered, unacknowledged bytes kept per direction */
 	size_t total_cap; /* all buffers of all flows sharing TOTAL */
 	size_t *total;	  /* bytes allocated now, shared by the flows of one thread */
+	size_t ooo_segs;  /* out-of-order ranges buffered per direction (0: bytes only) */
 };
 
 struct reasm_seg;
 
-enum reasm_fin { FIN_NONE, FIN_PENDING, FIN_DONE };
+/* The sender's FIN: out of order (PENDING), in order but not yet acknowledged by the
+ * receiver (SEEN: it may never have arrived), or acknowledged (DONE: the stream has
+ * ended). Data after it is refused in both. */
+enum reasm_fin { FIN_NONE, FIN_PENDING, FIN_SEEN, FIN_DONE };
 
 struct reasm {
 	uint32_t next;	/* next sequence number to deliver */
@@ -32,14 +36,18 @@ struct reasm {
 	uint8_t edge_known;
 	uint8_t ts_on; /* both ends sent the timestamp option */
 	uint8_t fin;   /* enum reasm_fin: the sender's FIN at fin_seq */
+	uint32_t rng;  /* skip list levels */
 	/* ring of delivered bytes [keep_seq, next) */
 	uint8_t *keep;
 	size_t keep_size; /* allocated */
 	size_t keep_head; /* index of keep_seq in the ring */
 	size_t keep_len;
 	uint32_t keep_seq;
-	struct reasm_seg *ooo; /* sorted by seq; overlapping copies are byte-equal */
+	/* out-of-order bytes: a skip list of disjoint ranges (insert and lookup in
+	 * O(log n)); NULL when empty */
+	struct reasm_seg *ooo;
 	size_t ooo_bytes;
+	size_t ooo_count; /* ranges */
 };
 
 /* Result flags of reasm_add and reasm_fin. */
@@ -52,7 +60,8 @@ enum {
 	REASM_UNVERIFIED = 1 << 5, /* bytes too far back to be a retransmission */
 	REASM_WINDOW = 1 << 6,	   /* beyond the receiver's window: drop the packet */
 	REASM_AFTER_FIN = 1 << 7,  /* new bytes after the sender's FIN: never read */
-	REASM_FIN = 1 << 8,	   /* the FIN is in order now: the stream has ended */
+	REASM_FIN = 1 << 8,	   /* the FIN is in order now (the receiver has yet to ack it) */
+	REASM_OOO_FULL = 1 << 9,   /* out of order past the segment or byte bound (OVERFLOW) */
 };
 
 /* Called with each run of new in-order bytes. */
@@ -70,10 +79,12 @@ int reasm_add(struct reasm *, const struct reasm_limits *, uint32_t seq, uint8_t
 	      reasm_deliver_fn, void *arg);
 /* A FIN at sequence number POS (after the segment's data): REASM_FIN once it is in
  * order. Out of order it waits, and is forgotten if data covers its place first (Linux
- * drops such a FIN). */
+ * drops such a FIN). In order it counts (FIN_DONE: the stream has ended, what was
+ * buffered beyond it goes) only once the receiver acknowledges it; until then the
+ * out-of-order bytes behind it are kept, as the receiver may never have had it. */
 int reasm_fin(struct reasm *, const struct reasm_limits *, uint32_t pos);
 /* The receiver acknowledged up to ACK: kept bytes below it are released, and a small
- * ring with nothing left in it. */
+ * ring with nothing left in it; an acknowledged FIN ends the stream. */
 void reasm_ack(struct reasm *, const struct reasm_limits *, uint32_t ack);
 /* An idle direction (everything acknowledged, nothing out of order) gives its ring back. */
 void reasm_trim(struct reasm *, const struct reasm_limits *);
@@ -88,7 +99,7 @@ int reasm_paws_reject(const struct reasm *, uint32_t tsval);
 /* A segment at SEQ with timestamp TSVAL was taken: it may become the newest. */
 void reasm_ts_update(struct reasm *, uint32_t seq, uint32_t tsval);
 /* The receiver's next expected sequence number if it got all delivered bytes (and the
- * FIN): where a reset from the sender must be to be taken. */
+ * acknowledged FIN): where a reset from the sender must be to be taken. */
 uint32_t reasm_rcv_nxt(const struct reasm *);
 
 #endif

@@ -28,6 +28,10 @@
 	X(tcp_paws_dropped, C, "segments with an old timestamp (PAWS; dropped)")                   \
 	X(tcp_no_ack, C, "data without ACK, or before the handshake (dropped)")                    \
 	X(tcp_data_after_close, C, "data after the sender's FIN or reset (connection reset)")      \
+	X(tcp_auth_dropped, C,                                                                     \
+	  "segments with an MD5 or TCP-AO option the receiver drops (dropped)")                    \
+	X(tcp_ttl_raised, C, "gateway: packets whose TTL or hop limit was raised to min_ttl")      \
+	X(tcp_syn_data_removed, C, "client SYNs whose data was removed (sent again after)")        \
 	X(verdict_accept, C, "accept verdicts")                                                    \
 	X(verdict_drop, C, "drop verdicts")                                                        \
 	X(verdict_sends, C, "verdict batches sent to the kernel")                                  \
@@ -39,7 +43,12 @@
 	X(held_retransmissions_dropped, C, "retransmissions of a held range dropped")              \
 	X(flows_active, G, "flows followed now")                                                   \
 	X(flows_total, C, "flows started (SYN seen)")                                              \
-	X(flows_midstream, C, "flows first seen mid-stream (passed and offloaded)")                \
+	X(flows_midstream, C, "flows first seen mid-stream (midstream applies)")                   \
+	X(midstream_passed, C, "mid-stream flows passed (midstream_grace, or midstream = pass)")   \
+	X(midstream_reset, C, "mid-stream flows reset on both sides (midstream = reset)")          \
+	X(flows_refused, C, "SYNs dropped at max_flows (no flow could make room)")                 \
+	X(flows_idle_reset, C, "open flows reset on both sides at idle_timeout")                   \
+	X(flows_evicted_reset, C, "open flows reset on both sides when evicted")                   \
 	X(flows_evicted, C, "flows evicted at the flow cap")                                       \
 	X(flows_evicted_busy, C, "of those, flows in the middle of a message (no idle one near)")  \
 	X(flows_timed_out, C, "flows ended by an idle timeout")                                    \
@@ -49,6 +58,7 @@
 	X(reasm_retransmissions, C, "segments carrying already seen bytes")                        \
 	X(reasm_overflows, C, "segments dropped at a buffer cap (sent again)")                     \
 	X(reasm_unverified, C, "segments too far back to be retransmissions (passed)")             \
+	X(ooo_dropped, C, "out-of-order segments past the per-flow bound (dropped, sent again)")   \
 	X(reasm_buffered_bytes, G, "bytes buffered for reassembly")                                \
 	X(message_bytes_kept, G, "message bytes kept for scanning (message_memory caps them)")     \
 	X(injected_packets, C, "packets injected (RST, replies)")                                  \
@@ -56,6 +66,7 @@
 	X(enobufs, C, "netlink receive buffer overruns (ENOBUFS)")                                 \
 	X(queue_kernel_dropped, C, "packets the kernel dropped: queue full")                       \
 	X(queue_user_dropped, C, "packets the kernel dropped: netlink buffer full")                \
+	X(queue_dropped, C, "packets dropped by the kernel with queue_full = drop (sent again)")   \
 	X(scans, C, "messages scanned")                                                            \
 	X(scans_clean, C, "scans: clean")                                                          \
 	X(scans_infected, C, "scans: infected")                                                    \
@@ -65,6 +76,7 @@
 	X(scans_crashed, C, "scans whose scanner process died (on_crash applies)")                 \
 	X(scans_killed, C, "scans whose scanner process was killed past scan_timeout (on_crash)")  \
 	X(scans_oversize, C, "scans refused by a remote scanner's size limit (oversize applies)")  \
+	X(scans_expired, C, "scans not run: their hold expired while they waited (on_error)")      \
 	X(scans_failed_over, C, "scans a remote scanner did not answer, sent to another")          \
 	X(scans_retried, C, "scans tried again in a new process after their scanner died")         \
 	X(scanner_processes, G, "scanner processes serving now")                                   \
@@ -103,6 +115,7 @@
 	X(smtp_data_refused, C, "SMTP DATA refused by the server")                                 \
 	X(smtp_rejects, C, "SMTP 554 replies injected")                                            \
 	X(smtp_rejects_cut, C, "of those, the packet passed up to the message's last byte")        \
+	X(smtp_tempfail, C, "SMTP 451 replies injected (on_error, memory: the sender retries)")    \
 	X(pop3_sessions, C, "POP3 sessions followed")                                              \
 	X(pop3_messages_clean, C, "POP3 messages retrieved clean (RETR and TOP)")                  \
 	X(pop3_messages_infected, C, "POP3 messages infected (never completed)")                   \

@@ -19,7 +19,17 @@ static const char *const action_names[] = {
 	[ACTION_MONITOR] = "monitor",
 	[ACTION_DELETE] = "delete",
 };
-static const char *const policy_names[] = { [POLICY_PASS] = "pass", [POLICY_BLOCK] = "block" };
+static const char *const policy_names[] = {
+	[POLICY_PASS] = "pass",
+	[POLICY_BLOCK] = "block",
+	[POLICY_TEMPFAIL] = "tempfail",
+};
+static const char *const midstream_names[] = {
+	[MIDSTREAM_RESET] = "reset", [MIDSTREAM_PASS] = "pass"
+};
+static const char *const queue_full_names[] = {
+	[QUEUE_FULL_DROP] = "drop", [QUEUE_FULL_ACCEPT] = "accept"
+};
 
 const char *config_mode_name(enum config_mode m)
 {
@@ -51,7 +61,7 @@ void config_defaults(struct config *c)
 	c->smtp_action = ACTION_REJECT;
 	c->pop3_action = ACTION_RESET;
 	c->oversize = POLICY_PASS;
-	c->on_error = POLICY_PASS;
+	c->on_error = POLICY_TEMPFAIL;
 	c->max_message_size = 50ULL << 20;
 	c->offload_mark = 0x40000000;
 	c->inject_mark = 0x20000000;
@@ -67,6 +77,12 @@ void config_defaults(struct config *c)
 	c->scan_max_files = 10000;
 	c->quarantine_max = 1ULL << 30;
 	c->max_flows = 65536;
+	c->midstream = MIDSTREAM_RESET;
+	c->midstream_grace = 60;
+	c->queue_full = QUEUE_FULL_DROP;
+	c->idle_timeout = 900;
+	c->min_ttl = 16;
+	c->ooo_segments = 4096;
 	c->flow_buffer = 1 << 20;
 	c->total_buffer = 256ULL << 20;
 	c->message_memory = 1ULL << 30;
@@ -232,6 +248,8 @@ enum key_kind {
 	K_FACILITY,
 	K_LISTEN,
 	K_SCANNERS,
+	K_MIDSTREAM,
+	K_QUEUE_FULL,
 };
 
 /* A key is live when a reload applies it to the running daemon, restart when only a
@@ -282,6 +300,12 @@ static const struct key_def keys[] = {
 	{ "inject_mark", K_MARK, F(inject_mark), 0, 0, RESTART },
 	{ "hold_timeout", K_UINT, F(hold_timeout), 1, 3600, LIVE },
 	{ "max_flows", K_UINT, F(max_flows), 16, 1 << 24, RESTART },
+	{ "midstream", K_MIDSTREAM, F(midstream), 0, 0, LIVE },
+	{ "midstream_grace", K_UINT, F(midstream_grace), 0, 86400, LIVE },
+	{ "queue_full", K_QUEUE_FULL, F(queue_full), 0, 0, RESTART },
+	{ "idle_timeout", K_UINT, F(idle_timeout), 5, 86400, LIVE },
+	{ "min_ttl", K_UINT, F(min_ttl), 0, 255, LIVE },
+	{ "ooo_segments", K_UINT, F(ooo_segments), 16, 1 << 20, LIVE },
 	{ "flow_buffer", K_SIZE, F(flow_buffer), 4096, 1ULL << 30, LIVE },
 	{ "total_buffer", K_SIZE, F(total_buffer), 65536, 1ULL << 40, LIVE },
 	{ "message_memory", K_SIZE, F(message_memory), 65536, 1ULL << 40, LIVE },
@@ -425,10 +449,18 @@ int config_set(struct config *c, const char *key, const char *v, char *err, size
 	case K_ACTION:
 		return set_action((enum config_action *)(void *)field, v, k->lo, err, errlen);
 	case K_POLICY:
-		r = parse_enum(v, policy_names, 2, "policy", err, errlen);
+		r = parse_enum(v, policy_names, 3, "policy", err, errlen);
 		if (r < 0)
 			return -1;
 		*(enum config_policy *)(void *)field = (enum config_policy)r;
+		return 0;
+	case K_MIDSTREAM:
+	case K_QUEUE_FULL:
+		r = parse_enum(v, k->kind == K_MIDSTREAM ? midstream_names : queue_full_names, 2,
+			       k->name, err, errlen);
+		if (r < 0)
+			return -1;
+		*(int *)(void *)field = r;
 		return 0;
 	case K_BOOL:
 		r = parse_bool(v);

@@ -62,6 +62,8 @@ void daemon_print_stats(struct daemon *d, FILE *f, enum stats_format fmt)
 	per[i] = &d->scan_stats;
 	stats_sum(&sum, per, d->nq + 1);
 	kernel_queue_drops(d, &sum.queue_kernel_dropped, &sum.queue_user_dropped);
+	/* the kernel counts a full queue's packets only when it drops them */
+	sum.queue_dropped = d->cfg.queue_full == QUEUE_FULL_DROP ? sum.queue_kernel_dropped : 0;
 	nb = scanner_backends(d->scanner, b, SCANNERS_MAX);
 	stats_print(f, &sum, b, nb, fmt);
 }

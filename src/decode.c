@@ -22,13 +22,16 @@ static uint32_t get32(const uint8_t *b)
 }
 
 /* The options Linux acts on for sequence checks (tcp_parse_options): window scale and
- * timestamps. A malformed option ends parsing, as there. */
+ * timestamps; and those that make it drop a segment of a connection that did not set
+ * them up (tcp_parse_md5sig_option, tcp_parse_auth_options). A malformed option ends
+ * parsing, as there. */
 static void decode_options(const uint8_t *o, size_t len, struct pkt *p)
 {
 	size_t i = 0;
 
 	p->wscale = -1;
 	p->has_ts = 0;
+	p->auth = 0;
 	while (i < len) {
 		uint8_t kind = o[i], olen;
 
@@ -45,6 +48,8 @@ static void decode_options(const uint8_t *o, size_t len, struct pkt *p)
 		else if (kind == 8 && olen == 10) {
 			p->has_ts = 1;
 			p->tsval = get32(o + i + 2);
+		} else if ((kind == 19 && olen == 18) || (kind == 29 && olen >= 4)) {
+			p->auth = 1;
 		}
 		i += olen;
 	}
@@ -105,6 +110,7 @@ static enum decode_result decode_ipv4(const uint8_t *b, size_t len, struct pkt *
 	memset(p->daddr, 0, sizeof(p->daddr));
 	memcpy(p->saddr, b + 12, 4);
 	memcpy(p->daddr, b + 16, 4);
+	p->ttl = b[8];
 	p->l3_len = (uint16_t)hl;
 	if (frag & 0x2000)
 		return DECODE_FRAGMENT;
@@ -128,6 +134,7 @@ static enum decode_result decode_ipv6(const uint8_t *b, size_t len, struct pkt *
 	p->family = 6;
 	memcpy(p->saddr, b + 8, 16);
 	memcpy(p->daddr, b + 24, 16);
+	p->ttl = b[7];
 	for (i = 0; i < IP6_MAX_EXTHDRS; i++) {
 		if (next == IPPROTO_TCP_) {
 			p->l3_len = (uint16_t)off;

@@ -1,7 +1,8 @@
-/* A queue thread's flows: started on a SYN to a protected port, remembered as passed
- * when first seen mid-stream, reset on both sides, swept when idle, evicted for room,
- * ended; their in-order bytes go to their sessions, and what the thread injects into
- * them goes out after the verdicts before it. */
+/* A queue thread's flows: started on a SYN to a protected port, remembered as passed or
+ * as a tombstone when first seen mid-stream, reset on both sides, swept when idle (an
+ * open one is reset, never forgotten), evicted for room (never an open one), ended;
+ * the exception policies applied to them; their in-order bytes go to their sessions,
+ * and what the thread injects into them goes out after the verdicts before it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,11 +10,11 @@
 #include "qthread.h"
 #include "tcpnorm.h"
 
-#define SYN_TIMEOUT	30000
-#define IDLE_TIMEOUT	900000
-#define CLOSING_TIMEOUT 10000 /* linger after FIN/RST: late ACKs are not mid-stream */
-#define TRIM_MS		1000  /* idle this long: buffers kept for activity go back */
-#define EVICT_SCAN	64    /* flows looked at for an idle one to evict */
+#define SYN_TIMEOUT  30000
+#define PASS_TIMEOUT 10000 /* a passed flow is offloaded: its packets come no more */
+#define TOMBSTONE_MS 60000 /* closed or reset: the receiver's TIME-WAIT */
+#define TRIM_MS	     1000  /* idle this long: buffers kept for activity go back */
+#define EVICT_SCAN   64	   /* flows looked at for an idle one to evict */
 
 void flows_end(struct qthread *qt, struct flow *f)
 {
@@ -36,35 +37,69 @@ static void flow_trim(struct qthread *qt, struct flow *f)
 		reasm_trim(&f->dir[1], &qt->lim);
 }
 
-/* The flow to make room for a new one: the least recently active of those with no
- * message in progress among the oldest EVICT_SCAN, else the oldest. */
+/* an open connection that is followed (a handshake the client completed): never
+ * forgotten, only reset */
+static int flow_live(const struct flow *f)
+{
+	return (f->state == FLOW_ESTABLISHED && f->open) || f->state == FLOW_REJECTING ||
+	       f->state == FLOW_DELETING;
+}
+
+/* The flow to make room for a new one: the least recently active among the oldest
+ * EVICT_SCAN that is not an open connection (a tombstone, a passed flow, a handshake
+ * the client has not completed): the next packet of such a flow is mid-stream, and is
+ * reset. While mid-stream flows pass (the grace after start), only passed flows can
+ * go. NULL: the new SYN waits (it is sent again). */
 static struct flow *flow_victim(struct qthread *qt)
 {
-	struct flow *f = flow_oldest(qt->flows), *old = f;
+	struct flow *f = flow_oldest(qt->flows);
+	int passing =
+		policy_exception(qt->cfg, CAUSE_MIDSTREAM, 0, now_ms() - qt->start_ms) == ACT_PASS;
 	unsigned int i;
 
 	for (i = 0; f && i < EVICT_SCAN; i++, f = f->newer) {
-		if (!f->holds && !session_busy(f->app))
+		if (!f->holds && !flow_live(f) && (!passing || f->state == FLOW_PASS))
 			return f;
 	}
-	if (old)
-		STATS_ADD(&qt->st, flows_evicted_busy, 1);
-	return old;
+	return NULL;
 }
 
-static uint64_t flow_timeout(const struct flow *f)
+static uint64_t flow_timeout(const struct qthread *qt, const struct flow *f)
 {
 	switch (f->state) {
 	case FLOW_SYN:
 		return SYN_TIMEOUT;
+	case FLOW_PASS:
+		return PASS_TIMEOUT;
 	case FLOW_CLOSING:
 	case FLOW_RESET:
-	case FLOW_PASS:
 	case FLOW_ABORTED:
-		return CLOSING_TIMEOUT;
+		return TOMBSTONE_MS;
 	default:
-		return IDLE_TIMEOUT;
+		return qt->cfg->idle_timeout * 1000ULL;
 	}
+}
+
+enum policy_act flows_exception(struct qthread *qt, struct flow *f, enum policy_cause cause)
+{
+	enum policy_act a =
+		policy_exception(qt->cfg, cause, f && flow_live(f), now_ms() - qt->start_ms);
+	size_t ctr = policy_counter(cause, a);
+	char name[160] = "-";
+
+	if (ctr != SIZE_MAX)
+		stats_add_at(&qt->st, ctr, 1);
+	if (a == ACT_RESET && f && f->dir[DIR_TO_SERVER].started)
+		flows_reset(qt, f, DIR_TO_SERVER, flows_rcv_nxt(qt, f, DIR_TO_SERVER));
+	if (f && (f->policy_logged & (1u << cause)))
+		return a;
+	if (f) {
+		f->policy_logged |= (uint16_t)(1u << cause);
+		session_flow_name(f, name, sizeof(name));
+	}
+	log_warnx("policy=%s action=%s flow=%s", policy_cause_name(cause), policy_act_name(a),
+		  name);
+	return a;
 }
 
 void flows_sweep(struct qthread *qt, uint64_t now)
@@ -74,15 +109,22 @@ void flows_sweep(struct qthread *qt, uint64_t now)
 	/* every idle flow gives back its buffers; each has its own timeout */
 	for (f = flow_oldest(qt->flows); f && now - f->last_ms >= TRIM_MS; f = newer) {
 		newer = f->newer;
-		if (f->holds || now - f->last_ms < flow_timeout(f)) {
+		if (f->holds || now - f->last_ms < flow_timeout(qt, f)) {
 			/* a held flow waits for its hold's time limit */
 			flow_trim(qt, f);
 			continue;
 		}
-		if (f->state == FLOW_CLOSING || f->state == FLOW_RESET || f->state == FLOW_ABORTED)
+		if (f->state == FLOW_CLOSING || f->state == FLOW_RESET ||
+		    f->state == FLOW_ABORTED) {
 			STATS_ADD(&qt->st, flows_closed, 1);
-		else
+		} else {
 			STATS_ADD(&qt->st, flows_timed_out, 1);
+			if (flows_exception(qt, f, CAUSE_IDLE) == ACT_RESET) {
+				/* reset, it stays a tombstone for the receiver's TIME-WAIT */
+				flow_touch(qt->flows, f, now);
+				continue;
+			}
+		}
 		flows_end(qt, f);
 	}
 	log_flush();
@@ -98,8 +140,11 @@ struct flow *flows_start(struct qthread *qt, const struct pkt *p, uint64_t now)
 	if (!f) {
 		struct flow *old = flow_victim(qt);
 
-		if (!old)
+		if (!old) {
+			flows_exception(qt, NULL, CAUSE_FLOWS_FULL);
 			return NULL;
+		}
+		/* never an open connection: its next packet would be mid-stream */
 		STATS_ADD(&qt->st, flows_evicted, 1);
 		flows_end(qt, old);
 		f = flow_insert(qt->flows, p, now);
@@ -114,8 +159,8 @@ struct flow *flows_start(struct qthread *qt, const struct pkt *p, uint64_t now)
 	return f;
 }
 
-/* A flow that is not followed; DIR is the direction of P. */
-void flows_pass(struct qthread *qt, const struct pkt *p, enum flow_dir dir, uint64_t now)
+struct flow *flows_unknown(struct qthread *qt, const struct pkt *p, enum flow_dir dir,
+			   enum flow_state state, uint64_t now)
 {
 	struct pkt c = *p;
 	struct flow *f;
@@ -127,8 +172,16 @@ void flows_pass(struct qthread *qt, const struct pkt *p, enum flow_dir dir, uint
 		c.dport = p->sport;
 	}
 	f = flow_insert(qt->flows, &c, now);
-	if (f)
-		f->state = FLOW_PASS;
+	if (!f && (f = flow_victim(qt))) {
+		STATS_ADD(&qt->st, flows_evicted, 1);
+		flows_end(qt, f);
+		f = flow_insert(qt->flows, &c, now);
+	}
+	if (f) {
+		f->state = state;
+		f->proto = (uint8_t)(qt->d->port_proto[c.dport] - 1);
+	}
+	return f;
 }
 
 /* Sends the verdicts queued so far: packets given their verdict go before anything
@@ -198,6 +251,18 @@ void flows_reset(struct qthread *qt, struct flow *f, enum flow_dir dir, uint32_t
 	flows_send(qt, f, other, other_next, seq, TCPF_RST | TCPF_ACK, NULL);
 	STATS_ADD(&qt->st, resets, 1);
 	f->state = FLOW_ABORTED;
+}
+
+void flows_reset_by_pkt(struct qthread *qt, struct flow *f, enum flow_dir dir, const struct pkt *p)
+{
+	enum flow_dir other = dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER;
+	uint32_t at[2];
+	unsigned int m = tcpnorm_reset_points(dir, p, at);
+
+	flows_send(qt, f, dir, at[dir], at[other], TCPF_RST | TCPF_ACK, NULL);
+	if (m & (1u << other))
+		flows_send(qt, f, other, at[other], at[dir], TCPF_RST | TCPF_ACK, NULL);
+	STATS_ADD(&qt->st, resets, 1);
 }
 
 /* In-order bytes of the current packet's direction. The protocol parsers plug in

@@ -86,18 +86,28 @@ static void hold_free(struct qthread *qt, struct hold *h)
 }
 
 /* SMTP reject: the server gets an RST at SEQ, where the client's stream stops for it
- * (it stores nothing), the client a 554 with REASON, then the end of the connection. */
-static void reject_smtp(struct qthread *qt, struct flow *f, uint32_t seq, const char *reason)
+ * (it stores nothing), the client a 554 with REASON (a temporary failure: 451, the
+ * sender tries again later), then the end of the connection. */
+static void reject_smtp(struct qthread *qt, struct flow *f, uint32_t seq, const char *reason,
+			int tempfail)
 {
 	char msg[256];
 	uint32_t cnxt = flows_rcv_nxt(qt, f, DIR_TO_CLIENT);
 
 	flows_flush(qt); /* what the server gets before the RST: the cut packet, the replies */
-	snprintf(msg, sizeof(msg), "554 5.7.1 %s (rejected by mailscan)\r\n", reason);
+	if (tempfail)
+		snprintf(msg, sizeof(msg),
+			 "451 4.7.1 %s (deferred by mailscan, try again later)\r\n", reason);
+	else
+		snprintf(msg, sizeof(msg), "554 5.7.1 %s (rejected by mailscan)\r\n", reason);
 	flows_send(qt, f, DIR_TO_SERVER, seq, cnxt, TCPF_RST | TCPF_ACK, NULL);
 	if (flows_send(qt, f, DIR_TO_CLIENT, cnxt, f->dir[DIR_TO_SERVER].next,
-		       TCPF_PSH | TCPF_ACK | TCPF_FIN, msg) == 0)
-		STATS_ADD(&qt->st, smtp_rejects, 1);
+		       TCPF_PSH | TCPF_ACK | TCPF_FIN, msg) == 0) {
+		if (tempfail)
+			STATS_ADD(&qt->st, smtp_tempfail, 1);
+		else
+			STATS_ADD(&qt->st, smtp_rejects, 1);
+	}
 	f->state = FLOW_ABORTED;
 }
 
@@ -123,7 +133,8 @@ static void reject_verdict(struct qthread *qt, struct hold *h)
 static void reject_now(struct qthread *qt, struct hold *h)
 {
 	reject_smtp(qt, h->flow, h->seq,
-		    h->reason[0] ? h->reason : "Message not accepted by policy");
+		    h->reason[0] ? h->reason : "Message not accepted by policy",
+		    h->outcome == OUTCOME_TEMPFAIL);
 	hold_free(qt, h);
 }
 
@@ -223,6 +234,7 @@ static void hold_act(struct qthread *qt, struct hold *h)
 		hold_verdict(qt, h, 1);
 		break;
 	case OUTCOME_REJECT:
+	case OUTCOME_TEMPFAIL:
 		reject_verdict(qt, h);
 		if (session_replies(h->flow->app) < h->replies_before) {
 			/* the server still owes replies to earlier commands: the 554 goes
@@ -233,7 +245,8 @@ static void hold_act(struct qthread *qt, struct hold *h)
 			break;
 		}
 		reject_smtp(qt, h->flow, h->seq,
-			    h->reason[0] ? h->reason : "Message not accepted by policy");
+			    h->reason[0] ? h->reason : "Message not accepted by policy",
+			    h->outcome == OUTCOME_TEMPFAIL);
 		break;
 	case OUTCOME_RESET:
 		hold_verdict(qt, h, 0);
@@ -419,12 +432,13 @@ enum verdict hold_settle(struct qthread *qt, struct flow *f, enum flow_dir dir, 
 
 	if (qt->cur.reset || req->block) {
 		scan_jobs_free(req->jobs);
-		if (req->block && req->block_outcome == OUTCOME_REJECT) {
+		if (req->block && (req->block_outcome == OUTCOME_REJECT ||
+				   req->block_outcome == OUTCOME_TEMPFAIL)) {
 			char reason[160];
 
 			snprintf(reason, sizeof(reason), "Message not accepted: %s",
 				 req->block_reason);
-			reject_smtp(qt, f, p->seq, reason);
+			reject_smtp(qt, f, p->seq, reason, req->block_outcome == OUTCOME_TEMPFAIL);
 		} else {
 			flows_reset(qt, f, dir, p->seq);
 		}

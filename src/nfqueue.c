@@ -17,14 +17,16 @@
 #define RECV_SIZE    (256 * 1024)
 #define VERDICT_SIZE (256 * 1024) /* room for a rewritten GSO packet */
 #define VERDICT_MAX  128	  /* bytes one verdict message takes at most */
-/* packets the kernel keeps waiting for verdicts (default 1024); past it FAIL_OPEN
- * accepts them unseen, so bursts of many flows need room */
+/* packets the kernel keeps waiting for verdicts (default 1024); past it the kernel
+ * drops them (TCP sends them again) or, with FAIL_OPEN, accepts them unseen, so bursts
+ * of many flows need room */
 #define QUEUE_MAXLEN 16384
 
 struct nfqueue {
 	struct mnl_socket *nl;
 	uint16_t queue;
 	uint32_t portid;
+	int fail_open;
 	uint8_t *rbuf;
 	uint8_t *vbuf;
 	size_t vlen;
@@ -34,13 +36,15 @@ static int send_config(struct nfqueue *q, uint8_t cmd, int params)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->queue);
-	uint32_t flags = NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN;
+	uint32_t mask = NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN;
+	uint32_t flags = NFQA_CFG_F_GSO | (q->fail_open ? NFQA_CFG_F_FAIL_OPEN : 0);
 
 	if (params) {
 		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
 		nfq_nlmsg_cfg_put_qmaxlen(nlh, QUEUE_MAXLEN);
 		mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
-		mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(flags));
+		/* the mask clears FAIL_OPEN too when it is not wanted */
+		mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(mask));
 	} else {
 		nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, cmd);
 	}
@@ -59,7 +63,7 @@ static int send_config(struct nfqueue *q, uint8_t cmd, int params)
 	}
 }
 
-struct nfqueue *nfqueue_new(uint16_t queue, size_t rcvbuf)
+struct nfqueue *nfqueue_new(uint16_t queue, size_t rcvbuf, int fail_open)
 {
 	struct nfqueue *q = calloc(1, sizeof(*q));
 	int one = 1, sz = (int)rcvbuf, saved;
@@ -67,6 +71,7 @@ struct nfqueue *nfqueue_new(uint16_t queue, size_t rcvbuf)
 	if (!q)
 		return NULL;
 	q->queue = queue;
+	q->fail_open = fail_open;
 	q->rbuf = malloc(RECV_SIZE);
 	q->vbuf = malloc(VERDICT_SIZE);
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);

@@ -134,3 +134,15 @@ void packet_clear_urg(uint8_t *buf, struct pkt *p)
 	p->flags &= (uint8_t)~TCPF_URG;
 	p->urg_ptr = 0;
 }
+
+void packet_set_ttl(uint8_t *buf, struct pkt *p, uint8_t ttl)
+{
+	p->ttl = ttl;
+	if (p->family == 6) {
+		buf[7] = ttl;
+		return;
+	}
+	buf[8] = ttl;
+	put16(buf + 10, 0);
+	put16(buf + 10, fold(sum_bytes(0, buf, p->l3_len)));
+}

@@ -1,11 +1,13 @@
 /* Verdict policy: pure, libc only. */
+#include <stddef.h>
+#include <stdint.h>
+
 #include "policy.h"
+#include "stats.h"
 
 static const char *const outcome_names[] = {
-	[OUTCOME_PASS] = "pass",
-	[OUTCOME_REJECT] = "reject",
-	[OUTCOME_RESET] = "reset",
-	[OUTCOME_DELETE] = "delete",
+	[OUTCOME_PASS] = "pass",     [OUTCOME_REJECT] = "reject",     [OUTCOME_RESET] = "reset",
+	[OUTCOME_DELETE] = "delete", [OUTCOME_TEMPFAIL] = "tempfail",
 };
 
 const char *policy_outcome_name(enum outcome o)
@@ -24,6 +26,20 @@ static enum outcome block(const struct config *c, enum ports_proto p)
 	return policy_action(c, p) == ACTION_REJECT ? OUTCOME_REJECT : OUTCOME_RESET;
 }
 
+enum outcome policy_tempfail(enum ports_proto p)
+{
+	/* POP3 has no temporary failure for a message: the client is reset and tries
+	 * again later */
+	return p == PROTO_SMTP ? OUTCOME_TEMPFAIL : OUTCOME_RESET;
+}
+
+static enum outcome apply(const struct config *c, enum ports_proto p, enum config_policy pol)
+{
+	if (pol == POLICY_PASS)
+		return OUTCOME_PASS;
+	return pol == POLICY_TEMPFAIL ? policy_tempfail(p) : block(c, p);
+}
+
 enum outcome policy_outcome(const struct config *c, enum ports_proto p, enum scan_result r)
 {
 	switch (r) {
@@ -34,21 +50,90 @@ enum outcome policy_outcome(const struct config *c, enum ports_proto p, enum sca
 			return OUTCOME_DELETE; /* only a detection deletes mail, never an error */
 		return policy_action(c, p) == ACTION_MONITOR ? OUTCOME_PASS : block(c, p);
 	case SCAN_LIMIT:
-		return c->on_limit == POLICY_PASS ? OUTCOME_PASS : block(c, p);
+		return apply(c, p, c->on_limit);
 	case SCAN_OVERSIZE:
 		return policy_oversize(c, p);
 	case SCAN_CRASHED:
 	case SCAN_KILLED:
-		return c->on_crash == POLICY_PASS ? OUTCOME_PASS : block(c, p);
+		return apply(c, p, c->on_crash);
 	case SCAN_ERROR:
 	case SCAN_TIMEOUT:
 	case SCAN_RESULT_COUNT:
 		break;
 	}
-	return c->on_error == POLICY_PASS ? OUTCOME_PASS : block(c, p);
+	return apply(c, p, c->on_error);
 }
 
 enum outcome policy_oversize(const struct config *c, enum ports_proto p)
 {
-	return c->oversize == POLICY_PASS ? OUTCOME_PASS : block(c, p);
+	return apply(c, p, c->oversize);
+}
+
+/* --- exception policies --- */
+
+static const char *const cause_names[CAUSE_COUNT] = {
+	[CAUSE_MIDSTREAM] = "midstream",  [CAUSE_HANDSHAKE] = "midstream_handshake",
+	[CAUSE_FLOWS_FULL] = "max_flows", [CAUSE_IDLE] = "idle_timeout",
+	[CAUSE_EVICTED] = "evicted",	  [CAUSE_TOMBSTONE] = "after_close",
+	[CAUSE_OOO] = "out_of_order",
+};
+
+static const char *const act_names[] = {
+	[ACT_PASS] = "pass",
+	[ACT_DROP] = "drop",
+	[ACT_RESET] = "reset",
+	[ACT_FORGET] = "forget",
+};
+
+#define NONE   SIZE_MAX
+#define CTR(f) offsetof(struct stats, f)
+static const size_t counters[CAUSE_COUNT][ACT_FORGET + 1] = {
+	[CAUSE_MIDSTREAM] = { CTR(midstream_passed), NONE, CTR(midstream_reset), NONE },
+	[CAUSE_HANDSHAKE] = { NONE, NONE, CTR(midstream_reset), NONE },
+	[CAUSE_FLOWS_FULL] = { NONE, CTR(flows_refused), NONE, NONE },
+	[CAUSE_IDLE] = { NONE, NONE, CTR(flows_idle_reset), NONE },
+	[CAUSE_EVICTED] = { NONE, NONE, CTR(flows_evicted_reset), NONE },
+	[CAUSE_TOMBSTONE] = { NONE, NONE, CTR(tcp_data_after_close), NONE },
+	[CAUSE_OOO] = { NONE, CTR(ooo_dropped), NONE, NONE },
+};
+#undef CTR
+
+const char *policy_cause_name(enum policy_cause c)
+{
+	return cause_names[c];
+}
+
+const char *policy_act_name(enum policy_act a)
+{
+	return act_names[a];
+}
+
+size_t policy_counter(enum policy_cause c, enum policy_act a)
+{
+	return counters[c][a];
+}
+
+enum policy_act policy_exception(const struct config *c, enum policy_cause cause, int live,
+				 uint64_t uptime_ms)
+{
+	switch (cause) {
+	case CAUSE_MIDSTREAM:
+		/* connections older than this daemon: a restart does not cut them */
+		if (uptime_ms < (uint64_t)c->midstream_grace * 1000 ||
+		    c->midstream == MIDSTREAM_PASS)
+			return ACT_PASS;
+		return ACT_RESET;
+	case CAUSE_FLOWS_FULL:
+	case CAUSE_OOO:
+		return ACT_DROP;
+	case CAUSE_IDLE:
+	case CAUSE_EVICTED:
+		/* never forgotten while open: its next packet would be mid-stream */
+		return live ? ACT_RESET : ACT_FORGET;
+	case CAUSE_HANDSHAKE:
+	case CAUSE_TOMBSTONE:
+	case CAUSE_COUNT:
+		break;
+	}
+	return ACT_RESET;
 }

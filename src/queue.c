@@ -33,6 +33,9 @@ enum norm_event {
 	NORM_PAWS,
 	NORM_NO_ACK,
 	NORM_AFTER_CLOSE,
+	NORM_AUTH,
+	NORM_TTL,
+	NORM_SYN_DATA,
 	NORM_COUNT
 };
 
@@ -55,6 +58,11 @@ static const struct {
 			  "data without ACK or handshake: dropped" },
 	[NORM_AFTER_CLOSE] = { offsetof(struct stats, tcp_data_after_close),
 			       "data after FIN or reset: connection reset" },
+	[NORM_AUTH] = { offsetof(struct stats, tcp_auth_dropped),
+			"MD5 or TCP-AO option the receiver drops: dropped" },
+	[NORM_TTL] = { offsetof(struct stats, tcp_ttl_raised), "TTL below min_ttl: raised" },
+	[NORM_SYN_DATA] = { offsetof(struct stats, tcp_syn_data_removed),
+			    "data on a SYN: removed (sent again after the handshake)" },
 };
 
 /* Counts an evasion attempt; warns once per flow and kind (floods are limited). */
@@ -80,6 +88,8 @@ static void count_reasm(struct qthread *qt, int r)
 		STATS_ADD(&qt->st, reasm_overflows, 1);
 	if (r & REASM_UNVERIFIED)
 		STATS_ADD(&qt->st, reasm_unverified, 1);
+	if (r & REASM_OOO_FULL)
+		flows_exception(qt, qt->cur.flow, CAUSE_OOO);
 }
 
 static enum verdict handle_data(struct qthread *qt, struct flow *f, enum flow_dir dir,
@@ -119,35 +129,46 @@ static enum verdict handle_data(struct qthread *qt, struct flow *f, enum flow_di
 	return hold_settle(qt, f, dir, p, id, now);
 }
 
-/* Data on a SYN (TCP Fast Open) is the first bytes of its stream, if the receiver takes
- * it; if not, the sender sends them again and they are compared. */
-static enum verdict syn_data(struct qthread *qt, struct flow *f, enum flow_dir dir,
-			     const struct pkt *p, uint32_t id, uint64_t now)
+/* Data on a SYN-ACK is the first bytes of the server's stream. Data on a client's SYN
+ * (TCP Fast Open) is removed: which SYN counts is known only from the SYN-ACK, and the
+ * server acknowledges none of it, so the client sends it again after the handshake. */
+static enum verdict syn_data(struct qthread *qt, struct flow *f, enum flow_dir dir, struct pkt *p,
+			     uint32_t id, uint64_t now)
 {
 	struct pkt d;
 
 	if (!p->payload_len)
 		return V_ACCEPT;
+	if (dir == DIR_TO_SERVER) {
+		qt->pk.len = packet_truncate(qt->pk.buf, p, 0);
+		qt->pk.changed = 1;
+		norm_event(qt, f, NORM_SYN_DATA);
+		return V_ACCEPT;
+	}
 	d = *p;
 	d.seq++;
 	return handle_data(qt, f, dir, &d, id, now);
 }
 
-static enum verdict start_flow(struct qthread *qt, const struct pkt *p, uint32_t id, uint64_t now)
+static enum verdict start_flow(struct qthread *qt, struct pkt *p, uint32_t id, uint64_t now)
 {
 	struct flow *f = flows_start(qt, p, now);
 
-	return f ? syn_data(qt, f, DIR_TO_SERVER, p, id, now) : V_OFFLOAD;
+	/* no room, even after evicting: dropped, the client sends its SYN again */
+	return f ? syn_data(qt, f, DIR_TO_SERVER, p, id, now) : V_DROP;
 }
 
-static enum verdict handle_syn(struct qthread *qt, struct flow *f, enum flow_dir dir,
-			       const struct pkt *p, uint32_t id, uint64_t now)
+static enum verdict handle_syn(struct qthread *qt, struct flow *f, enum flow_dir dir, struct pkt *p,
+			       uint32_t id, uint64_t now)
 {
 	switch (tcpnorm_syn_kind(f, dir, p)) {
 	case SYN_ESTABLISH:
 		tcpnorm_establish(f, p);
 		/* fall through */
 	case SYN_RETRANS:
+		return syn_data(qt, f, dir, p, id, now);
+	case SYN_ANOTHER:
+		tcpnorm_syn_another(f, p);
 		return syn_data(qt, f, dir, p, id, now);
 	case SYN_NEW:
 		STATS_ADD(&qt->st, flows_closed, 1);
@@ -175,6 +196,49 @@ static enum verdict handle_rst(struct qthread *qt, struct flow *f, enum flow_dir
 	return V_ACCEPT;
 }
 
+/* A packet of a flow first seen mid-stream: the midstream policy (passed during the
+ * grace after start, and with midstream = pass). The flow is remembered, so the packets
+ * already queued behind it are judged once. */
+static enum verdict midstream(struct qthread *qt, const struct pkt *p, enum flow_dir dir,
+			      uint64_t now)
+{
+	/* a handshake in progress is no connection older than the daemon: the client
+	 * starts again */
+	enum policy_cause cause = (p->flags & TCPF_SYN) ? CAUSE_HANDSHAKE : CAUSE_MIDSTREAM;
+	enum policy_act a = policy_exception(qt->cfg, cause, 0, now - qt->start_ms);
+	struct flow *f = flows_unknown(qt, p, dir, a == ACT_PASS ? FLOW_PASS : FLOW_RESET, now);
+
+	STATS_ADD(&qt->st, flows_midstream, 1);
+	if (!f) {
+		/* no room to remember it: dropped, the sender tries again */
+		stats_add_at(&qt->st, policy_counter(cause, a), 1);
+		return a == ACT_PASS ? V_OFFLOAD : V_DROP;
+	}
+	flows_exception(qt, f, cause);
+	if (a == ACT_PASS)
+		return V_OFFLOAD;
+	flows_reset_by_pkt(qt, f, dir, p);
+	return V_DROP;
+}
+
+/* A flow that was reset or closed: the receiver is gone, or will answer with a reset;
+ * data means a reset never reached its receiver, so both sides are reset. */
+static enum verdict tombstone(struct qthread *qt, struct flow *f, enum flow_dir dir,
+			      const struct pkt *p)
+{
+	if (!f->dir[DIR_TO_SERVER].started) {
+		/* known only from packets: every one shows where its ends are */
+		flows_reset_by_pkt(qt, f, dir, p);
+		f->state = FLOW_RESET;
+		return V_DROP;
+	}
+	if (!p->payload_len)
+		return V_ACCEPT;
+	norm_event(qt, f, NORM_AFTER_CLOSE);
+	flows_reset(qt, f, dir, flows_rcv_nxt(qt, f, dir));
+	return V_DROP;
+}
+
 static void clear_urg(struct qthread *qt, struct flow *f, struct pkt *p)
 {
 	/* Linux takes the byte under the urgent pointer out of the stream the application
@@ -182,6 +246,19 @@ static void clear_urg(struct qthread *qt, struct flow *f, struct pkt *p)
 	packet_clear_urg(qt->pk.buf, p);
 	qt->pk.changed = 1;
 	norm_event(qt, f, NORM_URG);
+}
+
+/* Gateway mode: what this hop passes reaches the receiver (an insertion that expires
+ * after the gateway would be read here and not there). */
+static void raise_ttl(struct qthread *qt, struct flow *f, struct pkt *p)
+{
+	unsigned int ttl = tcpnorm_ttl(p, qt->cfg->min_ttl);
+
+	if (!ttl || qt->cfg->mode != MODE_GATEWAY)
+		return;
+	packet_set_ttl(qt->pk.buf, p, (uint8_t)ttl);
+	qt->pk.changed = 1;
+	norm_event(qt, f, NORM_TTL);
 }
 
 static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint64_t now)
@@ -200,6 +277,12 @@ static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint6
 		STATS_ADD(&qt->st, packets_to_client, 1);
 		STATS_ADD(&qt->st, bytes_to_client, p->payload_len);
 	}
+	if (tcpnorm_auth_drop(p)) {
+		/* the receiver drops it: so must the view of its stream */
+		norm_event(qt, f, NORM_AUTH);
+		return V_DROP;
+	}
+	raise_ttl(qt, f, p);
 	if (!f) {
 		if ((p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN && qt->d->port_proto[p->dport]) {
 			if (p->flags & TCPF_URG)
@@ -208,13 +291,13 @@ static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint6
 		}
 		if (p->flags & TCPF_RST)
 			return V_ACCEPT;
-		/* first seen mid-stream (e.g. after a restart): nothing can be followed.
-		 * Remembered, so the packets already queued count it once. */
-		STATS_ADD(&qt->st, flows_midstream, 1);
-		flows_pass(qt, p, dir, now);
-		return V_OFFLOAD;
+		return midstream(qt, p, dir, now);
 	}
 	flow_touch(qt->flows, f, now);
+	/* a client's SYN on a passed, closed or reset flow is a new connection */
+	if ((p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN && dir == DIR_TO_SERVER &&
+	    (f->state == FLOW_PASS || f->state == FLOW_ABORTED))
+		return handle_syn(qt, f, dir, p, id, now);
 	if (f->state == FLOW_PASS)
 		return V_OFFLOAD;
 	if (f->state == FLOW_ABORTED)
@@ -230,14 +313,8 @@ static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint6
 		return handle_syn(qt, f, dir, p, id, now);
 	if (p->flags & TCPF_RST)
 		return handle_rst(qt, f, dir, p);
-	if (f->state == FLOW_RESET) {
-		if (!p->payload_len || dir != f->rst_dir)
-			return V_ACCEPT; /* the receiver is gone, or answers with a reset */
-		/* more from the side that reset: its reset never reached the receiver */
-		norm_event(qt, f, NORM_AFTER_CLOSE);
-		flows_reset(qt, f, dir, flows_rcv_nxt(qt, f, dir));
-		return V_DROP;
-	}
+	if (f->state == FLOW_RESET)
+		return tombstone(qt, f, dir, p);
 	if (p->payload_len || (p->flags & TCPF_FIN)) {
 		why = tcpnorm_check(f, dir, p);
 		if (why != DROP_NONE) {
@@ -336,6 +413,7 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 static void config_limits(struct qthread *qt)
 {
 	qt->lim.ooo_cap = qt->cfg->flow_buffer;
+	qt->lim.ooo_segs = qt->cfg->ooo_segments;
 	qt->lim.keep_cap = qt->cfg->flow_buffer;
 	qt->lim.total_cap = qt->cfg->total_buffer;
 	qt->budget.cap = qt->cfg->message_memory;
@@ -404,6 +482,7 @@ struct qthread *qthread_new(struct daemon *d, uint16_t queue)
 	qt->queue = queue;
 	qt->cfg_gen = live_generation(d->live);
 	qt->cfg = live_get(d->live);
+	qt->start_ms = now_ms();
 	qt->lim.total = &qt->reasm_total;
 	config_limits(qt);
 	qt->flows = flow_table_new(d->cfg.max_flows, (uint32_t)now_us() ^ queue);
@@ -411,7 +490,7 @@ struct qthread *qthread_new(struct daemon *d, uint16_t queue)
 		free(qt);
 		return NULL;
 	}
-	qt->nfq = nfqueue_new(queue, QUEUE_RCVBUF);
+	qt->nfq = nfqueue_new(queue, QUEUE_RCVBUF, d->cfg.queue_full == QUEUE_FULL_ACCEPT);
 	if (!qt->nfq)
 		log_warn("queue %u: binding", queue);
 	qt->inj = inject_new(d->cfg.inject_mark);

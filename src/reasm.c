@@ -10,11 +10,16 @@
 #define OLD_HORIZON (1u << 30) /* further back than this: not a retransmission */
 #define PAWS_WINDOW 1	       /* Linux's TCP_PAWS_WINDOW */
 
+#define OOO_LEVELS 16 /* skip list height: ample for the segment bound */
+
+/* A range of out-of-order bytes; the head of a list is a node with every level and no
+ * bytes. Ranges never overlap: a segment adds only what is not buffered yet. */
 struct reasm_seg {
-	struct reasm_seg *next;
 	uint32_t seq;
 	uint32_t len;
-	uint8_t data[];
+	uint8_t *data;
+	unsigned int levels;
+	struct reasm_seg *next[];
 };
 
 void reasm_init(struct reasm *r, uint32_t next)
@@ -24,6 +29,8 @@ void reasm_init(struct reasm *r, uint32_t next)
 	r->acked = next;
 	r->keep_seq = next;
 	r->started = 1;
+	/* levels must not be the peer's to predict: the structure's address mixes in */
+	r->rng = (next ^ (uint32_t)(uintptr_t)r) | 1;
 }
 
 static void keep_release(struct reasm *r, const struct reasm_limits *lim)
@@ -38,13 +45,16 @@ static void ooo_purge(struct reasm *r, const struct reasm_limits *lim)
 {
 	struct reasm_seg *s, *n;
 
+	if (!r->ooo)
+		return;
 	for (s = r->ooo; s; s = n) {
-		n = s->next;
+		n = s->next[0];
 		free(s);
 	}
 	*lim->total -= r->ooo_bytes;
 	r->ooo = NULL;
 	r->ooo_bytes = 0;
+	r->ooo_count = 0;
 }
 
 void reasm_free(struct reasm *r, const struct reasm_limits *lim)
@@ -151,61 +161,158 @@ static int keep_check(const struct reasm *r, uint32_t seq, uint8_t *d, size_t le
 	return flags;
 }
 
-/* --- out-of-order segments --- */
+/* --- out-of-order segments: a skip list of disjoint ranges --- */
 
-/* Makes [seq, seq+len) equal to every buffered segment it overlaps; sets COVERED if it
- * was already wholly buffered. Returns REASM_REWRITTEN if a byte changed. */
-static int ooo_check(const struct reasm *r, uint32_t seq, uint8_t *d, size_t len, int *covered)
+/* The last range starting before SEQ (or the head), with the last node before SEQ at
+ * each level in UPD. */
+static struct reasm_seg *seg_before(const struct reasm *r, uint32_t seq, struct reasm_seg **upd)
 {
-	uint32_t end = seq + (uint32_t)len, cov = seq;
-	const struct reasm_seg *s;
+	struct reasm_seg *x = r->ooo;
+	int l;
+
+	for (l = OOO_LEVELS - 1; l >= 0; l--) {
+		while (x->next[l] && SEQ_LT(x->next[l]->seq, seq))
+			x = x->next[l];
+		upd[l] = x;
+	}
+	return x;
+}
+
+static unsigned int seg_levels(struct reasm *r)
+{
+	unsigned int n = 1;
+
+	/* xorshift32: one bit per level, each kept with probability 1/2 */
+	r->rng ^= r->rng << 13;
+	r->rng ^= r->rng >> 17;
+	r->rng ^= r->rng << 5;
+	while (n < OOO_LEVELS && (r->rng >> (n - 1) & 1))
+		n++;
+	return n;
+}
+
+/* The first range that ends after SEQ, or NULL. */
+static struct reasm_seg *seg_at(const struct reasm *r, uint32_t seq, struct reasm_seg **upd)
+{
+	struct reasm_seg *x = seg_before(r, seq, upd);
+
+	if (x != r->ooo && SEQ_GT(x->seq + x->len, seq))
+		return x;
+	return x->next[0];
+}
+
+/* Makes [seq, seq+len) equal to the buffered bytes it overlaps; counts in GAPS and
+ * GAP_BYTES what of it is not buffered yet. Returns REASM_REWRITTEN if a byte changed. */
+static int ooo_check(const struct reasm *r, uint32_t seq, uint8_t *d, size_t len, size_t *gaps,
+		     size_t *gap_bytes)
+{
+	struct reasm_seg *upd[OOO_LEVELS], *s;
+	uint32_t end = seq + (uint32_t)len, pos = seq;
 	int flags = 0;
 
-	for (s = r->ooo; s; s = s->next) {
-		uint32_t send = s->seq + s->len, lo, hi;
+	*gaps = 0;
+	*gap_bytes = 0;
+	s = r->ooo ? seg_at(r, seq, upd) : NULL;
+	for (; s && SEQ_LT(s->seq, end); s = s->next[0]) {
+		uint32_t send = s->seq + s->len, lo = SEQ_GT(s->seq, seq) ? s->seq : seq;
+		uint32_t hi = SEQ_LT(send, end) ? send : end;
 
-		if (SEQ_GEQ(s->seq, end))
-			break;
-		if (SEQ_LEQ(send, seq))
-			continue;
-		lo = SEQ_GT(s->seq, seq) ? s->seq : seq;
-		hi = SEQ_LT(send, end) ? send : end;
+		if (SEQ_GT(lo, pos)) {
+			(*gaps)++;
+			*gap_bytes += lo - pos;
+		}
 		if (memcmp(s->data + (lo - s->seq), d + (lo - seq), hi - lo)) {
 			memcpy(d + (lo - seq), s->data + (lo - s->seq), hi - lo);
 			flags = REASM_REWRITTEN;
 		}
-		if (SEQ_LEQ(s->seq, cov) && SEQ_GT(send, cov))
-			cov = send;
+		pos = hi;
 	}
-	*covered = SEQ_GEQ(cov, end);
+	if (SEQ_LT(pos, end)) {
+		(*gaps)++;
+		*gap_bytes += end - pos;
+	}
 	return flags;
 }
 
-static int ooo_insert(struct reasm *r, const struct reasm_limits *lim, uint32_t seq,
-		      const uint8_t *d, size_t len)
+static int seg_link(struct reasm *r, uint32_t seq, const uint8_t *d, size_t len,
+		    struct reasm_seg **upd)
 {
-	struct reasm_seg *s, **pp;
+	unsigned int lv = seg_levels(r), l;
+	struct reasm_seg *s = malloc(sizeof(*s) + lv * sizeof(s->next[0]) + len);
 
-	if (r->ooo_bytes + len > lim->ooo_cap || *lim->total + len > lim->total_cap)
-		return -1;
-	s = malloc(sizeof(*s) + len);
 	if (!s)
 		return -1;
 	s->seq = seq;
 	s->len = (uint32_t)len;
+	s->levels = lv;
+	s->data = (uint8_t *)&s->next[lv];
 	memcpy(s->data, d, len);
-	for (pp = &r->ooo; *pp && SEQ_LEQ((*pp)->seq, seq); pp = &(*pp)->next)
-		;
-	s->next = *pp;
-	*pp = s;
-	r->ooo_bytes += len;
-	*lim->total += len;
+	for (l = 0; l < lv; l++) {
+		s->next[l] = upd[l]->next[l];
+		upd[l]->next[l] = s;
+	}
 	return 0;
 }
 
+/* Buffers the parts of [seq, seq+len) not buffered yet (GAPS ranges, BYTES bytes, from
+ * ooo_check); -1 past the bounds. */
+static int ooo_insert(struct reasm *r, const struct reasm_limits *lim, uint32_t seq,
+		      const uint8_t *d, size_t len, size_t gaps, size_t bytes)
+{
+	struct reasm_seg *upd[OOO_LEVELS], *s;
+	uint32_t pos = seq, end = seq + (uint32_t)len;
+
+	if ((lim->ooo_segs && r->ooo_count + gaps > lim->ooo_segs) ||
+	    r->ooo_bytes + bytes > lim->ooo_cap || *lim->total + bytes > lim->total_cap)
+		return -1;
+	if (!r->ooo) {
+		r->ooo = calloc(1, sizeof(*r->ooo) + OOO_LEVELS * sizeof(r->ooo->next[0]));
+		if (!r->ooo)
+			return -1;
+		r->ooo->levels = OOO_LEVELS;
+	}
+	while (SEQ_LT(pos, end)) {
+		uint32_t stop = end;
+
+		s = seg_at(r, pos, upd);
+		if (s && SEQ_LEQ(s->seq, pos)) {
+			pos = s->seq + s->len; /* buffered already */
+			continue;
+		}
+		if (s && SEQ_LT(s->seq, end))
+			stop = s->seq;
+		if (seg_link(r, pos, d + (pos - seq), stop - pos, upd)) {
+			/* what was linked stays: it is equal to the segment */
+			if (!r->ooo->next[0]) {
+				free(r->ooo);
+				r->ooo = NULL;
+			}
+			return -1;
+		}
+		r->ooo_count++;
+		r->ooo_bytes += stop - pos;
+		*lim->total += stop - pos;
+		pos = stop;
+	}
+	return 0;
+}
+
+/* the first range, taken out of the list */
+static struct reasm_seg *seg_pop(struct reasm *r)
+{
+	struct reasm_seg *s = r->ooo->next[0];
+	unsigned int l;
+
+	for (l = 0; l < s->levels; l++)
+		r->ooo->next[l] = s->next[l];
+	r->ooo_count--;
+	r->ooo_bytes -= s->len;
+	return s;
+}
+
 /* A FIN waiting out of order takes effect when the stream reaches it, and is dropped
- * when data passes over its place; at the FIN the rest of the queue goes (tcp_fin). */
-static int fin_reached(struct reasm *r, const struct reasm_limits *lim)
+ * when data passes over its place. */
+static int fin_reached(struct reasm *r)
 {
 	if (r->fin != FIN_PENDING)
 		return 0;
@@ -215,8 +322,7 @@ static int fin_reached(struct reasm *r, const struct reasm_limits *lim)
 	}
 	if (r->next != r->fin_seq)
 		return 0;
-	r->fin = FIN_DONE;
-	ooo_purge(r, lim);
+	r->fin = FIN_SEEN;
 	return REASM_FIN;
 }
 
@@ -227,26 +333,29 @@ static void deliver(struct reasm *r, const uint8_t *d, size_t len, reasm_deliver
 	fn(arg, d, len);
 }
 
-/* Delivers the buffered segments that have become contiguous. */
+/* Delivers the buffered ranges that have become contiguous, up to a FIN. */
 static int ooo_drain(struct reasm *r, const struct reasm_limits *lim, reasm_deliver_fn fn,
 		     void *arg)
 {
 	struct reasm_seg *s;
-	int flags = fin_reached(r, lim);
+	int flags = fin_reached(r);
 
-	while (!flags && (s = r->ooo) && SEQ_LEQ(s->seq, r->next)) {
+	while (!flags && r->ooo && (s = r->ooo->next[0]) && SEQ_LEQ(s->seq, r->next)) {
 		uint32_t send = s->seq + s->len;
 
+		seg_pop(r);
+		*lim->total -= s->len;
 		if (SEQ_GT(send, r->next)) {
 			size_t skip = r->next - s->seq;
 
 			deliver(r, s->data + skip, s->len - skip, fn, arg);
 		}
-		r->ooo = s->next;
-		r->ooo_bytes -= s->len;
-		*lim->total -= s->len;
 		free(s);
-		flags = fin_reached(r, lim);
+		flags = fin_reached(r);
+	}
+	if (r->ooo && !r->ooo->next[0]) {
+		free(r->ooo);
+		r->ooo = NULL;
 	}
 	return flags;
 }
@@ -254,12 +363,15 @@ static int ooo_drain(struct reasm *r, const struct reasm_limits *lim, reasm_deli
 int reasm_add(struct reasm *r, const struct reasm_limits *lim, uint32_t seq, uint8_t *d, size_t len,
 	      reasm_deliver_fn fn, void *arg)
 {
-	int flags = 0, covered = 0;
+	int flags = 0;
+	size_t gaps, gap_bytes;
 	uint32_t end = seq + (uint32_t)len;
 
 	if (len == 0)
 		return 0;
-	if (r->fin == FIN_DONE && SEQ_GT(end, r->fin_seq))
+	/* no sender has data after its FIN: whether the receiver took the FIN or not, it
+	 * would read nothing or something else than a scanner that believed the FIN */
+	if ((r->fin == FIN_DONE || r->fin == FIN_SEEN) && SEQ_GT(end, r->fin_seq))
 		return REASM_AFTER_FIN;
 	/* tcp_data_queue: a segment starting at or past the window's edge is dropped */
 	if (r->edge_known && SEQ_GEQ(seq, r->edge) && SEQ_GEQ(seq, r->next))
@@ -279,14 +391,16 @@ int reasm_add(struct reasm *r, const struct reasm_limits *lim, uint32_t seq, uin
 		len -= old;
 	}
 	/* from here on [seq, end) is new to the receiver's stream */
-	flags |= ooo_check(r, seq, d, len, &covered);
+	if (seq != r->next && (size_t)(seq - r->next) + len > lim->ooo_cap)
+		return REASM_OVERFLOW | REASM_OOO_FULL;
+	flags |= ooo_check(r, seq, d, len, &gaps, &gap_bytes);
 	if (seq != r->next) {
-		if ((size_t)(seq - r->next) + len > lim->ooo_cap)
-			return REASM_OVERFLOW;
-		if (covered)
+		if (!gaps)
 			return flags | REASM_RETRANS;
-		if (keep_room(r, lim, end) || ooo_insert(r, lim, seq, d, len))
+		if (keep_room(r, lim, end))
 			return REASM_OVERFLOW;
+		if (ooo_insert(r, lim, seq, d, len, gaps, gap_bytes))
+			return REASM_OVERFLOW | REASM_OOO_FULL;
 		return flags | REASM_QUEUED;
 	}
 	if (keep_room(r, lim, end))
@@ -297,17 +411,24 @@ int reasm_add(struct reasm *r, const struct reasm_limits *lim, uint32_t seq, uin
 
 int reasm_fin(struct reasm *r, const struct reasm_limits *lim, uint32_t pos)
 {
-	if (r->fin == FIN_DONE || SEQ_LT(pos, r->next))
+	(void)lim;
+	if (r->fin == FIN_DONE || r->fin == FIN_SEEN || SEQ_LT(pos, r->next))
 		return 0;
 	if (r->fin == FIN_NONE || SEQ_LT(pos, r->fin_seq)) {
 		r->fin = FIN_PENDING;
 		r->fin_seq = pos;
 	}
-	return fin_reached(r, lim);
+	return fin_reached(r);
 }
 
 void reasm_ack(struct reasm *r, const struct reasm_limits *lim, uint32_t ack)
 {
+	if (r->fin == FIN_SEEN && ack == r->fin_seq + 1) {
+		/* the receiver has the FIN: the stream has ended, and what was buffered
+		 * beyond it is gone (tcp_fin purges the queue) */
+		r->fin = FIN_DONE;
+		ooo_purge(r, lim);
+	}
 	if (SEQ_LEQ(ack, r->acked) || SEQ_GT(ack, reasm_rcv_nxt(r)))
 		return;
 	if (SEQ_GT(ack, r->next))

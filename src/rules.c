@@ -8,6 +8,7 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/x_tables.h>
@@ -21,6 +22,8 @@
 #include <libnftnl/table.h>
 
 #include "rules.h"
+
+#define TCP_SYN 0x02
 
 #define BATCH_SIZE	  (256 * 1024)
 #define BATCH_MSGS	  512
@@ -202,20 +205,56 @@ static void put_mark_bit(struct nftnl_rule *r, uint32_t mask)
 	put_cmp(r, &mask, sizeof(mask));
 }
 
-/* ct mark set ct mark | bit */
-static void put_ct_mark_or(struct nftnl_rule *r, uint32_t bit)
+/* reg1 = reg1 & mask ^ xor, LEN bytes */
+static void put_bitwise(struct nftnl_rule *r, const void *mask, const void * xor, uint32_t len)
 {
-	struct nftnl_expr *e;
-	uint32_t mask = ~bit;
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
 
-	put_ct(r, NFT_CT_MARK);
-	e = nftnl_expr_alloc("bitwise");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(bit));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &bit, sizeof(bit));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
 	expr_add(r, e);
+}
+
+/* tcp flags & FLAG == FLAG */
+static void put_tcp_flag(struct nftnl_rule *r, uint8_t flag)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+	uint8_t zero = 0;
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 13);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	expr_add(r, e);
+	put_bitwise(r, &flag, &zero, 1);
+	put_cmp(r, &flag, 1);
+}
+
+/* ct state established */
+static void put_ct_established(struct nftnl_rule *r)
+{
+	uint32_t bit = NF_CT_STATE_BIT(IP_CT_ESTABLISHED), zero = 0;
+	struct nftnl_expr *e;
+
+	put_ct(r, NFT_CT_STATE);
+	put_bitwise(r, &bit, &zero, sizeof(bit));
+	e = nftnl_expr_alloc("cmp");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &zero, sizeof(zero));
+	expr_add(r, e);
+}
+
+/* ct mark set ct mark & mask ^ xor */
+static void put_ct_mark_set(struct nftnl_rule *r, uint32_t mask, uint32_t xor)
+{
+	struct nftnl_expr *e;
+
+	put_ct(r, NFT_CT_MARK);
+	put_bitwise(r, &mask, &xor, sizeof(mask));
 	e = nftnl_expr_alloc("ct");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
@@ -256,23 +295,9 @@ static void put_tcp_port_in_set(struct nftnl_rule *r, int sport, const char *set
 static void put_syn_mss(struct nftnl_rule *r, uint16_t mss)
 {
 	struct nftnl_expr *e;
-	uint8_t syn = 0x02, zero = 0;
 	uint16_t be = htons(mss);
 
-	e = nftnl_expr_alloc("payload");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 13);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-	expr_add(r, e);
-	e = nftnl_expr_alloc("bitwise");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 1);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &syn, 1);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
-	expr_add(r, e);
-	put_cmp(r, &syn, 1);
+	put_tcp_flag(r, TCP_SYN);
 	e = nftnl_expr_alloc("immediate");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
 	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &be, sizeof(be));
@@ -451,13 +476,14 @@ static void build_chain_rules(struct nft_batch *nb, const struct chain_def *c,
 			      const struct rules_spec *s, enum rules_backend be)
 {
 	struct nftnl_rule *r;
+	uint8_t tcp = IPPROTO_TCP;
 	int p, dir;
 
 	if (c->offload) {
 		r = rule_new(c->name);
 		put_meta(r, NFT_META_MARK);
 		put_mark_bit(r, s->offload_mark);
-		put_ct_mark_or(r, s->offload_mark);
+		put_ct_mark_set(r, ~s->offload_mark, s->offload_mark);
 		rule_emit(nb, r, "adding the offload marking rule");
 		return;
 	}
@@ -467,8 +493,18 @@ static void build_chain_rules(struct nft_batch *nb, const struct chain_def *c,
 	put_mark_bit(r, s->inject_mark);
 	put_accept(r);
 	rule_emit(nb, r, "adding the injected-packet rule");
-	/* flows the daemon offloaded (TLS, mid-stream) skip the queue */
+	/* an offload lives as long as its connection: a SYN starts a new one, which is
+	 * followed from its start (a port used again, TIME-WAIT reuse) */
 	r = rule_new(c->name);
+	put_meta(r, NFT_META_L4PROTO);
+	put_cmp(r, &tcp, sizeof(tcp));
+	put_tcp_flag(r, TCP_SYN);
+	put_ct_mark_set(r, ~s->offload_mark, 0);
+	rule_emit(nb, r, "adding the offload clearing rule");
+	/* flows the daemon offloaded (TLS, mid-stream in the grace) skip the queue; a
+	 * new connection (ct state new) never does */
+	r = rule_new(c->name);
+	put_ct_established(r);
 	put_ct(r, NFT_CT_MARK);
 	put_mark_bit(r, s->offload_mark);
 	put_accept(r);

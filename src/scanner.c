@@ -283,8 +283,16 @@ static struct scan_job *take(struct slot *sl, uint64_t *gen)
 			break;
 	expire_parked(s, now_ms());
 	*gen = s->gen;
-	if (!s->stop && (j = scan_jobs_pop(&b->head, &b->tail)))
-		STATS_ADD(s->st, scan_queue_current, (uint64_t)-1);
+	while (!s->stop && (j = scan_jobs_pop(&b->head, &b->tail))) {
+		if (now_ms() < j->deadline_ms) {
+			STATS_ADD(s->st, scan_queue_current, (uint64_t)-1);
+			break;
+		}
+		/* its packet's hold is over (on_error decided): a scan would change nothing */
+		STATS_ADD(s->st, scans_expired, 1);
+		fail_job(s, j, "held past hold_timeout before a scanner was free");
+		j = NULL;
+	}
 	sl->done = s->stop || (b->retired && !j);
 	pthread_mutex_unlock(&s->lock);
 	return j;

@@ -133,6 +133,19 @@ static void message(struct session *s, const struct flow *f, const uint8_t *msg,
 	struct scan_job *j;
 
 	session_flow_name(f, flow, sizeof(flow));
+	if (oversize && len < s->max_size) {
+		if (candidate)
+			return; /* the whole message decides */
+		/* not too large, but no memory to keep it now: never passed unscanned; the
+		 * sender tries again later */
+		req->block_outcome = policy_tempfail(s->proto);
+		req->block = 1;
+		snprintf(req->block_reason, sizeof(req->block_reason),
+			 "no memory to keep it for the scan");
+		log_event("policy=message_memory proto=%s flow=%s %s action=%s", name, flow, meta,
+			  policy_outcome_name(req->block_outcome));
+		return;
+	}
 	if (oversize) {
 		if (candidate)
 			return; /* the whole message decides */
@@ -142,15 +155,10 @@ static void message(struct session *s, const struct flow *f, const uint8_t *msg,
 			STATS_ADD(s->st, pop3_messages_oversize, 1);
 		req->block_outcome = policy_oversize(s->cfg, s->proto);
 		req->block = req->block_outcome != OUTCOME_PASS;
-		if (len >= s->max_size)
-			snprintf(req->block_reason, sizeof(req->block_reason),
-				 "larger than %llu bytes", (unsigned long long)s->max_size);
-		else
-			snprintf(req->block_reason, sizeof(req->block_reason),
-				 "no memory to keep it for the scan (message_memory)");
-		log_event("policy=oversize reason=%s proto=%s flow=%s %s action=%s",
-			  len >= s->max_size ? "max_message_size" : "message_memory", name, flow,
-			  meta, policy_outcome_name(req->block_outcome));
+		snprintf(req->block_reason, sizeof(req->block_reason), "larger than %llu bytes",
+			 (unsigned long long)s->max_size);
+		log_event("policy=oversize reason=max_message_size proto=%s flow=%s %s action=%s",
+			  name, flow, meta, policy_outcome_name(req->block_outcome));
 		return;
 	}
 	j = scan_job_new(msg, len);

@@ -9,18 +9,33 @@ void tcpnorm_syn(struct flow *f, const struct pkt *p)
 	f->dir[DIR_TO_SERVER].ts_recent = p->tsval;
 }
 
+void tcpnorm_syn_another(struct flow *f, const struct pkt *p)
+{
+	f->alt_isn = p->seq;
+	f->alt_wscale = p->wscale;
+	f->alt_ts = p->has_ts;
+	f->alt_tsval = p->tsval;
+	f->alt_set = 1;
+}
+
 enum tcpnorm_syn tcpnorm_syn_kind(const struct flow *f, enum flow_dir dir, const struct pkt *p)
 {
 	int ack = (p->flags & TCPF_ACK) != 0;
 
 	if (dir == DIR_TO_SERVER && !ack) {
-		if (p->seq == f->client_isn)
-			return SYN_RETRANS;
-		/* before the server answered, or after the connection ended (TIME-WAIT
-		 * reuse): a new connection. On a live one Linux answers with a challenge
-		 * ACK (RFC 5961 4.2) and keeps it. */
-		if (f->state == FLOW_SYN || f->state == FLOW_CLOSING || f->state == FLOW_RESET)
+		/* after the connection passed, ended or was reset (TIME-WAIT reuse, a port
+		 * used again): a new connection, followed from its start; nothing of the
+		 * old one carries over */
+		if (f->state == FLOW_CLOSING || f->state == FLOW_RESET || f->state == FLOW_PASS ||
+		    f->state == FLOW_ABORTED)
 			return SYN_NEW;
+		if (p->seq == f->client_isn || (f->alt_set && p->seq == f->alt_isn))
+			return SYN_RETRANS;
+		/* before the server answered: which SYN counts is the server's choice */
+		if (f->state == FLOW_SYN)
+			return SYN_ANOTHER;
+		/* on a live connection Linux answers with a challenge ACK (RFC 5961 4.2)
+		 * and keeps it */
 		return SYN_ESTABLISHED;
 	}
 	if (dir == DIR_TO_CLIENT && ack) {
@@ -37,16 +52,23 @@ enum tcpnorm_syn tcpnorm_syn_kind(const struct flow *f, enum flow_dir dir, const
 void tcpnorm_establish(struct flow *f, const struct pkt *p)
 {
 	struct reasm *c = &f->dir[DIR_TO_SERVER], *s = &f->dir[DIR_TO_CLIENT];
+	uint32_t ts = c->ts_recent;
+	uint8_t on = c->ts_on;
 
-	/* the server answers the SYN its ACK names: the client's stream starts there */
-	if (p->ack != c->next && c->next == f->client_isn + 1 && !c->keep_len && !c->ooo) {
-		uint32_t ts = c->ts_recent;
-		uint8_t on = c->ts_on;
-
-		reasm_init(c, p->ack);
-		c->ts_recent = ts;
-		c->ts_on = on;
+	/* the server answers the SYN its ACK names: the client's stream starts there.
+	 * Nothing of it was taken before (SYN data is removed, data before the SYN-ACK
+	 * dropped). */
+	if (f->alt_set && p->ack == f->alt_isn + 1) {
+		f->client_isn = f->alt_isn;
+		f->wscale[DIR_TO_SERVER] = f->alt_wscale;
+		on = f->alt_ts;
+		ts = f->alt_tsval;
 	}
+	if (p->ack != f->client_isn + 1)
+		f->client_isn = p->ack - 1;
+	reasm_init(c, p->ack);
+	c->ts_recent = ts;
+	c->ts_on = on;
 	f->server_isn = p->seq;
 	f->wscale[DIR_TO_CLIENT] = p->wscale;
 	reasm_init(s, p->seq + 1);
@@ -68,6 +90,10 @@ int tcpnorm_rst_taken(const struct flow *f, enum flow_dir dir, uint32_t seq, uin
 	 * receiver stops at a held range. Anything else gets a challenge ACK or nothing. */
 	if (seq == nxt || seq == held)
 		return 1;
+	/* a FIN not acknowledged yet may or may not have reached the receiver: a reset
+	 * one beyond it may be taken too */
+	if (r->fin == FIN_SEEN && seq == nxt + 1)
+		return 1;
 	return r->fin == FIN_DONE && seq == nxt - 1;
 }
 
@@ -75,7 +101,9 @@ enum tcpnorm_drop tcpnorm_check(const struct flow *f, enum flow_dir dir, const s
 {
 	const struct reasm *r = &f->dir[dir];
 
-	if (!r->started || !(p->flags & TCPF_ACK))
+	/* the client has no acknowledgement to send before the SYN-ACK: the server
+	 * drops such data (and which SYN it kept is not known yet) */
+	if (!r->started || !(p->flags & TCPF_ACK) || f->state == FLOW_SYN)
 		return DROP_NO_ACK;
 	if (p->has_ts && reasm_paws_reject(r, p->tsval))
 		return DROP_PAWS;
@@ -92,9 +120,32 @@ void tcpnorm_taken(struct flow *f, enum flow_dir dir, const struct pkt *p,
 		reasm_ts_update(&f->dir[dir], p->seq, p->tsval);
 	if (!(p->flags & TCPF_ACK) || !other->started)
 		return;
+	if (dir == DIR_TO_SERVER)
+		f->open = 1;
 	reasm_ack(other, lim, p->ack);
 	/* RFC 7323: scaling applies when both SYNs carried the option */
 	if (f->wscale[0] >= 0 && f->wscale[1] >= 0)
 		scale = (unsigned int)f->wscale[dir];
 	reasm_window(other, p->ack + ((uint32_t)p->window << scale));
+}
+
+int tcpnorm_auth_drop(const struct pkt *p)
+{
+	return p->auth;
+}
+
+unsigned int tcpnorm_ttl(const struct pkt *p, unsigned int min_ttl)
+{
+	return p->ttl < min_ttl ? min_ttl : 0;
+}
+
+unsigned int tcpnorm_reset_points(enum flow_dir dir, const struct pkt *p, uint32_t at[2])
+{
+	unsigned int m = 1u << dir;
+
+	at[dir] = p->seq; /* the packet itself is dropped */
+	at[!dir] = p->ack;
+	if (p->flags & TCPF_ACK)
+		m |= 1u << !dir;
+	return m;
 }

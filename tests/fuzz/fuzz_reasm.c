@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct sink s;
 	static struct model m;
 	size_t total = 0;
-	struct reasm_limits lim = { 2048, 4096, 16384, &total };
+	struct reasm_limits lim = { 2048, 4096, 16384, &total, 64 };
 	struct reasm r;
 	uint32_t isn = 0xfffff000u;
 

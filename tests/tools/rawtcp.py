@@ -20,7 +20,13 @@ TRICKs: none, urg, syn, badsum, conflict (a benign copy first, then the real byt
 conflict-real-first, repack (retransmissions cut differently), rst (a reset inside the
 window but off rcv_nxt, then 11 s of silence), fin (a FIN in order, then more data),
 finooo (a FIN ahead of the data, which then covers it), paws (a benign copy with an old
-timestamp first), window (a benign copy beyond the receiver's window first).
+timestamp first), window (a benign copy beyond the receiver's window first);
+rstttl / finttl (a reset at rcv_nxt / a FIN in order, with TTL 2 (hop limit 2), so that
+it expires on the hop after the gateway, then LINGER seconds of silence (environment,
+default 65) and the rest), rstmd5 (a reset at rcv_nxt carrying a TCP MD5 signature
+option, which Linux drops on a connection without one, then the rest); syn2, syn2data,
+syn2datarev (two SYNs before the SYN-ACK, the first, the second or neither with data;
+the session goes on from the one the server acknowledges).
 Every wait is bounded (DEADLINE in the environment, 60 s).
 """
 import os
@@ -79,7 +85,8 @@ class Endpoint:
     def tsval(self):
         return (self.ts_base + int(time.monotonic() * 1000)) & 0xffffffff
 
-    def seg(self, flags, seq=None, data=b"", urg=0, tsval=None, chksum=None, opts=None):
+    def seg(self, flags, seq=None, data=b"", urg=0, tsval=None, chksum=None, opts=None,
+            ttl=64, send=True):
         if opts is None:
             opts = []
             if self.ts_on:
@@ -90,10 +97,12 @@ class Endpoint:
                 ack=(self.rcv_nxt or 0) & 0xffffffff, window=65535, urgptr=urg, options=opts)
         if chksum is not None:
             t.chksum = chksum
-        ip = (IPv6(src=self.laddr, dst=self.raddr, hlim=64) if self.v6
-              else IP(src=self.laddr, dst=self.raddr, ttl=64))
-        p = ip / t / data
-        self.tx.sendto(bytes(p), (self.raddr, 0))
+        ip = (IPv6(src=self.laddr, dst=self.raddr, hlim=ttl) if self.v6
+              else IP(src=self.laddr, dst=self.raddr, ttl=ttl))
+        p = bytes(ip / t / data)
+        if send:
+            self.tx.sendto(p, (self.raddr, 0))
+        return p
 
     def ack(self):
         self.seg("A")
@@ -177,14 +186,21 @@ class Endpoint:
             self.peer_ws = 0
         self.ts_on = "Timestamp" in o
 
-    def connect(self, raddr, rport):
+    def connect(self, raddr, rport, syns=((0, b""),)):
+        """SYNS: (ISN offset, data) of each SYN sent before the SYN-ACK; the stream
+        goes on from the one the server acknowledges"""
         self.raddr, self.rport = raddr, rport
         self.peer_ws = 0
-        self.seg("S", opts=self.syn_opts())
+        # built first, then sent back to back: all of them before the SYN-ACK
+        pkts = [self.seg("S", seq=self.isn + off, data=data, opts=self.syn_opts(), send=False)
+                for off, data in syns]
+        for p in pkts:
+            self.tx.sendto(p, (self.raddr, 0))
         if not self.wait(lambda: self.syn is not None):
             raise TimeoutError("no SYN-ACK")
         with self.cv:
             self.take_syn_opts()
+            self.isn = (self.syn.ack - 1) & 0xffffffff
             self.snd_nxt = (self.isn + 1) & 0xffffffff
             self.edge = (self.snd_nxt + self.syn.window) & 0xffffffff
         self.ack()
@@ -353,12 +369,46 @@ def trick_window(ep, s):
     return s
 
 
+def linger():
+    time.sleep(float(os.environ.get("LINGER", "65")))
+
+
+def trick_rstttl(ep, s):
+    h = len(s) // 2
+    ep.send(s[:h])
+    ep.seg("RA", opts=[], ttl=2)
+    linger()
+    ep.send(s[h:])
+    return s[:h]
+
+
+def trick_finttl(ep, s):
+    h = len(s) // 2
+    ep.send(s[:h])
+    ep.seg("FA", ttl=2)
+    linger()
+    ep.snd_nxt = (ep.snd_nxt + 1) & 0xffffffff
+    ep.send(s[h:])
+    return s[:h]
+
+
+def trick_rstmd5(ep, s):
+    h = len(s) // 2
+    ep.send(s[:h])
+    # kind 19, length 18: a 16-byte digest
+    ep.seg("RA", opts=[(19, b"\x00" * 16), ("NOP", None), ("NOP", None)])
+    time.sleep(0.3)
+    ep.send(s[h:])
+    return s
+
+
 TRICKS = {
     "none": trick_none, "urg": trick_urg, "syn": trick_syn, "badsum": trick_badsum,
     "conflict": trick_conflict,
     "conflict-real-first": lambda ep, s: trick_conflict(ep, s, True),
     "repack": trick_repack, "rst": trick_rst, "fin": trick_fin, "finooo": trick_finooo,
     "paws": trick_paws, "window": trick_window,
+    "rstttl": trick_rstttl, "finttl": trick_finttl, "rstmd5": trick_rstmd5,
 }
 
 
@@ -369,9 +419,21 @@ def local_addr(host):
     return s.getsockname()[0]
 
 
+# two SYNs before the SYN-ACK (ISN offset, data), in either order of arrival; the data
+# on a SYN would be read as the stream's start by a scanner that believed it
+SYN_DATA = b"EHLO x\r\nMAIL FROM:<evil@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"
+SYNS = {
+    "syn2": ((0, b""), (1 << 20, b"")),
+    "syn2data": ((0, SYN_DATA), (1 << 20, b"")),
+    "syn2datarev": ((0, b""), (1 << 20, SYN_DATA)),
+}
+
+
 def smtp(host, port, path, trick):
     ep = Endpoint(local_addr(host), random.randrange(20000, 60000), ":" in host)
-    ep.connect(host, port)
+    ep.connect(host, port, SYNS.get(trick, ((0, b""),)))
+    if trick in SYNS:
+        trick = "none"
     out = "timeout"
     sent = b""
     try:

@@ -29,7 +29,14 @@ static void test_defaults(void)
 	CHECK_INT(c.mode, MODE_GATEWAY);
 	CHECK_INT(c.smtp_action, ACTION_REJECT);
 	CHECK_INT(c.pop3_action, ACTION_RESET);
-	CHECK_INT(c.on_error, POLICY_PASS);
+	CHECK_INT(c.on_error, POLICY_TEMPFAIL);
+	/* the exception policies fail closed */
+	CHECK_INT(c.midstream, MIDSTREAM_RESET);
+	CHECK_INT(c.midstream_grace, 60);
+	CHECK_INT(c.queue_full, QUEUE_FULL_DROP);
+	CHECK_INT(c.idle_timeout, 900);
+	CHECK_INT(c.min_ttl, 16);
+	CHECK_INT(c.ooo_segments, 4096);
 	CHECK_INT(c.queue_first, 0);
 	CHECK_INT(c.queue_count, 1);
 	CHECK_INT(c.fail_closed, 0);
@@ -73,6 +80,13 @@ static void test_good(void)
 			    "flow_buffer = 64K\n"
 			    "total_buffer = 64M\n"
 			    "message_memory = 512M\n"
+			    "midstream = pass\n"
+			    "midstream_grace = 0\n"
+			    "queue_full = accept\n"
+			    "idle_timeout = 30\n"
+			    "min_ttl = 0\n"
+			    "ooo_segments = 64\n"
+			    "on_crash = tempfail\n"
 			    "test_hold = HOLDME\n"
 			    "test_hold_ms = 250\n"
 			    "test_reset = RESETME\n",
@@ -106,6 +120,13 @@ static void test_good(void)
 	CHECK_INT(c.scan_max_files, 500);
 	CHECK_INT(c.quarantine_max, 2ULL << 30);
 	CHECK_INT(c.max_flows, 1000);
+	CHECK_INT(c.midstream, MIDSTREAM_PASS);
+	CHECK_INT(c.midstream_grace, 0);
+	CHECK_INT(c.queue_full, QUEUE_FULL_ACCEPT);
+	CHECK_INT(c.idle_timeout, 30);
+	CHECK_INT(c.min_ttl, 0);
+	CHECK_INT(c.ooo_segments, 64);
+	CHECK_INT(c.on_crash, POLICY_TEMPFAIL);
 	CHECK_INT(c.flow_buffer, 64 << 10);
 	CHECK_INT(c.total_buffer, 64 << 20);
 	CHECK_INT(c.message_memory, 512 << 20);
@@ -142,7 +163,12 @@ static void test_errors(void)
 		{ "pop3_action = reject\n",
 		  "1: pop3_action: invalid action 'reject' (expected reset, monitor, delete)" },
 		{ "oversize = maybe\n",
-		  "1: oversize: invalid policy 'maybe' (expected pass, block)" },
+		  "1: oversize: invalid policy 'maybe' (expected pass, block, tempfail)" },
+		{ "midstream = drop\n",
+		  "1: midstream: invalid midstream 'drop' (expected reset, pass)" },
+		{ "queue_full = maybe\n",
+		  "1: queue_full: invalid queue_full 'maybe' (expected drop, accept)" },
+		{ "idle_timeout = 1\n", "1: idle_timeout: invalid number '1' (expected 5-86400)" },
 		{ "on_error = fail\n", "1: on_error: invalid policy" },
 		{ "queues = 3-1\n", "1: queues: invalid queues '3-1'" },
 		{ "queues = 0-64\n", "1: queues: invalid queues" },

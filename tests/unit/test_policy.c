@@ -1,21 +1,73 @@
 /* Verdict policy: every result under every action and policy. */
+#include <stdint.h>
+
 #include "policy.h"
+#include "stats.h"
 #include "unit.h"
+
+/* exception policies: mid-stream by grace and key, pressure, counters */
+static void test_exceptions(void)
+{
+	struct config c;
+
+	config_defaults(&c);
+	/* mid-stream: passed during the grace after start, reset after it */
+	CHECK_INT(policy_exception(&c, CAUSE_MIDSTREAM, 0, 0), ACT_PASS);
+	CHECK_INT(policy_exception(&c, CAUSE_MIDSTREAM, 0, 59999), ACT_PASS);
+	CHECK_INT(policy_exception(&c, CAUSE_MIDSTREAM, 0, 60000), ACT_RESET);
+	/* a handshake is never older than the daemon */
+	CHECK_INT(policy_exception(&c, CAUSE_HANDSHAKE, 0, 0), ACT_RESET);
+	CHECK_INT(policy_counter(CAUSE_HANDSHAKE, ACT_RESET),
+		  offsetof(struct stats, midstream_reset));
+	c.midstream_grace = 0;
+	CHECK_INT(policy_exception(&c, CAUSE_MIDSTREAM, 0, 0), ACT_RESET);
+	c.midstream = MIDSTREAM_PASS;
+	CHECK_INT(policy_exception(&c, CAUSE_MIDSTREAM, 0, 1000000), ACT_PASS);
+	/* a full table drops the SYN; an open connection is reset, never forgotten */
+	CHECK_INT(policy_exception(&c, CAUSE_FLOWS_FULL, 0, 0), ACT_DROP);
+	CHECK_INT(policy_exception(&c, CAUSE_IDLE, 1, 0), ACT_RESET);
+	CHECK_INT(policy_exception(&c, CAUSE_IDLE, 0, 0), ACT_FORGET);
+	CHECK_INT(policy_exception(&c, CAUSE_EVICTED, 1, 0), ACT_RESET);
+	CHECK_INT(policy_exception(&c, CAUSE_TOMBSTONE, 0, 0), ACT_RESET);
+	CHECK_INT(policy_exception(&c, CAUSE_OOO, 1, 0), ACT_DROP);
+	/* one counter per cause and action */
+	CHECK_INT(policy_counter(CAUSE_MIDSTREAM, ACT_RESET),
+		  offsetof(struct stats, midstream_reset));
+	CHECK_INT(policy_counter(CAUSE_MIDSTREAM, ACT_PASS),
+		  offsetof(struct stats, midstream_passed));
+	CHECK_INT(policy_counter(CAUSE_FLOWS_FULL, ACT_DROP),
+		  offsetof(struct stats, flows_refused));
+	CHECK_INT(policy_counter(CAUSE_OOO, ACT_DROP), offsetof(struct stats, ooo_dropped));
+	CHECK_INT(policy_counter(CAUSE_IDLE, ACT_FORGET), SIZE_MAX);
+	CHECK_STR(policy_cause_name(CAUSE_MIDSTREAM), "midstream");
+	CHECK_STR(policy_act_name(ACT_RESET), "reset");
+}
 
 int main(void)
 {
 	struct config c;
 
 	config_defaults(&c);
-	/* defaults: SMTP reject, POP3 reset, errors pass, limits block, oversize pass */
+	/* defaults: SMTP reject, POP3 reset, errors a temporary failure (POP3: reset),
+	 * limits block, oversize pass */
 	CHECK_INT(policy_outcome(&c, PROTO_SMTP, SCAN_CLEAN), OUTCOME_PASS);
 	CHECK_INT(policy_outcome(&c, PROTO_SMTP, SCAN_INFECTED), OUTCOME_REJECT);
 	CHECK_INT(policy_outcome(&c, PROTO_POP3, SCAN_INFECTED), OUTCOME_RESET);
 	CHECK_INT(policy_outcome(&c, PROTO_SMTP, SCAN_LIMIT), OUTCOME_REJECT);
 	CHECK_INT(policy_outcome(&c, PROTO_POP3, SCAN_LIMIT), OUTCOME_RESET);
-	CHECK_INT(policy_outcome(&c, PROTO_SMTP, SCAN_ERROR), OUTCOME_PASS);
-	CHECK_INT(policy_outcome(&c, PROTO_POP3, SCAN_TIMEOUT), OUTCOME_PASS);
+	CHECK_INT(policy_outcome(&c, PROTO_SMTP, SCAN_ERROR), OUTCOME_TEMPFAIL);
+	CHECK_INT(policy_outcome(&c, PROTO_SMTP, SCAN_TIMEOUT), OUTCOME_TEMPFAIL);
+	CHECK_INT(policy_outcome(&c, PROTO_POP3, SCAN_TIMEOUT), OUTCOME_RESET);
 	CHECK_INT(policy_oversize(&c, PROTO_SMTP), OUTCOME_PASS);
+	CHECK_INT(policy_tempfail(PROTO_SMTP), OUTCOME_TEMPFAIL);
+	CHECK_INT(policy_tempfail(PROTO_POP3), OUTCOME_RESET);
+	CHECK_STR(policy_outcome_name(OUTCOME_TEMPFAIL), "tempfail");
+	/* pass is opt-in */
+	c.on_error = POLICY_PASS;
+	CHECK_INT(policy_outcome(&c, PROTO_SMTP, SCAN_ERROR), OUTCOME_PASS);
+	c.oversize = POLICY_TEMPFAIL;
+	CHECK_INT(policy_oversize(&c, PROTO_SMTP), OUTCOME_TEMPFAIL);
+	c.oversize = POLICY_PASS;
 	/* block policies */
 	c.on_error = POLICY_BLOCK;
 	c.on_limit = POLICY_PASS;
@@ -46,5 +98,6 @@ int main(void)
 	CHECK_INT(policy_oversize(&c, PROTO_POP3), OUTCOME_RESET);
 	CHECK_STR(policy_outcome_name(OUTCOME_DELETE), "delete");
 	CHECK_STR(policy_outcome_name(OUTCOME_REJECT), "reject");
+	test_exceptions();
 	return unit_report("test_policy");
 }

@@ -211,11 +211,12 @@ static void test_caps(uint32_t isn)
 		big[i] = (uint8_t)(i * 7);
 	reasm_init(&r, isn);
 	/* out of order beyond the cap: refused, nothing buffered */
-	CHECK_INT(add(&r, &lim, isn + 4000, big, 200, &s, NULL), REASM_OVERFLOW);
+	CHECK_INT(add(&r, &lim, isn + 4000, big, 200, &s, NULL), REASM_OVERFLOW | REASM_OOO_FULL);
 	CHECK_INT(add(&r, &lim, isn + 100, big + 100, 3000, &s, NULL), REASM_QUEUED);
 	CHECK_INT(add(&r, &lim, isn + 3100, big + 3100, 900, &s, NULL), REASM_QUEUED);
 	CHECK_INT(r.ooo_bytes, 3900);
-	CHECK_INT(add(&r, &lim, isn + 4000, big + 4000, 200, &s, NULL), REASM_OVERFLOW);
+	CHECK_INT(add(&r, &lim, isn + 4000, big + 4000, 200, &s, NULL),
+		  REASM_OVERFLOW | REASM_OOO_FULL);
 	CHECK_INT(r.ooo_bytes, 3900);
 	/* in-order data needs no out-of-order buffer */
 	CHECK_INT(add(&r, &lim, isn, big, 100, &s, NULL), REASM_DATA);
@@ -290,21 +291,43 @@ static void test_fin(uint32_t isn)
 	struct reasm r;
 	struct sink s = { .len = 0 };
 
-	/* in order: the stream ends; more data after it is refused */
+	/* in order: the stream ends once the receiver acknowledges the FIN; more data
+	 * after it is refused */
 	reasm_init(&r, isn);
 	CHECK_INT(add(&r, &lim, isn, text, 20, &s, NULL), REASM_DATA);
 	CHECK_INT(reasm_fin(&r, &lim, isn + 20), REASM_FIN);
+	CHECK_INT(r.fin, FIN_SEEN);
+	CHECK_INT(reasm_rcv_nxt(&r), isn + 20);
+	reasm_ack(&r, &lim, isn + 20);
+	CHECK_INT(r.fin, FIN_SEEN);
+	reasm_ack(&r, &lim, isn + 21);
 	CHECK_INT(r.fin, FIN_DONE);
 	CHECK_INT(reasm_rcv_nxt(&r), isn + 21);
 	CHECK_INT(add(&r, &lim, isn + 20, text + 20, 5, &s, NULL), REASM_AFTER_FIN);
 	CHECK_INT(add(&r, &lim, isn + 10, text + 10, 20, &s, NULL), REASM_AFTER_FIN);
 	CHECK_INT(add(&r, &lim, isn + 10, text + 10, 10, &s, NULL), REASM_RETRANS);
 	CHECK_INT(reasm_fin(&r, &lim, isn + 20), 0); /* retransmitted */
-	/* the acknowledgement of the FIN releases the bytes */
-	reasm_ack(&r, &lim, isn + 21);
-	CHECK_INT(r.keep_len, 0);
+	CHECK_INT(r.keep_len, 0);		     /* the acknowledgement released the bytes */
 	CHECK_INT(s.len, 20);
 	reasm_free(&r, &lim);
+
+	/* a FIN the receiver never acknowledged (it expired on the way, or carried an
+	 * option the receiver drops): data after it is refused all the same, and what was
+	 * buffered behind it is kept */
+	memset(&s, 0, sizeof(s));
+	reasm_init(&r, isn);
+	CHECK_INT(add(&r, &lim, isn, text, 20, &s, NULL), REASM_DATA);
+	CHECK_INT(add(&r, &lim, isn + 25, text + 25, 5, &s, NULL), REASM_QUEUED);
+	CHECK_INT(reasm_fin(&r, &lim, isn + 20), REASM_FIN);
+	CHECK_INT(r.ooo_bytes, 5);
+	reasm_ack(&r, &lim, isn + 20);
+	CHECK_INT(r.fin, FIN_SEEN);
+	CHECK_INT(add(&r, &lim, isn + 20, text + 20, 5, &s, NULL), REASM_AFTER_FIN);
+	CHECK_INT(add(&r, &lim, isn + 21, text + 21, 5, &s, NULL), REASM_AFTER_FIN);
+	CHECK_INT(s.len, 20);
+	CHECK_INT(r.ooo_bytes, 5);
+	reasm_free(&r, &lim);
+	CHECK_INT(total, 0);
 
 	/* out of order: waits, takes effect when the stream reaches it, and what was
 	 * buffered beyond it is gone (tcp_fin purges the queue) */
@@ -316,6 +339,9 @@ static void test_fin(uint32_t isn)
 	CHECK_INT(add(&r, &lim, isn + 10, text + 10, 10, &s, NULL), REASM_QUEUED);
 	CHECK_INT(add(&r, &lim, isn, text, 10, &s, NULL), REASM_DATA | REASM_FIN);
 	CHECK_INT(s.len, 20);
+	CHECK_INT(r.ooo_bytes, 5); /* until the receiver acknowledges the FIN */
+	reasm_ack(&r, &lim, isn + 21);
+	CHECK_INT(r.fin, FIN_DONE);
 	CHECK_INT(r.ooo_bytes, 0);
 	reasm_free(&r, &lim);
 
@@ -330,6 +356,66 @@ static void test_fin(uint32_t isn)
 	/* a FIN behind the stream is old */
 	CHECK_INT(reasm_fin(&r, &lim, isn + 10), 0);
 	CHECK_INT(r.fin, FIN_NONE);
+	reasm_free(&r, &lim);
+	CHECK_INT(total, 0);
+}
+
+/* Many small out-of-order segments: ranges never overlap, copies are compared with the
+ * first, and past the segment bound a segment is refused; a bulk arrival in reverse
+ * order reassembles. */
+static void test_ooo_many(uint32_t isn)
+{
+	static uint8_t big[8192], copy[8192];
+	struct reasm_limits l = lim;
+	struct reasm r;
+	struct sink s = { .len = 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 13 + 1);
+	l.ooo_cap = 8192;
+	l.keep_cap = 16384;
+	l.ooo_segs = 100;
+	reasm_init(&r, isn);
+	/* every other byte from 1: 100 ranges, the 101st is refused */
+	for (i = 0; i < 100; i++)
+		CHECK_INT(add(&r, &l, isn + 1 + 2 * (uint32_t)i, big + 1 + 2 * i, 1, &s, NULL),
+			  REASM_QUEUED);
+	CHECK_INT(r.ooo_count, 100);
+	CHECK_INT(add(&r, &l, isn + 1 + 200, big + 201, 1, &s, NULL),
+		  REASM_OVERFLOW | REASM_OOO_FULL);
+	/* a copy over them, with one byte changed: rewritten to the first copy; its gaps
+	 * (100 ranges) do not fit */
+	memcpy(copy, big, 200);
+	copy[51] ^= 0xff;
+	CHECK_INT(add(&r, &l, isn + 1, copy + 1, 199, &s, NULL), REASM_OVERFLOW | REASM_OOO_FULL);
+	/* the stream reaches them: every byte delivered once, as first sent */
+	CHECK_INT(add(&r, &l, isn, copy, 1, &s, NULL), REASM_DATA);
+	CHECK_INT(s.len, 2);
+	for (i = 2; i < 200; i += 2)
+		CHECK_INT(add(&r, &l, isn + (uint32_t)i, copy + i, 2, &s, NULL) & REASM_DATA,
+			  REASM_DATA);
+	CHECK_INT(s.len, 200);
+	CHECK(memcmp(s.buf, big, 200) == 0);
+	CHECK_INT(r.ooo_count, 0);
+	reasm_free(&r, &lim);
+	CHECK_INT(total, 0);
+
+	/* 50-byte segments in reverse order, then the first: one contiguous stream */
+	memset(&s, 0, sizeof(s));
+	l.ooo_segs = 0;
+	reasm_init(&r, isn);
+	for (i = 4000; i >= 50; i -= 50)
+		CHECK_INT(add(&r, &l, isn + (uint32_t)i, big + i, 50, &s, NULL), REASM_QUEUED);
+	CHECK_INT(r.ooo_count, 80);
+	CHECK_INT(r.ooo_bytes, 4000);
+	/* an overlapping copy adds only what is new */
+	CHECK_INT(add(&r, &l, isn + 4025, big + 4025, 50, &s, NULL), REASM_QUEUED);
+	CHECK_INT(r.ooo_bytes, 4025);
+	CHECK_INT(add(&r, &l, isn, big, 50, &s, NULL), REASM_DATA);
+	CHECK_INT(s.len, 4075);
+	CHECK(memcmp(s.buf, big, 4075) == 0);
+	CHECK_INT(r.ooo_bytes, 0);
 	reasm_free(&r, &lim);
 	CHECK_INT(total, 0);
 }
@@ -413,6 +499,7 @@ int main(void)
 		test_caps(isns[i]);
 		test_window(isns[i]);
 		test_fin(isns[i]);
+		test_ooo_many(isns[i]);
 		test_memory(isns[i]);
 	}
 	test_paws();

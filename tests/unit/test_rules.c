@@ -140,7 +140,11 @@ static int count_type(const struct decoded *d, int msg)
 
 static const char queue_sig_native[] = "meta cmp payload lookup objref queue ; ";
 static const char queue_sig_xt[] = "meta cmp payload lookup objref target ; ";
-static const char mark_sigs[] = "meta bitwise cmp immediate ; ct bitwise cmp immediate ; ";
+/* injected packets accepted; a SYN clears the offload mark of its conntrack entry;
+ * established offloaded connections accepted */
+static const char mark_sigs[] = "meta bitwise cmp immediate ; "
+				"meta cmp payload bitwise cmp ct bitwise ct ; "
+				"ct bitwise cmp ct bitwise cmp immediate ; ";
 static const char mss_sig[] =
 	"meta cmp meta cmp payload lookup payload bitwise cmp immediate exthdr ; ";
 static const char offload_sig[] = "meta bitwise cmp ct bitwise ct ; ";
@@ -176,9 +180,9 @@ static void test_gateway(enum rules_backend be)
 	CHECK_INT(count_type(&d, NFT_MSG_NEWCHAIN), 8);
 	CHECK_STR(d.chains[6], "forward");
 	CHECK_STR(d.chains[7], "forward_offload");
-	CHECK_INT(count_type(&d, NFT_MSG_NEWRULE), 7);
-	/* rules: injected mark, offload mark, then four queue rules; then the offload
-	 * chain's marking rule */
+	CHECK_INT(count_type(&d, NFT_MSG_NEWRULE), 8);
+	/* rules: injected mark, the SYN's offload clearing, offload mark, then four queue
+	 * rules; then the offload chain's marking rule */
 	strcpy(want, mark_sigs);
 	for (i = 0; i < 4; i++)
 		strcat(want, be == RULES_NATIVE ? queue_sig_native : queue_sig_xt);

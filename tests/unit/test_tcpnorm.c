@@ -70,14 +70,24 @@ static void test_syn(void)
 	/* the server's SYN without ACK (simultaneous open) never starts its stream */
 	p = seg(TCPF_SYN, 9000, 0, 100);
 	CHECK_INT(tcpnorm_syn_kind(&f, DIR_TO_CLIENT, &p), SYN_ESTABLISHED);
-	/* after the connection ended, or before it was answered, a new one */
+	/* after the connection ended, was reset, aborted by us or passed (TLS), a new
+	 * one, even with the old ISN; before it was answered, another candidate */
 	p = seg(TCPF_SYN, 777, 0, 100);
 	f.state = FLOW_CLOSING;
 	CHECK_INT(tcpnorm_syn_kind(&f, DIR_TO_SERVER, &p), SYN_NEW);
 	f.state = FLOW_RESET;
 	CHECK_INT(tcpnorm_syn_kind(&f, DIR_TO_SERVER, &p), SYN_NEW);
-	f.state = FLOW_SYN;
+	f.state = FLOW_PASS;
 	CHECK_INT(tcpnorm_syn_kind(&f, DIR_TO_SERVER, &p), SYN_NEW);
+	f.state = FLOW_ABORTED;
+	CHECK_INT(tcpnorm_syn_kind(&f, DIR_TO_SERVER, &p), SYN_NEW);
+	p = seg(TCPF_SYN, 1000, 0, 100);
+	CHECK_INT(tcpnorm_syn_kind(&f, DIR_TO_SERVER, &p), SYN_NEW);
+	f.state = FLOW_REJECTING;
+	CHECK_INT(tcpnorm_syn_kind(&f, DIR_TO_SERVER, &p), SYN_RETRANS);
+	p = seg(TCPF_SYN, 777, 0, 100);
+	f.state = FLOW_SYN;
+	CHECK_INT(tcpnorm_syn_kind(&f, DIR_TO_SERVER, &p), SYN_ANOTHER);
 	/* a SYN-ACK for another ISN than the last SYN's: the client's stream starts
 	 * where the server says */
 	handshake(&f, 2, 1);
@@ -88,6 +98,39 @@ static void test_syn(void)
 	p = seg(TCPF_SYN | TCPF_ACK, 5000, 4001, 100);
 	tcpnorm_establish(&f, &p);
 	CHECK_INT(f.dir[DIR_TO_SERVER].next, 4001);
+	/* two SYNs before the SYN-ACK, in either order of arrival: the one the server
+	 * acknowledges starts the stream, with its options; data before the SYN-ACK is
+	 * not taken */
+	for (int first = 0; first < 2; first++) {
+		struct pkt a = seg(TCPF_SYN, 1000, 0, 100), b = seg(TCPF_SYN, 70000, 0, 100);
+
+		a.wscale = 7;
+		b.wscale = 3;
+		b.has_ts = 1;
+		b.tsval = 99;
+		memset(&f, 0, sizeof(f));
+		f.state = FLOW_SYN;
+		reasm_init(&f.dir[DIR_TO_SERVER], (first ? b.seq : a.seq) + 1);
+		tcpnorm_syn(&f, first ? &b : &a);
+		CHECK_INT(tcpnorm_syn_kind(&f, DIR_TO_SERVER, first ? &a : &b), SYN_ANOTHER);
+		tcpnorm_syn_another(&f, first ? &a : &b);
+		CHECK_INT(tcpnorm_syn_kind(&f, DIR_TO_SERVER, first ? &a : &b), SYN_RETRANS);
+		CHECK_INT(tcpnorm_syn_kind(&f, DIR_TO_SERVER, first ? &b : &a), SYN_RETRANS);
+		p = seg(TCPF_ACK, 70001, 5001, 100);
+		CHECK_INT(tcpnorm_check(&f, DIR_TO_SERVER, &p), DROP_NO_ACK);
+		p = seg(TCPF_SYN | TCPF_ACK, 5000, 70001, 100);
+		p.has_ts = 1;
+		CHECK_INT(tcpnorm_syn_kind(&f, DIR_TO_CLIENT, &p), SYN_ESTABLISH);
+		tcpnorm_establish(&f, &p);
+		CHECK_INT(f.dir[DIR_TO_SERVER].next, 70001);
+		CHECK_INT(f.client_isn, 70000);
+		CHECK_INT(f.wscale[DIR_TO_SERVER], 3);
+		CHECK_INT(f.dir[DIR_TO_SERVER].ts_on, 1);
+		CHECK_INT(f.dir[DIR_TO_SERVER].ts_recent, 99);
+		p = seg(TCPF_ACK, 70001, 5001, 100);
+		CHECK_INT(tcpnorm_check(&f, DIR_TO_SERVER, &p), DROP_NONE);
+		reasm_free(&f.dir[DIR_TO_SERVER], &lim);
+	}
 	/* timestamps only if both SYNs had them */
 	handshake(&f, 2, 0);
 	CHECK_INT(f.dir[0].ts_on || f.dir[1].ts_on, 0);
@@ -106,8 +149,14 @@ static void test_rst(void)
 	CHECK_INT(tcpnorm_rst_taken(&f, DIR_TO_SERVER, 1102, 1101), 0);
 	CHECK_INT(tcpnorm_rst_taken(&f, DIR_TO_SERVER, 1100, 1101), 0);
 	CHECK_INT(tcpnorm_rst_taken(&f, DIR_TO_SERVER, 900000, 1101), 0);
-	/* after the sender's FIN: rcv_nxt is past it, and one below is taken too */
+	/* after the sender's FIN, not acknowledged yet: the receiver may be at the FIN
+	 * or past it */
 	reasm_fin(&f.dir[DIR_TO_SERVER], &lim, 1101);
+	CHECK_INT(tcpnorm_rst_taken(&f, DIR_TO_SERVER, 1101, 1101), 1);
+	CHECK_INT(tcpnorm_rst_taken(&f, DIR_TO_SERVER, 1102, 1101), 1);
+	CHECK_INT(tcpnorm_rst_taken(&f, DIR_TO_SERVER, 1103, 1101), 0);
+	/* acknowledged: rcv_nxt is past it, and one below is taken too */
+	reasm_ack(&f.dir[DIR_TO_SERVER], &lim, 1102);
 	CHECK_INT(tcpnorm_rst_taken(&f, DIR_TO_SERVER, 1102, 1102), 1);
 	CHECK_INT(tcpnorm_rst_taken(&f, DIR_TO_SERVER, 1101, 1102), 1);
 	CHECK_INT(tcpnorm_rst_taken(&f, DIR_TO_SERVER, 1100, 1102), 0);
@@ -135,7 +184,9 @@ static void test_check_and_window(void)
 	/* taken: the timestamp moves on, and the ACK sets the other side's window,
 	 * scaled by the sender's own factor (the client's 7) */
 	p.tsval = 60;
+	CHECK_INT(f.open, 0);
 	tcpnorm_taken(&f, DIR_TO_SERVER, &p, &lim);
+	CHECK_INT(f.open, 1); /* the client's ACK: the connection is open on both ends */
 	CHECK_INT(f.dir[DIR_TO_SERVER].ts_recent, 60);
 	CHECK_INT(f.dir[DIR_TO_CLIENT].edge, 5001 + (100 << 7));
 	/* the server's window, scaled by 2 */
@@ -153,8 +204,35 @@ static void test_check_and_window(void)
 	CHECK_INT(tcpnorm_check(&f, DIR_TO_CLIENT, &p), DROP_NO_ACK);
 }
 
+/* options the receiver drops segments for, the TTL floor, resets from one packet */
+static void test_auth_ttl_reset_points(void)
+{
+	struct pkt p = seg(TCPF_ACK | TCPF_PSH, 1000, 7000, 100);
+	uint32_t at[2];
+
+	CHECK_INT(tcpnorm_auth_drop(&p), 0);
+	p.auth = 1;
+	CHECK_INT(tcpnorm_auth_drop(&p), 1);
+	p.ttl = 1;
+	CHECK_INT(tcpnorm_ttl(&p, 16), 16);
+	p.ttl = 16;
+	CHECK_INT(tcpnorm_ttl(&p, 16), 0);
+	CHECK_INT(tcpnorm_ttl(&p, 0), 0);
+	p.payload_len = 10;
+	CHECK_INT(tcpnorm_reset_points(DIR_TO_SERVER, &p, at), 3);
+	CHECK_INT(at[DIR_TO_SERVER], 1000);
+	CHECK_INT(at[DIR_TO_CLIENT], 7000);
+	CHECK_INT(tcpnorm_reset_points(DIR_TO_CLIENT, &p, at), 3);
+	CHECK_INT(at[DIR_TO_CLIENT], 1000);
+	CHECK_INT(at[DIR_TO_SERVER], 7000);
+	/* without ACK its acknowledgement number means nothing */
+	p.flags = TCPF_PSH;
+	CHECK_INT(tcpnorm_reset_points(DIR_TO_SERVER, &p, at), 1);
+}
+
 int main(void)
 {
+	test_auth_ttl_reset_points();
 	test_syn();
 	test_rst();
 	test_check_and_window();

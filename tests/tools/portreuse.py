@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""SMTP sessions from one fixed client port, one after the other, for the tuple tests.
+
+portreuse.py HOST PORT SPORT STEP... : each STEP is one connection from source port
+SPORT, closed with a reset (SO_LINGER 0) so that the port is free at once:
+  tls:FILE     EHLO, STARTTLS, the message over TLS (passed and offloaded)
+  plain:FILE   the message in plain text
+Prints one line per step: the final reply to the end of data ("250 ...", "554 ...",
+"451 ..."), "reset", "closed" or "timeout". Every wait is bounded (20 s).
+"""
+import socket
+import ssl
+import struct
+import sys
+
+
+def lines(f):
+    while True:
+        line = f.readline()
+        if not line:
+            raise ConnectionError("closed")
+        if line[3:4] != b"-":
+            return line.decode(errors="replace").strip()
+
+
+def stuff(msg):
+    out = []
+    for line in msg.split(b"\r\n"):
+        out.append(b"." + line if line.startswith(b".") else line)
+    return b"\r\n".join(out).rstrip(b"\r\n") + b"\r\n.\r\n"
+
+
+def session(host, port, sport, kind, path):
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.settimeout(20)
+    s.bind(("", sport))
+    s.connect((host, port))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn = s
+    try:
+        f = conn.makefile("rb")
+        lines(f)
+        conn.sendall(b"EHLO client.example.org\r\n")
+        lines(f)
+        if kind == "tls":
+            conn.sendall(b"STARTTLS\r\n")
+            if not lines(f).startswith("220"):
+                return "no starttls"
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            conn = ctx.wrap_socket(s, server_hostname="mx.example.org")
+            f = conn.makefile("rb")
+            conn.sendall(b"EHLO client.example.org\r\n")
+            lines(f)
+        conn.sendall(b"MAIL FROM:<a@example.org>\r\n")
+        lines(f)
+        conn.sendall(b"RCPT TO:<b@example.org>\r\n")
+        lines(f)
+        conn.sendall(b"DATA\r\n")
+        if not lines(f).startswith("354"):
+            return "no 354"
+        conn.sendall(stuff(open(path, "rb").read()))
+        out = lines(f)
+        if out.startswith("250"):
+            conn.sendall(b"QUIT\r\n")
+            lines(f)
+        return out
+    except ConnectionResetError:
+        return "reset"
+    except ConnectionError:
+        return "closed"
+    except socket.timeout:
+        return "timeout"
+    finally:
+        conn.close()
+
+
+def main():
+    host, port, sport = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    for step in sys.argv[4:]:
+        kind, _, path = step.partition(":")
+        print(session(host, port, sport, kind, path), flush=True)
+
+
+if __name__ == "__main__":
+    main()
