@@ -160,3 +160,4 @@ bench: all
 	scripts/bench-procs.sh
 	scripts/bench-remote.sh
 	scripts/bench-mail.sh
+	scripts/bench-flood.sh

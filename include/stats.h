@@ -50,7 +50,8 @@
 	X(flows_idle_reset, C, "open flows reset on both sides at idle_timeout")                   \
 	X(flows_evicted_reset, C, "open flows reset on both sides when evicted")                   \
 	X(flows_evicted, C, "flows evicted at the flow cap")                                       \
-	X(flows_evicted_busy, C, "of those, flows in the middle of a message (no idle one near)")  \
+	X(flows_evicted_busy, C,                                                                   \
+	  "of those, open connections (none: an open flow is never evicted)")                      \
 	X(flows_timed_out, C, "flows ended by an idle timeout")                                    \
 	X(flows_closed, C, "flows ended by FIN or RST")                                            \
 	X(flows_offloaded, C, "flows offloaded from the queue (conntrack mark)")                   \

@@ -190,23 +190,8 @@ static void put_cmp(struct nftnl_rule *r, const void *data, uint32_t len)
 	expr_add(r, e);
 }
 
-/* reg1 = reg1 & mask; then reg1 == mask: the mark bit is set */
-static void put_mark_bit(struct nftnl_rule *r, uint32_t mask)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
-	uint32_t zero = 0;
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-	expr_add(r, e);
-	put_cmp(r, &mask, sizeof(mask));
-}
-
-/* reg1 = reg1 & mask ^ xor, LEN bytes */
-static void put_bitwise(struct nftnl_rule *r, const void *mask, const void * xor, uint32_t len)
+/* reg1 = reg1 & MASK ^ X, LEN bytes */
+static void put_bitwise(struct nftnl_rule *r, const void *mask, const void *x, uint32_t len)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
 
@@ -214,8 +199,17 @@ static void put_bitwise(struct nftnl_rule *r, const void *mask, const void * xor
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, x, len);
 	expr_add(r, e);
+}
+
+/* reg1 = reg1 & mask; then reg1 == mask: the mark bit is set */
+static void put_mark_bit(struct nftnl_rule *r, uint32_t mask)
+{
+	uint32_t zero = 0;
+
+	put_bitwise(r, &mask, &zero, sizeof(mask));
+	put_cmp(r, &mask, sizeof(mask));
 }
 
 /* tcp flags & FLAG == FLAG */
@@ -248,13 +242,13 @@ static void put_ct_established(struct nftnl_rule *r)
 	expr_add(r, e);
 }
 
-/* ct mark set ct mark & mask ^ xor */
-static void put_ct_mark_set(struct nftnl_rule *r, uint32_t mask, uint32_t xor)
+/* ct mark set ct mark & MASK ^ X */
+static void put_ct_mark_set(struct nftnl_rule *r, uint32_t mask, uint32_t x)
 {
 	struct nftnl_expr *e;
 
 	put_ct(r, NFT_CT_MARK);
-	put_bitwise(r, &mask, &xor, sizeof(mask));
+	put_bitwise(r, &mask, &x, sizeof(mask));
 	e = nftnl_expr_alloc("ct");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);

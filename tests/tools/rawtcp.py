@@ -26,7 +26,9 @@ it expires on the hop after the gateway, then LINGER seconds of silence (environ
 default 65) and the rest), rstmd5 (a reset at rcv_nxt carrying a TCP MD5 signature
 option, which Linux drops on a connection without one, then the rest); syn2, syn2data,
 syn2datarev (two SYNs before the SYN-ACK, the first, the second or neither with data;
-the session goes on from the one the server acknowledges).
+the session goes on from the one the server acknowledges); oooflood (OOO, default
+6000, one-byte out-of-order copies of the stream's bytes, every other one, then the
+stream).
 Every wait is bounded (DEADLINE in the environment, 60 s).
 """
 import os
@@ -392,6 +394,17 @@ def trick_finttl(ep, s):
     return s[:h]
 
 
+def trick_oooflood(ep, s):
+    # OOO one-byte out-of-order copies of the stream's own bytes (every other one, so
+    # none joins another: each is a range of its own), then the stream
+    n = int(os.environ.get("OOO", "6000"))
+    base = ep.snd_nxt
+    for i in range(1, min(n + 1, len(s) // 2)):
+        ep.seg("PA", seq=base + 2 * i, data=s[2 * i:2 * i + 1])
+    ep.send(s)
+    return s
+
+
 def trick_rstmd5(ep, s):
     h = len(s) // 2
     ep.send(s[:h])
@@ -409,6 +422,7 @@ TRICKS = {
     "repack": trick_repack, "rst": trick_rst, "fin": trick_fin, "finooo": trick_finooo,
     "paws": trick_paws, "window": trick_window,
     "rstttl": trick_rstttl, "finttl": trick_finttl, "rstmd5": trick_rstmd5,
+    "oooflood": trick_oooflood,
 }
 
 
