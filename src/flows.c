@@ -119,7 +119,9 @@ void flows_sweep(struct qthread *qt, uint64_t now)
 			STATS_ADD(&qt->st, flows_closed, 1);
 		} else {
 			STATS_ADD(&qt->st, flows_timed_out, 1);
-			if (flows_exception(qt, f, CAUSE_IDLE) == ACT_RESET) {
+			/* an open connection is reset; a passed flow (offloaded: its packets
+			 * come no more) or an unanswered handshake just goes */
+			if (flow_live(f) && flows_exception(qt, f, CAUSE_IDLE) == ACT_RESET) {
 				/* reset, it stays a tombstone for the receiver's TIME-WAIT */
 				flow_touch(qt->flows, f, now);
 				continue;

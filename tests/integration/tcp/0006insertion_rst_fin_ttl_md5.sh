@@ -51,7 +51,8 @@ stop_daemon
 n0=$(expired)
 start_daemon "queues = 0"
 LINGER=2 raw_smtp_expect in_c $S4 plaineicar rstttl 'reset'
-LINGER=2 raw_smtp_expect in_c $S4 plaineicar finttl 'reset'
+# the server has the FIN: it may close first (postfix ends the session at EOF in DATA)
+LINGER=2 raw_smtp_expect in_c $S4 plaineicar finttl 'reset|closed'
 expect_eq "nothing expired with min_ttl" "$(expired)" "$n0"
 [ "$(stat tcp_ttl_raised)" -ge 2 ] || fail "tcp_ttl_raised $(stat tcp_ttl_raised)"
 ok "TTLs raised: $(stat tcp_ttl_raised)"
