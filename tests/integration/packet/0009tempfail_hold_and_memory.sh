@@ -3,7 +3,8 @@
 # failure, so the sending server tries again later. A scanner slower than hold_timeout
 # (a test key makes it spin): the client gets 451 4.7.1 in place of the reply to the end
 # of data, the server aborts the transaction and stores nothing; a message queued behind
-# it whose hold expired is not scanned at all. A message that does not fit
+# it whose hold expired is not scanned at all; a POP3 client is reset (dovecot keeps the
+# message). A message that does not fit
 # message_memory gets 451 too, never oversize. Clean mail afterwards arrives.
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
@@ -31,6 +32,17 @@ server_released "$NS_S" 25 || fail "the server's connections are left open"
 grep -q "policy=on_error reason=hold_expired proto=smtp .* action=tempfail" "$WORK/mailscand.log" ||
 	fail "not logged"
 ok "logged"
+stop_daemon
+
+# POP3 has no temporary failure for a message: the client is reset, the server keeps it
+start_dovecot
+seed_mailbox "$WORK/slow.eml" "$WORK/clean.eml"
+start_daemon "queues = 0" "workers = 1" "hold_timeout = 3" "scan_timeout = 30" "test_spin = SPINME"
+SECONDS=0
+out=$(in_c "$PY" "$POP3GET" retr $S4 110 "$WORK/pop" 1)
+expect_eq "POP3, slower than hold_timeout: reset" "$out" "reset (ConnectionResetError)"
+[ "$SECONDS" -lt 20 ] || fail "the POP3 client waited $SECONDS s for its reset"
+expect_eq "the server keeps both messages" "$(mailbox_count)" 2
 stop_daemon
 
 # message_memory: a message that does not fit is deferred, not passed as oversize

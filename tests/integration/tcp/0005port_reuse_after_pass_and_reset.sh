@@ -4,8 +4,8 @@
 # offload), then at once opens a new connection from the same port and sends EICAR in
 # plain text: the new connection is followed from its SYN and rejected. The same after
 # a connection that was rejected (reset by mailscand). conntrack shows the mark only on
-# the TLS connection, and every new connection's SYN reaches the queue. Gateway and
-# host mode.
+# the TLS connection, and every new connection's SYN reaches the queue. Gateway (IPv4,
+# IPv6) and host mode.
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 start_postfix
@@ -13,11 +13,15 @@ for k in clean eicar; do make_mail $k; done
 reuse() { in_c "$PY" "$TOP/tests/tools/portreuse.py" "$@"; }
 V='554 5.7.1 Virus found: MailscanTest.EICAR'
 
-# offload_marked NS PORT: conntrack in NS lists a connection from PORT with the mark
-offload_marked() {
-	ip netns exec "$1" conntrack -L -p tcp --sport "$2" -m 0x40000000/0x40000000 2>/dev/null |
-		grep -q "sport=$2 "
+# ct NS ARGS...: conntrack's TCP entries in NS, IPv4 and IPv6
+ct() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" conntrack -L -f ipv4 -p tcp "$@" 2>/dev/null
+	ip netns exec "$ns" conntrack -L -f ipv6 -p tcp "$@" 2>/dev/null
 }
+# offload_marked NS PORT: conntrack in NS lists a connection from PORT with the mark
+offload_marked() { ct "$1" --sport "$2" -m 0x40000000/0x40000000 | grep -q "sport=$2 "; }
 
 check_mode() { # MODE NS SERVER PORT
 	local mode=$1 ns=$2 host=$3 sport=$4 out total
@@ -37,9 +41,8 @@ check_mode() { # MODE NS SERVER PORT
 	ok "$mode: clean mail from the same port is delivered"
 	expect_eq "$mode: every SYN reached the queue (flows_total)" "$(stat flows_total)" $((total + 4))
 	# the plain connections carry no offload mark: conntrack shows them unmarked
-	if ip netns exec "$ns" conntrack -L -p tcp --sport "$sport" 2>/dev/null | grep "sport=$sport " |
-		grep -v "mark=0 " | grep -q "mark="; then
-		ip netns exec "$ns" conntrack -L -p tcp --sport "$sport" 2>/dev/null
+	if ct "$ns" --sport "$sport" | grep "sport=$sport " | grep -v "mark=0 " | grep -q "mark="; then
+		ct "$ns" --sport "$sport"
 		fail "$mode: a connection after the TLS one kept its mark"
 	fi
 	ok "$mode: no connection after the TLS one inherited the mark"
@@ -47,6 +50,7 @@ check_mode() { # MODE NS SERVER PORT
 
 start_daemon "queues = 0"
 check_mode gateway "$NS_G" $S4 40025
+check_mode "gateway IPv6" "$NS_G" $S6 40027
 stop_daemon
 
 start_host_daemon "$NS_S"
@@ -57,4 +61,4 @@ in_s "$BUILD/mailscanctl" -c "$CONF" rules remove >/dev/null
 
 postfix_settle
 nothing_infected_stored
-expect_eq "stored: the TLS and the plain clean messages" "$(delivered_count)" 4
+expect_eq "stored: the TLS and the plain clean messages" "$(delivered_count)" 6

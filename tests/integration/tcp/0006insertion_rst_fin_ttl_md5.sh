@@ -8,7 +8,8 @@
 # insertion reaches the server. A reset carrying a TCP MD5 option, which Linux drops on
 # a connection that has none, is dropped and counted, and the rest is scanned (554; a
 # clean message arrives intact). The infected message is never stored and the server's
-# connection is released. Gateway mode; the MD5 reset in host mode too.
+# connection is released. Gateway mode, IPv4 (and the hop limit with IPv6); the MD5
+# reset in host mode too.
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 start_postfix
@@ -24,6 +25,7 @@ table inet nexthop {
 }
 NFT
 expired() { in_s nft list chain inet nexthop in | grep -o 'ip ttl 1 counter packets [0-9]*' | awk '{print $NF}'; }
+expired6() { in_s nft list chain inet nexthop in | grep -o 'ip6 hoplimit 1 counter packets [0-9]*' | awk '{print $NF}'; }
 V='554 5\.7\.1 Virus found: MailscanTest\.EICAR'
 
 # without min_ttl, the RST and the FIN expire on the way; both wait past every linger
@@ -54,6 +56,10 @@ LINGER=2 raw_smtp_expect in_c $S4 plaineicar rstttl 'reset'
 # the server has the FIN: it may close first (postfix ends the session at EOF in DATA)
 LINGER=2 raw_smtp_expect in_c $S4 plaineicar finttl 'reset|closed'
 expect_eq "nothing expired with min_ttl" "$(expired)" "$n0"
+# IPv6: the hop limit
+h0=$(expired6)
+LINGER=2 raw_smtp_expect in_c $S6 plaineicar rstttl 'reset'
+expect_eq "IPv6: nothing expired with min_ttl" "$(expired6)" "$h0"
 [ "$(stat tcp_ttl_raised)" -ge 2 ] || fail "tcp_ttl_raised $(stat tcp_ttl_raised)"
 ok "TTLs raised: $(stat tcp_ttl_raised)"
 grep -q "tcp TTL below min_ttl: raised" "$WORK/mailscand.log" || fail "not logged"
