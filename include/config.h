@@ -41,12 +41,14 @@ struct config {
 	char scanners[1024];	     /* where messages are scanned (scanners.h) */
 	uint64_t max_message_size;
 	int fail_closed;
-	int test_signatures;	   /* database holds the bundled test signatures */
-	uint32_t offload_mark;	   /* conntrack mark bit: flow no longer inspected */
-	uint32_t inject_mark;	   /* packet mark on the daemon's own packets */
-	unsigned int hold_timeout; /* seconds a packet may be held before on_error applies */
-	unsigned int scan_timeout; /* seconds */
-	uint64_t scan_max_size;	   /* ClamAV: data scanned per message, extracted included */
+	int test_signatures;		/* database holds the bundled test signatures */
+	uint32_t offload_mark;		/* conntrack mark bit: flow no longer inspected */
+	uint32_t inject_mark;		/* packet mark on the daemon's own packets */
+	unsigned int hold_timeout;	/* seconds a packet may be held before on_error applies */
+	unsigned int scan_timeout;	/* seconds */
+	uint64_t scan_max_size;		/* ClamAV: data scanned per message, extracted included */
+	uint64_t scanner_memory;	/* address space a scanner may add to the shared engine */
+	unsigned int scanner_max_scans; /* messages before a scanner is replaced; 0 never */
 	uint64_t scan_max_filesize;
 	unsigned int scan_max_recursion;
 	unsigned int scan_max_files;
@@ -77,6 +79,9 @@ struct config {
 	char test_crash[64];
 	char test_spin[64];
 	char test_sandbox[64];
+	/* test-only: a scanner makes its own temporary space unusable on a message with
+	 * PATTERN:removed, :readonly, :full (before its check) or :late (after it) */
+	char test_tmp[64];
 	unsigned int line[CONFIG_KEYS_MAX]; /* where each key was set (config_key order); 0 unset */
 	/* live.c's reference count when this is a snapshot of the running configuration;
 	 * 0 for any other configuration */

@@ -55,8 +55,11 @@ void scanproc_dispatch(int argc, char **argv);
 
 struct scan_job {
 	struct scan_job *next;
-	/* in: the message (owned by the job), and what logs and quarantine say of it */
-	uint8_t *msg;
+	/* in: the message, written once into a sealed memfd (owned by the job) that the
+	 * local scanners get as it is, MSG its read-only mapping; what logs and quarantine
+	 * say of it */
+	const uint8_t *msg;
+	int memfd;
 	size_t len;
 	char meta[512];	    /* "flow=... proto=... from=..." */
 	const char *action; /* what happens if infected, for the quarantine record */
@@ -117,6 +120,9 @@ void quarantine_write(const struct config *, struct stats *, uint64_t *seq,
 
 /* --- scanjob.c: jobs, their queues, the sinks --- */
 
+/* A job for a copy of MSG in a new memfd, sealed (F_SEAL_WRITE, F_SEAL_GROW,
+ * F_SEAL_SHRINK): no process it is passed to can change what it or another sees.
+ * NULL with errno. */
 struct scan_job *scan_job_new(const uint8_t *msg, size_t len);
 void scan_job_free(struct scan_job *);
 /* J and every job after it */

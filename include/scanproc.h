@@ -29,15 +29,30 @@ struct scanproc_spawned {
 	int err; /* errno when the fork failed; then no descriptors */
 };
 
-/* engine -> scanner: a message of LEN bytes in the memfd that comes with it */
+/* scanner -> engine, once, before any message: confined and ready, or why not (then it
+ * exits without scanning anything) */
+struct scanproc_ready {
+	int ok;
+	uint32_t flags; /* SCANPROC_TMP_ERROR: its temporary space could not be set up */
+	char err[256];
+};
+
+/* engine -> scanner: a message of LEN bytes in the sealed memfd that comes with it */
 struct scanproc_job {
 	uint64_t len;
+	pid_t engine; /* the packet engine's pid, for the sandbox probe */
 };
+
+#define SCANPROC_TMP_ERROR (1u << 0) /* the scanner's temporary space failed */
+#define SCANPROC_RECYCLED  (1u << 1) /* the scanner exits after this verdict */
+
 /* scanner -> engine */
 struct scanproc_verdict {
 	int result; /* enum scan_result */
+	uint32_t flags;
 	uint64_t scan_us;
 	char virus[128];
+	char probe[448]; /* test_sandbox: each way out and its errno */
 };
 
 /* One record and up to NFDS descriptors; -1 with errno. */

@@ -80,6 +80,8 @@
 	X(scans_expired, C, "scans not run: their hold expired while they waited (on_error)")      \
 	X(scans_failed_over, C, "scans a remote scanner did not answer, sent to another")          \
 	X(scans_retried, C, "scans tried again in a new process after their scanner died")         \
+	X(scans_tmp_errors, C, "scans failed: the scanner's temporary space (on_error applies)")   \
+	X(scanner_recycled, C, "scanner processes replaced after scanner_max_scans or a failure")  \
 	X(scanner_processes, G, "scanner processes serving now")                                   \
 	X(scanner_forks, C, "scanner processes forked from a scan master")                         \
 	X(scan_masters_started, C, "scan masters started (start, reload, restart)")                \

@@ -8,7 +8,11 @@
 #   a few scans, with the test signatures and with a synthetic database of 1,000,000 MD5
 #   and 100,000 body signatures, and the highest total while a reload runs (old and new
 #   engine side by side until the old scanners finish).
-# Usage: scripts/bench-procs.sh [RUNS]
+# - recycling and sealing: the same messages with scanner_max_scans = 0 (never), 1000,
+#   100 (the default), 10 and 1, and the cost of one replacement (fork, namespaces,
+#   tmpfs, filters) from the last against the first; with BASE=REV, the scanner as REV
+#   built it (before a fresh sealed memfd per message and the sandbox), interleaved.
+# Usage: [BASE=REV] scripts/bench-procs.sh [RUNS]
 set -eu
 RUNS=${1:-5}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,6 +47,39 @@ for w in 1 2; do
 		-v c="$(eval echo \$cpu_${w}_processes)" -v d="$(eval echo \$cpu_${w}_in_process)" -v w="$w" \
 		'BEGIN {printf "%-8s ratio       %10.3f %12.3f   (processes / in-process)\n", w, a/b, c/d}'
 done
+
+echo
+echo "recycling and sealing: 300 unique MIME messages of 100 KiB, 2 workers, median of $RUNS runs"
+models="0 1000 100 10 1"
+if [ -n "${BASE:-}" ]; then
+	mkdir -p "$work/base"
+	git -C "$top" archive "$BASE" | tar -x -C "$work/base"
+	make -C "$work/base" -s build/tools/scanbench >/dev/null
+	models="base $models"
+fi
+for r in $(seq "$RUNS"); do
+	for m in $models; do
+		if [ "$m" = base ]; then
+			"$work/base/build/tools/scanbench" "$work/test" 102400 300 2 test 2>/dev/null
+		else
+			SCANBENCH_MAX_SCANS=$m "$bench" "$work/test" 102400 300 2 test 2>/dev/null
+		fi | field "msgs/s" >>"$work/r.$m"
+	done
+done
+never=$(median <"$work/r.0")
+printf '%-22s %10s %8s\n' scanner_max_scans "msgs/s" "ratio"
+for m in $models; do
+	rate=$(median <"$work/r.$m")
+	case $m in
+	base) name="$BASE (before)" ;;
+	0) name="0 (never)" ;;
+	100) name="100 (default)" ;;
+	*) name=$m ;;
+	esac
+	awk -v n="$name" -v r="$rate" -v b="$never" 'BEGIN {printf "%-22s %10.1f %8.3f\n", n, r, r/b}'
+done
+awk -v a="$(median <"$work/r.1")" -v b="$never" \
+	'BEGIN {c = 2 * (1/a - 1/b); printf "one replacement costs %.1f ms of a worker: every 100 messages %.2f %% of its time, every 1000 %.3f %%\n", 1000 * c, 100 * c / 100 / (2/b), 100 * c / 1000 / (2/b)}'
 
 echo
 echo "memory: PSS in MB of every process holding the engine, 2 workers"

@@ -73,6 +73,8 @@ void config_defaults(struct config *c)
 	c->scan_timeout = 60;
 	c->scan_max_size = 100ULL << 20;
 	c->scan_max_filesize = 50ULL << 20;
+	c->scanner_memory = 1ULL << 30;
+	c->scanner_max_scans = 100;
 	c->scan_max_recursion = 16;
 	c->scan_max_files = 10000;
 	c->quarantine_max = 1ULL << 30;
@@ -292,6 +294,8 @@ static const struct key_def keys[] = {
 	{ "scan_max_filesize", K_SIZE, F(scan_max_filesize), 1024, 4ULL << 30, LIVE },
 	{ "scan_max_recursion", K_UINT, F(scan_max_recursion), 1, 64, LIVE },
 	{ "scan_max_files", K_UINT, F(scan_max_files), 1, 1000000, LIVE },
+	{ "scanner_memory", K_SIZE, F(scanner_memory), 16ULL << 20, 1ULL << 40, LIVE },
+	{ "scanner_max_scans", K_UINT, F(scanner_max_scans), 0, 1000000000, LIVE },
 	{ "quarantine_max", K_SIZE, F(quarantine_max), 4096, 1ULL << 40, LIVE },
 	{ "max_message_size", K_SIZE, F(max_message_size), 1024, 1ULL << 32, LIVE },
 	{ "fail_closed", K_BOOL, F(fail_closed), 0, 0, RESTART },
@@ -315,6 +319,7 @@ static const struct key_def keys[] = {
 	{ "test_crash", K_STRING, F(test_crash), 0, 0, LIVE },
 	{ "test_spin", K_STRING, F(test_spin), 0, 0, LIVE },
 	{ "test_sandbox", K_STRING, F(test_sandbox), 0, 0, LIVE },
+	{ "test_tmp", K_STRING, F(test_tmp), 0, 0, LIVE },
 	{ "log", K_LOG, F(log_target), 0, 0, LIVE },
 	{ "log_facility", K_FACILITY, F(log_facility), 0, 0, LIVE },
 	{ "syslog_socket", K_PATH, F(syslog_socket), 0, 0, LIVE },

@@ -19,9 +19,36 @@ struct scan_engine {
 	unsigned int sigs;
 };
 
+/* what libclamav reported during one scan */
+struct scan_ctx {
+	unsigned int errors;
+	char first[96];
+};
+
+/* the scan this thread runs: libclamav passes a scan's context only once the scan has
+ * one, and some errors (its temporary directory) come before that */
+static __thread struct scan_ctx *scanning;
+
+/* libclamav's messages go to stderr as before; an error during a scan marks it. Some
+ * failures (a temporary file it could not write) end in CL_CLEAN and only say so here. */
+static void on_message(enum cl_msg severity, const char *fullmsg, const char *msg, void *context)
+{
+	struct scan_ctx *x = context ? context : scanning;
+
+	if (severity < CL_MSG_WARN)
+		return;
+	fputs(fullmsg, stderr);
+	if (severity != CL_MSG_ERROR || !x || x->errors++)
+		return;
+	snprintf(x->first, sizeof(x->first), "%s", msg);
+	x->first[strcspn(x->first, "\n")] = '\0';
+}
+
 int scan_engine_init(char *err, size_t errlen)
 {
 	cl_error_t r = cl_init(CL_INIT_DEFAULT);
+
+	cl_set_clcb_msg(on_message);
 
 	if (r != CL_SUCCESS) {
 		snprintf(err, errlen, "libclamav: %s", cl_strerror(r));
@@ -113,6 +140,7 @@ enum scan_result scan_engine_scan(struct scan_engine *e, const uint8_t *msg, siz
 				  char *virus, size_t viruslen)
 {
 	struct cl_scan_options opts = { 0 };
+	struct scan_ctx x = { 0 };
 	const char *virname = NULL;
 	unsigned long scanned = 0;
 	enum scan_result res;
@@ -127,7 +155,9 @@ enum scan_result scan_engine_scan(struct scan_engine *e, const uint8_t *msg, siz
 	if (!map) {
 		r = CL_EMEM;
 	} else {
-		r = cl_scanmap_callback(map, NULL, &virname, &scanned, e->cl, &opts, NULL);
+		scanning = &x;
+		r = cl_scanmap_callback(map, NULL, &virname, &scanned, e->cl, &opts, &x);
+		scanning = NULL;
 		cl_fmap_close(map);
 	}
 	/* a signature always names itself; libclamav reports some limit hits (the
@@ -144,7 +174,11 @@ enum scan_result scan_engine_scan(struct scan_engine *e, const uint8_t *msg, siz
 		res = SCAN_TIMEOUT;
 	else
 		res = SCAN_ERROR;
-	if (virname)
+	/* not clean if it did not really run: an error on the way is a failed scan */
+	if (res == SCAN_CLEAN && x.errors) {
+		res = SCAN_ERROR;
+		snprintf(virus, viruslen, "libclamav: %s", x.first);
+	} else if (virname)
 		snprintf(virus, viruslen, "%s", virname);
 	else if (res == SCAN_ERROR)
 		snprintf(virus, viruslen, "%s", cl_strerror(r));

@@ -1,9 +1,12 @@
 /* Scan jobs, their queues, and the sinks that hand them back to the queue threads (a
  * locked list and an eventfd). */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -64,19 +67,61 @@ void scan_jobs_free(struct scan_job *j)
 	}
 }
 
+/* the message's one copy: a memfd, sealed once written */
+static int sealed_memfd(const uint8_t *p, size_t len)
+{
+	int fd = memfd_create("mailscan-message", MFD_CLOEXEC | MFD_ALLOW_SEALING), e;
+	off_t off = 0;
+
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)len))
+		goto fail;
+	while (len) {
+		ssize_t w = pwrite(fd, p, len, off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		p += w;
+		off += w;
+		len -= (size_t)w;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK))
+		goto fail;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
 struct scan_job *scan_job_new(const uint8_t *msg, size_t len)
 {
+	static const uint8_t empty[1];
 	struct scan_job *j = calloc(1, sizeof(*j));
+	void *m;
 
 	if (!j)
 		return NULL;
-	j->msg = malloc(len ? len : 1);
-	if (!j->msg) {
+	j->memfd = sealed_memfd(msg, len);
+	if (j->memfd < 0) {
 		free(j);
 		return NULL;
 	}
-	memcpy(j->msg, msg, len);
+	j->msg = empty;
 	j->len = len;
+	if (len) {
+		m = mmap(NULL, len, PROT_READ, MAP_SHARED, j->memfd, 0);
+		if (m == MAP_FAILED) {
+			close(j->memfd);
+			free(j);
+			return NULL;
+		}
+		j->msg = m;
+	}
 	return j;
 }
 
@@ -84,7 +129,9 @@ void scan_job_free(struct scan_job *j)
 {
 	if (!j)
 		return;
-	free(j->msg);
+	if (j->len)
+		munmap((void *)(uintptr_t)j->msg, j->len);
+	close(j->memfd);
 	free(j);
 }
 

@@ -27,7 +27,8 @@
 #include "log.h"
 #include "scanproc.h"
 
-#define KILL_GRACE_MS 2000 /* past scan_timeout: libclamav's own limit had its chance */
+#define KILL_GRACE_MS 2000  /* past scan_timeout: libclamav's own limit had its chance */
+#define READY_MS      30000 /* a new process confines itself (namespaces, tmpfs, filter) */
 
 struct master {
 	int chan;
@@ -51,8 +52,8 @@ struct local_slot {
 	struct master *m; /* the process's master; NULL while there is no process */
 	int sock, pidfd;  /* the process */
 	pid_t pid;
-	int memfd;	     /* the messages, one at a time */
 	uint64_t backoff_ms; /* no master could start: when to try again */
+	int tmp_failed;	     /* the last process could not set up its temporary space */
 };
 
 /* --- masters --- */
@@ -203,6 +204,40 @@ static void slot_detach(struct backend_slot *bs)
 	STATS_ADD(bs->env->st, scanner_processes, (uint64_t)-1);
 }
 
+/* waits up to MS for the process to answer; the poll result */
+static int wait_readable(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+
+	do
+		r = poll(&p, 1, ms);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+/* A new process says once it is confined, or why it could not be (its temporary space:
+ * sl->tmp_failed); then it is detached. */
+static int slot_ready(struct backend_slot *bs, char *err, size_t errlen)
+{
+	struct local_slot *sl = bs->priv;
+	struct scanproc_ready r = { 0 };
+	unsigned int nfds;
+	ssize_t n = -1;
+
+	sl->tmp_failed = 0;
+	if (wait_readable(sl->sock, READY_MS) > 0)
+		n = scanproc_recv(sl->sock, &r, sizeof(r), NULL, 0, &nfds);
+	if (n == (ssize_t)sizeof(r) && r.ok)
+		return 0;
+	r.err[sizeof(r.err) - 1] = '\0';
+	snprintf(err, errlen, "scanner %d: %s", (int)sl->pid,
+		 n == (ssize_t)sizeof(r) ? r.err : "no answer to its setup");
+	sl->tmp_failed = n == (ssize_t)sizeof(r) && (r.flags & SCANPROC_TMP_ERROR);
+	slot_detach(bs);
+	return -1;
+}
+
 /* a process forked from the current master, which is started again if it died */
 static int slot_attach(struct backend_slot *bs, uint64_t gen, char *err, size_t errlen)
 {
@@ -252,41 +287,9 @@ static int slot_attach(struct backend_slot *bs, uint64_t gen, char *err, size_t 
 		pthread_mutex_unlock(&l->mlock);
 		STATS_ADD(bs->env->st, scanner_processes, 1);
 		STATS_ADD(bs->env->st, scanner_forks, 1);
-		return 0;
+		return slot_ready(bs, err, errlen);
 	}
 	return -1;
-}
-
-static int write_all_at(int fd, const uint8_t *p, size_t len)
-{
-	off_t off = 0;
-
-	if (ftruncate(fd, (off_t)len))
-		return -1;
-	while (len) {
-		ssize_t w = pwrite(fd, p, len, off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		off += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* waits up to MS for the process to answer; the poll result */
-static int wait_readable(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int r;
-
-	do
-		r = poll(&p, 1, ms);
-	while (r < 0 && errno == EINTR);
-	return r;
 }
 
 /* One message through the slot's process. A process that dies, or does not answer by
@@ -295,23 +298,21 @@ static void slot_scan(struct backend_slot *bs, struct scan_job *j)
 {
 	struct local_slot *sl = bs->priv;
 	const struct config *c = live_slot_get(&bs->env->cfg);
-	struct scanproc_job req = { .len = j->len };
+	struct scanproc_job req = { .len = j->len, .engine = getpid() };
 	struct scanproc_verdict v;
 	unsigned int nfds, scan_timeout = c->scan_timeout;
 	int timeout = (int)scan_timeout * 1000 + KILL_GRACE_MS;
 	uint64_t t0 = now_us();
-	ssize_t n = -1;
+	ssize_t n;
 
 	live_put(c);
 
-	if (write_all_at(sl->memfd, j->msg, j->len)) {
-		j->result = SCAN_ERROR;
-		snprintf(j->virus, sizeof(j->virus), "memfd: %s", strerror(errno));
-		return;
-	}
-	if (scanproc_send(sl->sock, &req, sizeof(req), &sl->memfd, 1) == sizeof(req)) {
+	/* the job's sealed memfd as it is: no copy, nothing the scanner can change */
+	n = scanproc_send(sl->sock, &req, sizeof(req), &j->memfd, 1);
+	if (n == sizeof(req)) {
 		int r = wait_readable(sl->sock, timeout);
 
+		n = -1;
 		if (r == 0) {
 			pidfd_send_signal(sl->pidfd, SIGKILL, NULL, 0);
 			wait_readable(sl->sock, 5000); /* its end closes as it dies */
@@ -336,8 +337,19 @@ static void slot_scan(struct backend_slot *bs, struct scan_job *j)
 	}
 	j->result = (enum scan_result)v.result;
 	v.virus[sizeof(v.virus) - 1] = '\0';
+	v.probe[sizeof(v.probe) - 1] = '\0';
 	snprintf(j->virus, sizeof(j->virus), "%s", v.virus);
 	j->scan_us = v.scan_us ? v.scan_us : now_us() - t0;
+	if (v.probe[0])
+		log_info("sandbox probe: scanner %d: %s", (int)sl->pid, v.probe);
+	if (v.flags & SCANPROC_TMP_ERROR) {
+		STATS_ADD(bs->env->st, scans_tmp_errors, 1);
+		log_warnx("scanner %d: %s %s", (int)sl->pid, v.virus, j->meta);
+	}
+	if (v.flags & SCANPROC_RECYCLED) { /* it exits: the next message gets a new one */
+		STATS_ADD(bs->env->st, scanner_recycled, 1);
+		slot_detach(bs);
+	}
 }
 
 /* an idle process has nothing to say: anything readable is its end of file */
@@ -367,6 +379,11 @@ static enum remote_rc local_scan(struct backend_slot *bs, struct scan_job *j, ui
 			log_warnx("no scanner process: %s", err);
 			j->result = SCAN_ERROR;
 			snprintf(j->virus, sizeof(j->virus), "no scanner process");
+			if (sl->tmp_failed) {
+				STATS_ADD(bs->env->st, scans_tmp_errors, 1);
+				snprintf(j->virus, sizeof(j->virus), "no scanner process: %.100s",
+					 err);
+			}
 			return REMOTE_OK;
 		}
 		slot_scan(bs, j);
@@ -403,11 +420,6 @@ static int local_open(struct backend_slot *bs)
 
 	if (!sl)
 		return -1;
-	sl->memfd = memfd_create("mailscan-message", MFD_CLOEXEC);
-	if (sl->memfd < 0) {
-		free(sl);
-		return -1;
-	}
 	bs->priv = sl;
 	return 0;
 }
@@ -417,7 +429,6 @@ static void local_close(struct backend_slot *bs)
 	struct local_slot *sl = bs->priv;
 
 	slot_detach(bs);
-	close(sl->memfd);
 	free(sl);
 	bs->priv = NULL;
 }

@@ -4,7 +4,6 @@
  * The dispatcher sees a backend only through its operations (backend.h). */
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -797,15 +796,6 @@ unsigned int scanner_backends(struct scanner *s, struct backend_report *r, unsig
 	return k;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	if (ftw->level > 0)
-		remove(path);
-	return 0;
-}
-
 void scanner_free(struct scanner *s)
 {
 	unsigned int i;
@@ -827,8 +817,7 @@ void scanner_free(struct scanner *s)
 	for (i = 0; i < KINDS; i++)
 		if (s->kinds[i] && backend_kinds[i]->stop)
 			backend_kinds[i]->stop(s->kinds[i], 1);
-	/* libclamav's private temporary directory is emptied at exit */
-	nftw(s->env.cfg.cfg->tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	/* nothing to clean: each scanner's temporary space was a tmpfs of its own */
 	live_slot_destroy(&s->env.cfg);
 	pthread_mutex_destroy(&s->reload_lock);
 	pthread_mutex_destroy(&s->lock);

@@ -5,7 +5,7 @@
  *        scanbench [-i] -m DBDIR WORKERS [test]    (memory)
  * Default: the scanner as mailscand runs it, a scan master and WORKERS sandboxed scanner
  * processes; -i: the engine in this process, scanned by WORKERS threads (the model the
- * processes replaced).
+ * processes replaced). SCANBENCH_MAX_SCANS=N in the environment: scanner_max_scans.
  * Prints: size, count, workers, seconds, CPU seconds of the scans (every process's),
  * MB/s, messages/s. With -m: the proportional set size (PSS, shared pages counted once)
  * of this process, the master and the scanners after a few scans, and the highest total
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -218,32 +219,60 @@ static int start(struct bench *b, int inproc)
 
 /* PSS of every process that holds an engine, in kB: this one, and every scan master
  * and scanner (during a reload the old and the new ones) */
+/* a process's name and parent, from /proc/PID/stat; -1 when it is gone */
+static int proc_parent(int pid, char *comm, size_t cap)
+{
+	char path[64], line[512], *open_, *close_;
+	int ppid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (f && fgets(line, sizeof(line), f) && (open_ = strchr(line, '(')) &&
+	    (close_ = strrchr(line, ')'))) {
+		snprintf(comm, cap, "%.*s", (int)(close_ - open_ - 1), open_ + 1);
+		if (sscanf(close_ + 2, "%*c %d", &ppid) != 1)
+			ppid = -1;
+	}
+	if (f)
+		fclose(f);
+	return ppid;
+}
+
+/* this process, its masters (its children: it is their subreaper) and their scanners;
+ * the machine's other mailscan processes are not counted */
 static unsigned long pss_all(struct bench *b)
 {
 	unsigned long kb = smaps_kb(getpid(), "Pss");
-	struct dirent *de;
-	DIR *d;
+	int masters[64], nm = 0, pass;
 
 	if (!b->s)
 		return kb;
-	d = opendir("/proc");
-	while (d && (de = readdir(d))) {
-		char path[300], comm[32] = "";
-		FILE *f;
+	for (pass = 0; pass < 2; pass++) {
+		struct dirent *de;
+		DIR *d = opendir("/proc");
 
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) &&
-		    (!strcmp(comm, "ms-master\n") || !strcmp(comm, "ms-scanner\n")))
-			kb += smaps_kb(atoi(de->d_name), "Pss");
-		fclose(f);
+		while (d && (de = readdir(d))) {
+			char comm[32] = "";
+			int pid, ppid, k, mine = 0;
+
+			if (de->d_name[0] < '1' || de->d_name[0] > '9')
+				continue;
+			pid = atoi(de->d_name);
+			ppid = proc_parent(pid, comm, sizeof(comm));
+			if (pass == 0 && !strcmp(comm, "ms-master") && ppid == getpid() &&
+			    nm < 64) {
+				masters[nm++] = pid;
+				kb += smaps_kb(pid, "Pss");
+			}
+			for (k = 0; pass == 1 && k < nm; k++)
+				mine |= ppid == masters[k];
+			if (mine && !strcmp(comm, "ms-scanner"))
+				kb += smaps_kb(pid, "Pss");
+		}
+		if (d)
+			closedir(d);
 	}
-	if (d)
-		closedir(d);
 	return kb;
 }
 
@@ -320,6 +349,9 @@ int main(int argc, char **argv)
 	double cpu0;
 
 	scanproc_dispatch(argc, argv);
+	/* the masters leave their double fork as this process's children: only they and
+	 * their scanners are counted */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	inproc = argc > 1 && !strcmp(argv[1], "-i");
 	first = 1 + inproc;
 	files = argc > first && !strcmp(argv[first], "-f");
@@ -331,6 +363,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	config_defaults(&b.c);
+	if (getenv("SCANBENCH_MAX_SCANS"))
+		b.c.scanner_max_scans = (unsigned int)atoi(getenv("SCANBENCH_MAX_SCANS"));
 	if (files || mem) {
 		first++;
 		snprintf(b.c.database, sizeof(b.c.database), "%s", argv[first]);

@@ -1,8 +1,10 @@
 #!/bin/bash
 # Who runs what: after start the packet engine runs as the unprivileged user with exactly
 # CAP_NET_ADMIN and CAP_NET_RAW (every thread, nothing in the bounding set), the scan
-# master and the scanner processes as that user with no capability, the scanners under
-# seccomp; a scanner's socket and exec are refused (EPERM), seen in a real 554. With those
+# master and the scanner processes as that user with no capability, both under seccomp
+# with no_new_privs and not dumpable (their /proc files are root's), the scanners with
+# their resource limits; every way out the probe tries from a scanner is refused, seen
+# in a real 554 and in the log with each errno, and the master's own probe too. With those
 # privileges the engine still passes clean mail, rejects infected mail (RST and 554
 # injected), offloads STARTTLS, takes a port added live, writes the quarantine and
 # reloads signatures.
@@ -35,6 +37,26 @@ expect_eq "scanner processes" "$(echo "$scanners" | wc -w)" 2
 expect_eq "master user" "$(ps -o user= -p "$master")" mailscan
 expect_eq "master CapEff" "$(field "$master" CapEff)" 0000000000000000
 expect_eq "master CapPrm" "$(field "$master" CapPrm)" 0000000000000000
+expect_eq "master seccomp (2 = filter)" "$(field "$master" Seccomp)" 2
+expect_eq "master no_new_privs" "$(field "$master" NoNewPrivs)" 1
+for p in $master $scanners; do
+	for f in mem status maps fd environ; do
+		expect_eq "/proc/$p/$f owner (not dumpable)" "$(command stat -c %U "/proc/$p/$f")" root
+	done
+done
+limit() { awk -v n="$2" 'index($0, n) == 1 {print $(NF - 2)}' "/proc/$1/limits"; }
+for p in $scanners; do
+	expect_eq "scanner $p processes limit" "$(limit "$p" "Max processes")" 0
+	expect_eq "scanner $p core limit" "$(limit "$p" "Max core file size")" 0
+	expect_eq "scanner $p open files limit" "$(limit "$p" "Max open files")" 128
+	[ "$(limit "$p" "Max address space")" != unlimited ] || fail "scanner $p: address space unlimited"
+	[ "$(limit "$p" "Max file size")" != unlimited ] || fail "scanner $p: file size unlimited"
+	# its own mount namespace, a tmpfs as its whole tree
+	[ "$(readlink "/proc/$p/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] || fail "scanner $p: host mount namespace"
+	expect_eq "scanner $p root: its tmpfs" "$(sed -n 's|^[^ ]* [^ ]* [^ ]* [^ ]* / .* - \([^ ]*\) .*|\1|p' "/proc/$p/mountinfo")" tmpfs
+	expect_eq "scanner $p mounts" "$(wc -l <"/proc/$p/mountinfo")" 1
+done
+ok "master and scanners not dumpable, bounded, the scanners in their own tmpfs"
 for p in $scanners; do
 	expect_eq "scanner $p user" "$(ps -o user= -p "$p")" mailscan
 	expect_eq "scanner $p CapEff" "$(field "$p" CapEff)" 0000000000000000
@@ -51,11 +73,27 @@ echo "$st" | grep -qx "scan_master=$master" || fail "status: master"
 expect_eq "status: scanners" "$(echo "$st" | sed -n 's/^scanners=//p' | tr ',' '\n' | sort | xargs)" "$(echo $scanners | tr ' ' '\n' | sort | xargs)"
 ok "master and scanners: user mailscan, no capability; scanners under seccomp"
 
-# a scanner tries a socket and an exec on a message with the probe: both refused
+# a scanner tries every way out on a message with the probe: all refused
 out=$(in_c "$PY" "$TOP/tests/tools/mixsend.py" send $S4 25 1 "$WORK/probe" probe:1)
-grep -q "refused 554 .*Mailscan.Test.Sandbox.socket-EPERM.exec-EPERM" "$WORK/probe/results" ||
+grep -q "refused 554 .*Mailscan.Test.Sandbox.refused-18-of-18" "$WORK/probe/results" ||
 	fail "sandbox probe: $(cat "$WORK/probe/results")"
-ok "in a scanner, socket() and execve() fail with EPERM: $(cat "$WORK/probe/results")"
+probe=$(grep -o "sandbox probe: scanner .*" "$WORK/mailscand.log" | tail -1)
+for want in socket=EPERM connect=EPERM execve=EPERM fork=EPERM ptrace=EPERM \
+	prlimit64-engine=EPERM kill-engine=EPERM fcntl-F_SETOWN=EPERM fcntl-F_SETSIG=EPERM \
+	open-master-mem=ENOENT open-engine-mem=ENOENT open-quarantine=ENOENT \
+	open-control-socket=ENOENT open-etc-passwd=ENOENT mprotect-PROT_EXEC=EPERM \
+	memfd-write=EPERM memfd-mmap-shared=EPERM memfd-truncate=EPERM; do
+	echo "$probe" | grep -qw -- "$want" || fail "scanner probe: no $want in: $probe"
+done
+ok "in a scanner: $probe"
+# the master's own probe, run once it was confined (it forks and opens files by design)
+mprobe=$(grep -o "sandbox probe: scan master .*" "$WORK/mailscand.log" | tail -1)
+for want in socket=EPERM connect=EPERM execve=EPERM ptrace=EPERM prlimit64-engine=EPERM \
+	kill-engine=EPERM fcntl-F_SETOWN=EPERM fcntl-F_SETSIG=EPERM mprotect-PROT_EXEC=EPERM; do
+	echo "$mprobe" | grep -qw -- "$want" || fail "master probe: no $want in: $mprobe"
+done
+echo "$mprobe" | grep -q ALLOWED && fail "master probe: $mprobe"
+ok "in the master: $mprobe"
 
 # the engine's work with its two capabilities left
 for k in clean eicar; do make_mail $k; done
