@@ -60,16 +60,19 @@ MaxConnections: 64
 Header:
 CF
 
-scan_ticks() { # PIDS: what the scanner processes among them spent
-	local p t=0
+scan_ticks() { # PIDS: what the scanner processes among them spent, and those their
+	# master replaced (scanner_max_scans) and reaped
+	local p t=0 c
 	for p in "$@"; do
-		[ "$(cat "/proc/$p/comm")" = ms-scanner ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+		c=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+		[ "$c" = ms-scanner ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+		[ "$c" = ms-master ] && t=$((t + $(awk '{print $16 + $17}' "/proc/$p/stat" 2>/dev/null || echo 0)))
 	done
 	echo "$t"
 }
 hwm_kb() { # PIDS: the sum of their peak resident sizes
 	local p t=0
-	for p in "$@"; do t=$((t + $(awk '/^VmHWM/ {print $2}' "/proc/$p/status"))); done
+	for p in "$@"; do t=$((t + $(awk '/^VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0))); done
 	echo "$t"
 }
 
@@ -143,6 +146,8 @@ run() {
 		out=$(in_c "$PY" "$LOAD" pop3 $S4 110 "$dir")
 	fi
 	case $out in *" failed=0 "*) ;; *) fail "$name/$mode: $out" ;; esac
+	# the processes now: scanners replaced during the run are new ones
+	[ "$mode" = mailscand ] && IPIDS=$(daemon_pids)
 	c1=$(cpu_ticks $IPIDS)
 	rss=$(hwm_kb $IPIDS)
 	if [ "$mode" = mailscand ]; then

@@ -232,11 +232,14 @@ postfix_unlimited() {
 	in_s postfix -c "$WORK/pf/etc" reload >/dev/null 2>&1
 }
 
-# cpu_ticks PIDS: their user + system clock ticks
+# cpu_ticks PIDS: their user + system clock ticks, with those of the children they
+# reaped (a scan master's replaced scanners); a process gone meanwhile counts through
+# its parent's
 cpu_ticks() {
-	local p t=0
+	local p t=0 v
 	for p in "$@"; do
-		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+		v=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat" 2>/dev/null) || continue
+		t=$((t + ${v:-0}))
 	done
 	echo "$t"
 }
