@@ -67,35 +67,39 @@ void scan_jobs_free(struct scan_job *j)
 	}
 }
 
-/* the message's one copy: a memfd, sealed once written */
-static int sealed_memfd(const uint8_t *p, size_t len)
+static int pwrite_all(int fd, const uint8_t *p, size_t len)
 {
-	int fd = memfd_create("mailscan-message", MFD_CLOEXEC | MFD_ALLOW_SEALING), e;
 	off_t off = 0;
 
-	if (fd < 0)
-		return -1;
-	if (ftruncate(fd, (off_t)len))
-		goto fail;
 	while (len) {
 		ssize_t w = pwrite(fd, p, len, off);
 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			goto fail;
+			return -1;
 		p += w;
 		off += w;
 		len -= (size_t)w;
 	}
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK))
-		goto fail;
+	return 0;
+}
+
+/* the message's one copy: a memfd, sealed once written; -1 with errno */
+static int sealed_memfd(const uint8_t *p, size_t len)
+{
+	int fd = memfd_create("mailscan-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd >= 0 &&
+	    (ftruncate(fd, (off_t)len) || pwrite_all(fd, p, len) ||
+	     fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK))) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		fd = -1;
+	}
 	return fd;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
 }
 
 struct scan_job *scan_job_new(const uint8_t *msg, size_t len)
