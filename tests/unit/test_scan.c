@@ -7,9 +7,11 @@
  * sandbox refusing a socket and an exec, and (as root) the processes' user and
  * capabilities. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -600,6 +602,33 @@ static void test_two_instances(void)
 	free(m);
 }
 
+/* a job's message: one copy, in a memfd sealed against writing, growing and shrinking
+ * before anyone is handed it; its mapping reads the same bytes */
+static void test_job_memfd(void)
+{
+	static const char text[] = "Subject: sealed\r\n\r\nbody\r\n";
+	struct scan_job *j = scan_job_new((const uint8_t *)text, strlen(text));
+	struct scan_job *e = scan_job_new((const uint8_t *)"", 0);
+	int seals;
+
+	CHECK(j != NULL && e != NULL);
+	if (!j || !e)
+		return;
+	seals = fcntl(j->memfd, F_GET_SEALS);
+	CHECK_INT(seals & (F_SEAL_SEAL | F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK),
+		  F_SEAL_SEAL | F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK);
+	CHECK_INT((int)j->len, (int)strlen(text));
+	CHECK(!memcmp(j->msg, text, j->len));
+	CHECK_INT((int)pwrite(j->memfd, "X", 1, 0), -1);
+	CHECK_INT(errno, EPERM);
+	CHECK(ftruncate(j->memfd, 0) < 0);
+	CHECK(mmap(NULL, j->len, PROT_READ | PROT_WRITE, MAP_SHARED, j->memfd, 0) == MAP_FAILED);
+	CHECK(fcntl(e->memfd, F_GET_SEALS) & F_SEAL_GROW);
+	CHECK_INT((int)e->len, 0);
+	scan_job_free(j);
+	scan_job_free(e);
+}
+
 static int wait_processes(struct stats *st, uint64_t n)
 {
 	int i;
@@ -799,6 +828,7 @@ int main(int argc, char **argv)
 	test_reload_under_load();
 	test_quarantine_and_files();
 	test_sandboxed_like_in_process();
+	test_job_memfd();
 	test_tmp_space();
 	test_recycling();
 	test_two_instances();
