@@ -16,10 +16,11 @@
  * socketpair, no connect, exec or ptrace. -1 with a reason in ERR. */
 int sandbox_master(int *scoped, char *err, size_t errlen);
 /* A new scanner, before it takes a message: its own user and mount namespace whose
- * whole filesystem is a tmpfs of BYTES mounted on MOUNTPOINT (nothing outside sees or
- * fills it; it goes with the process), SANDBOX_TMP in it; no capability left. -1 with a
- * reason in ERR. */
-int sandbox_scanner_fs(const char *mountpoint, uint64_t bytes, char *err, size_t errlen);
+ * whole filesystem is a tmpfs of BYTES and INODES files mounted on MOUNTPOINT (nothing
+ * outside sees or fills it; it goes with the process), SANDBOX_TMP in it; no capability
+ * left. -1 with a reason in ERR. */
+int sandbox_scanner_fs(const char *mountpoint, uint64_t bytes, unsigned int inodes, char *err,
+		       size_t errlen);
 /* Resource limits: MEMORY bytes of address space beyond what the process maps now (the
  * engine it shares), files up to FSIZE, NOFILE descriptors, no new process, no core. */
 int sandbox_scanner_limits(uint64_t memory, uint64_t fsize, unsigned int nofile, char *err,

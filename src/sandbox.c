@@ -287,7 +287,8 @@ static int drop_caps(void)
 		}                                                                                  \
 	} while (0)
 
-int sandbox_scanner_fs(const char *mountpoint, uint64_t bytes, char *err, size_t errlen)
+int sandbox_scanner_fs(const char *mountpoint, uint64_t bytes, unsigned int inodes, char *err,
+		       size_t errlen)
 {
 	char map[64], opts[96];
 	unsigned int uid = (unsigned int)getuid(), gid = (unsigned int)getgid();
@@ -303,8 +304,8 @@ int sandbox_scanner_fs(const char *mountpoint, uint64_t bytes, char *err, size_t
 	STEP("gid_map", write_file("/proc/self/gid_map", map));
 	STEP("not dumpable", prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
 	STEP("private mounts", mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
-	snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=4096,mode=0700",
-		 (unsigned long long)bytes);
+	snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=%u,mode=0700", (unsigned long long)bytes,
+		 inodes);
 	STEP(mountpoint, mount("mailscan-scanner", mountpoint, "tmpfs",
 			       MS_NOSUID | MS_NODEV | MS_NOEXEC, opts));
 	/* the tmpfs becomes the whole view: the rest of the tree is detached */

@@ -497,7 +497,8 @@ scanner_main(int sock, struct scan_engine *e, const struct config *c)
 	if (sandbox_scanner_limits(c->scanner_memory, tmp_bytes(c), SCANNER_NOFILE, err,
 				   sizeof(err)))
 		scanner_refuse(sock, err, 0);
-	if (sandbox_scanner_fs(c->tmpdir, tmp_bytes(c), err, sizeof(err)))
+	/* as many files as a message may hold, and libclamav's own beside them */
+	if (sandbox_scanner_fs(c->tmpdir, tmp_bytes(c), c->scan_max_files + 1024, err, sizeof(err)))
 		scanner_refuse(sock, err, 1);
 	if (scan_engine_set_tmpdir(e, SANDBOX_TMP))
 		scanner_refuse(sock, "libclamav: cannot set its temporary directory", 1);
