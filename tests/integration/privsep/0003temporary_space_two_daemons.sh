@@ -3,7 +3,8 @@
 # temporary space), with real postfix under load:
 # - a scanner's own temporary space made unusable inside it (removed, read-only, full
 #   before its check; removed after the check, where only libclamav's message tells):
-#   never clean; on_error (block here: 554) applies and is counted (scans_tmp_errors); the
+#   never clean; on_error (its default, tempfail: 451) applies and is counted
+#   (scans_tmp_errors); the
 #   scanner is replaced and the clean and infected mail around it scanned as usual;
 # - the configured tmpdir on the host filled and made read-only under load: nothing
 #   changes (each scanner's space is a tmpfs of its own, the directory a mount point);
@@ -15,8 +16,7 @@
 topology_gateway
 start_postfix
 postfix_unlimited
-start_daemon "queues = 0" "workers = 2" "on_error = block" "test_tmp = MAILSCAN-TMP" \
-	"scanner_max_scans = 20"
+start_daemon "queues = 0" "workers = 2" "test_tmp = MAILSCAN-TMP" "scanner_max_scans = 20"
 MIX="$TOP/tests/tools/mixsend.py"
 BOX=$WORK/pf/mail/inbox/new
 await_stat scanner_processes 2 "two scanner processes"
@@ -28,8 +28,8 @@ echo "$out"
 expect_eq "outcomes" "$out" \
 	"clean_accepted=60 eicar_refused=10 tmp-full_refused=5 tmp-late_refused=5 tmp-readonly_refused=5 tmp-removed_refused=5"
 for k in removed readonly full late; do
-	n=$(grep -c "^tmp-$k\.[0-9]*\.eml refused 554 .*scan error" "$WORK/inside/results")
-	expect_eq "tmp-$k: 554 scan error (on_error = block)" "$n" 5
+	n=$(grep -c "^tmp-$k\.[0-9]*\.eml refused 451 .*scan error" "$WORK/inside/results")
+	expect_eq "tmp-$k: 451 scan error (on_error = tempfail)" "$n" 5
 done
 expect_eq "scans_tmp_errors (checked before the scan)" "$(stat scans_tmp_errors)" 15
 grep -q "LibClamAV Error: .*temporary" "$WORK/mailscand.log" || fail "libclamav did not say it"
@@ -63,7 +63,7 @@ case "$out" in
 *eicar_accepted*) fail "infected mail accepted with the tmpdir removed: $out" ;;
 esac
 acc=$(grep -c "^clean\.[0-9]*\.eml accepted$" "$WORK/removed/results")
-ref=$(grep -c "^clean.* refused 554 .*scan error" "$WORK/removed/results")
+ref=$(grep -c "^clean.* refused 451 .*scan error" "$WORK/removed/results")
 expect_eq "clean mail: scanned and accepted, or on_error" "$((acc + ref))" 30
 expect_eq "each accepted one was scanned clean" "$(($(stat scans_clean) - clean))" "$acc"
 [ "$(stat scans_tmp_errors)" -gt "$errs" ] || fail "scans_tmp_errors did not grow"
