@@ -266,6 +266,26 @@ static int write_file(const char *path, const char *s)
 	return n == (ssize_t)strlen(s) ? 0 : -1;
 }
 
+/* Nothing attached while the process was dumpable: a tracer stays attached after
+ * PR_SET_DUMPABLE 0. -1 with errno EPERM when one did. */
+static int untraced(void)
+{
+	char line[128];
+	int pid = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "TracerPid: %d", &pid) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (pid != 0) {
+		errno = pid < 0 ? EIO : EPERM;
+		return -1;
+	}
+	return 0;
+}
+
 /* the capabilities the new user namespace gave, all of them, gone */
 static int drop_caps(void)
 {
@@ -303,6 +323,7 @@ int sandbox_scanner_fs(const char *mountpoint, uint64_t bytes, unsigned int inod
 	snprintf(map, sizeof(map), "%u %u 1\n", gid, gid);
 	STEP("gid_map", write_file("/proc/self/gid_map", map));
 	STEP("not dumpable", prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
+	STEP("traced while dumpable", untraced());
 	STEP("private mounts", mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
 	snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=%u,mode=0700", (unsigned long long)bytes,
 		 inodes);
