@@ -23,6 +23,7 @@ struct pop3_event {
 	size_t len;
 	int oversize;
 	int candidate;
+	int eof; /* a candidate only if the server's side of the connection ends here */
 	int top; /* a TOP response: a partial message */
 	unsigned long msgno;
 	const char *user;

@@ -18,6 +18,10 @@
 		POP3_CLIENT, NULL                                                                  \
 	}
 
+/* Candidates that only the connection's end would complete depend on where the bytes
+ * pushed end: the dialogues log them apart (test_connection_end). */
+static int log_eof;
+
 static void log_events(struct pop3 *p, char *log, size_t cap)
 {
 	struct pop3_event e;
@@ -25,6 +29,8 @@ static void log_events(struct pop3 *p, char *log, size_t cap)
 	while (pop3_next(p, &e)) {
 		size_t n = strlen(log);
 
+		if (e.type == POP3_EV_MESSAGE && e.eof != log_eof)
+			continue;
 		if (e.type == POP3_EV_STLS) {
 			snprintf(log + n, cap - n, "STLS;");
 			continue;
@@ -237,6 +243,11 @@ static void test_memory(void)
 	pop3_push(p, POP3_SERVER, (const uint8_t *)".\r\n", strlen(".\r\n"));
 	CHECK_INT(pop3_next(p, &e), 1);
 	CHECK_INT(pop3_busy(p), 0);
+	pop3_trim(p);
+	/* kept for curl's reading until the client speaks again */
+	CHECK(pop3_mem(p) >= idle + 2 * sizeof(body));
+	pop3_push(p, POP3_CLIENT, (const uint8_t *)"QUIT\r\n", strlen("QUIT\r\n"));
+	pop3_push(p, POP3_SERVER, (const uint8_t *)"+OK\r\n", strlen("+OK\r\n"));
 	pop3_trim(p);
 	CHECK_INT(pop3_mem(p), idle);
 	pop3_free(p);
