@@ -277,16 +277,14 @@ static void raw_reset(struct rawline *r)
 	r->body = body;
 }
 
-/* Bytes of the current line (a LF only as the last); 1 where a lax client's end is.
- * Only the line's first bytes are looked at one by one, and the header lines'. */
-static int raw_bytes(struct rawline *r, const uint8_t *s, size_t n)
+/* Bytes of the current line (a LF only as the last). Header lines are looked at for
+ * fetchmail: it drops their NULs. */
+static void raw_take(struct rawline *r, const uint8_t *s, size_t n)
 {
-	uint64_t before = r->len;
 	size_t j;
-	int hit = 0;
 
-	for (j = 0; j < n && before + j < sizeof(r->head); j++)
-		r->head[before + j] = s[j];
+	for (j = 0; j < n && r->len + j < sizeof(r->head); j++)
+		r->head[r->len + j] = s[j];
 	if (!r->body) {
 		for (j = 0; j < n && r->nn < sizeof(r->nhead); j++)
 			if (s[j])
@@ -304,12 +302,17 @@ static int raw_bytes(struct rawline *r, const uint8_t *s, size_t n)
 		}
 	}
 	r->len += n;
-	/* mutt ends at a '.' line that is not "..", mpop at "." NUL: ".x", ".CR x" */
-	if (r->head[0] == '.' && before < 2 && r->len >= 2)
-		hit = r->head[1] != '.' && r->head[1] != '\r' && r->head[1] != '\n';
-	if (r->head[0] == '.' && r->head[1] == '\r' && before < 3 && r->len >= 3)
-		hit = r->head[2] != '\n';
-	return hit;
+}
+
+/* mutt ends at a '.' line that is not "..", mpop at "." NUL: ".x", ".CR x" (the bare
+ * line ends ".LF", ".CRLF" are the dot-stuffed reader's) */
+static int raw_dot_end(const struct rawline *r)
+{
+	if (r->head[0] != '.')
+		return 0;
+	if (r->len == 2)
+		return r->head[1] != '.' && r->head[1] != '\r' && r->head[1] != '\n';
+	return r->len == 3 && r->head[1] == '\r' && r->head[2] != '\n';
 }
 
 /* The current line ended (its LF included): 1 where fetchmail's end is. */
@@ -320,7 +323,7 @@ static int raw_end(struct rawline *r)
 	if (!r->body) {
 		if (r->crs)
 			r->body = 1; /* "CR* LF", NULs aside: the end of the headers */
-		else if (r->nul)
+		else if (r->nul && r->head[0] != '.') /* a '.' first is raw_dot_end's */
 			hit = (r->nn == 3 && !memcmp(r->nhead, ".\r\n", 3)) ||
 			      (r->nn == 2 && !memcmp(r->nhead, ".\n", 2));
 	} else if (r->len >= FM_PIECE + 2) {
@@ -332,21 +335,27 @@ static int raw_end(struct rawline *r)
 	return hit;
 }
 
-static int raw_feed(struct rawline *r, const uint8_t *d, size_t n)
+/* Reads D up to the byte that completes a lax client's end (its index, the byte
+ * taken), or all of it (N). Only a line's first bytes are taken one by one. */
+static size_t raw_next(struct rawline *r, const uint8_t *d, size_t n)
 {
-	int hit = 0;
+	size_t i = 0;
 
-	while (n) {
-		const uint8_t *lf = memchr(d, '\n', n);
-		size_t k = lf ? (size_t)(lf - d) + 1 : n;
+	while (i < n) {
+		const uint8_t *lf = memchr(d + i, '\n', n - i);
+		size_t end = lf ? (size_t)(lf - d) + 1 : n;
 
-		hit |= raw_bytes(r, d, k);
-		if (lf)
-			hit |= raw_end(r);
-		d += k;
-		n -= k;
+		while (i < end && r->len < sizeof(r->head)) {
+			raw_take(r, d + i++, 1);
+			if (raw_dot_end(r))
+				return i - 1;
+		}
+		raw_take(r, d + i, end - i);
+		i = end;
+		if (lf && raw_end(r))
+			return end - 1;
 	}
-	return hit;
+	return n;
 }
 
 /* The line so far ends the body if the connection ends now: "." for mpop, ".x" and
@@ -497,28 +506,40 @@ static void status(struct pop3 *p, const char *line, size_t len, int is_long)
 	}
 }
 
+/* Body bytes: the dot-stuffed reader, and where a lax client's end is, the body up to
+ * there as a candidate (*HELD). Returns the bytes the reader took (*DONE: its end). */
+static size_t body_push(struct pop3 *p, const uint8_t *d, size_t n, int *done, int *held)
+{
+	size_t i = 0, ri = 0, h;
+
+	for (;;) {
+		h = ri < n ? ri + raw_next(&p->raw, d + ri, n - ri) : n;
+		ri = h < n ? h + 1 : n;
+		i += msg_reader_push(&p->body, d + i, h - i, done, emit, p);
+		if (*done || h == n)
+			return i;
+		candidate(p, 0);
+		*held = 1;
+	}
+}
+
 static void server_push(struct pop3 *p, const uint8_t *d, size_t n)
 {
-	size_t i = 0, k;
-	int done, hit, held = 0;
+	size_t i = 0;
+	int done, held = 0;
 
 	if (p->smode == S_LINE && p->cont)
 		cont_feed(p, d, n);
 	while (i < n) {
 		switch (p->smode) {
 		case S_MULTI:
-			k = msg_reader_push(&p->body, d + i, n - i, &done, emit, p);
-			hit = raw_feed(&p->raw, d + i, k);
-			i += k;
-			if (done) { /* the standard end: its message holds every earlier one */
+			i += body_push(p, d + i, n - i, &done, &held);
+			if (done) {
 				p->smode = S_LINE;
 				p->cont = !p->pending.count &&
 					  (p->cur.kind == P_RETR || p->cur.kind == P_TOP);
 				if (p->cont)
 					cont_feed(p, d + i, n - i);
-			} else if (hit) {
-				candidate(p, 0);
-				held = 1;
 			}
 			break;
 		case S_LINE:
