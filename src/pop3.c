@@ -26,8 +26,9 @@
  * not "..". The dot-stuffed reader (msg.c) ends at CRLF.CRLF and reports the bare
  * LF/CR variants as candidates; the rest is read here from the raw lines (struct
  * rawline), and each is a candidate: the body so far, scanned while the segment that
- * completes it is held. The connection-end readings are candidates at the end of the
- * bytes pushed (a FIN may follow them). After the standard end with no command
+ * completes it is held. curl takes a body cut by the connection's end as complete,
+ * poplib and mpop their last line as above: the server's FIN inside a body makes the
+ * body so far a candidate (pop3_close). After the standard end with no command
  * pending, the body goes on for curl until the client speaks again: every further
  * end is a candidate of the whole (a client that pipelines or sends its next command
  * has finished reading, and curl does neither).
@@ -358,20 +359,14 @@ static size_t raw_next(struct rawline *r, const uint8_t *d, size_t n)
 	return n;
 }
 
-/* The line so far ends the body if the connection ends now: "." for mpop, ".x" and
- * "CR.x" for poplib (it strips a last byte and a leading CR). */
-static int raw_eof_end(const struct rawline *r)
-{
-	return (r->len <= 2 && r->head[0] == '.') ||
-	       (r->len == 3 && r->head[0] == '\r' && r->head[1] == '.');
-}
-
 /* After the end, as curl reads on (the same bytes as the status lines). */
 static void cont_feed(struct pop3 *p, const uint8_t *d, size_t n)
 {
 	size_t k;
 	int done;
 
+	if (!n)
+		return;
 	if (p->cont == 1)
 		msg_reader_continue(&p->body);
 	p->cont = 2;
@@ -507,8 +502,8 @@ static void status(struct pop3 *p, const char *line, size_t len, int is_long)
 }
 
 /* Body bytes: the dot-stuffed reader, and where a lax client's end is, the body up to
- * there as a candidate (*HELD). Returns the bytes the reader took (*DONE: its end). */
-static size_t body_push(struct pop3 *p, const uint8_t *d, size_t n, int *done, int *held)
+ * there as a candidate. Returns the bytes the reader took (*DONE: its end). */
+static size_t body_push(struct pop3 *p, const uint8_t *d, size_t n, int *done)
 {
 	size_t i = 0, ri = 0, h;
 
@@ -519,21 +514,20 @@ static size_t body_push(struct pop3 *p, const uint8_t *d, size_t n, int *done, i
 		if (*done || h == n)
 			return i;
 		candidate(p, 0);
-		*held = 1;
 	}
 }
 
 static void server_push(struct pop3 *p, const uint8_t *d, size_t n)
 {
 	size_t i = 0;
-	int done, held = 0;
+	int done;
 
 	if (p->smode == S_LINE && p->cont)
 		cont_feed(p, d, n);
 	while (i < n) {
 		switch (p->smode) {
 		case S_MULTI:
-			i += body_push(p, d + i, n - i, &done, &held);
+			i += body_push(p, d + i, n - i, &done);
 			if (done) {
 				p->smode = S_LINE;
 				p->cont = !p->pending.count &&
@@ -560,8 +554,15 @@ static void server_push(struct pop3 *p, const uint8_t *d, size_t n)
 			return;
 		}
 	}
-	if (p->smode == S_MULTI && raw_eof_end(&p->raw) && !held)
+}
+
+void pop3_close(struct pop3 *p)
+{
+	events_clear(p);
+	/* curl takes what it has, poplib a last ".x" line, mpop a last "." */
+	if (p->smode == S_MULTI || p->cont == 2)
 		candidate(p, 1);
+	p->smode = S_DONE;
 }
 
 int pop3_push(struct pop3 *p, enum pop3_dir dir, const uint8_t *d, size_t n)
