@@ -341,6 +341,10 @@ static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint6
 			return V_DROP;
 		}
 	}
+	if (!p->payload_len && (p->flags & TCPF_FIN) && hold_in_range(qt, f, dir, p->seq, 1)) {
+		STATS_ADD(&qt->st, held_retransmissions_dropped, 1);
+		return V_DROP; /* a held FIN, sent again */
+	}
 	if (p->payload_len)
 		v = handle_data(qt, f, dir, p, id, now);
 	if (v == V_DROP || f->state == FLOW_ABORTED)

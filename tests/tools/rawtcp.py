@@ -19,8 +19,8 @@ pop3spell ADDR PORT: a hostile POP3 server on ordinary sockets, for the dialogue
   each connection logs in as SPELLING.KIND (KIND eicar or clean) and its RETR/TOP gets
   one message marked "mailscan-SPELLING-KIND", with the status line or the end of the
   body spelled as SPELLING (see SPELLINGS: readings that some real client takes). It
-  serves until killed; a connection idle 4 s after its message ends with a reset (a
-  reader still waiting for an end then fails at once, instead of at a FIN).
+  serves until killed; a connection idle 4 s after its message (15 s before) ends with
+  a reset: a reader still waiting for an end fails then, and not at a FIN.
   `pop3spell list` prints the spellings.
 
 TRICKs: none, urg, syn, badsum, conflict (a benign copy first, then the real bytes),
@@ -570,7 +570,7 @@ SPELLINGS = ["std", "plus", "plus_text", "ok_lower", "cr_plus", "err_lower", "no
 
 def spell_session(conn):
     import struct
-    conn.settimeout(4)
+    conn.settimeout(WAIT)
     f = conn.makefile("rb")
     spelling, kind = "std", "clean"
     token = b"x"
@@ -594,6 +594,7 @@ def spell_session(conn):
                 chunks, fin = spelled(spelling, kind)
                 for c in chunks:
                     conn.sendall(c)
+                conn.settimeout(4)
                 if fin:
                     conn.shutdown(socket.SHUT_WR)
             elif cmd == b"STAT":
@@ -614,8 +615,9 @@ def spell_session(conn):
                 return
             elif not fin:
                 conn.sendall(b"+OK\r\n")
-    except (socket.timeout, OSError):
-        pass
+    except (socket.timeout, OSError) as e:
+        if os.environ.get("SPELL_DEBUG"):
+            print("spell: %s %s: %r" % (spelling, kind, e), file=sys.stderr)
     try:  # an idle or broken connection ends with a reset
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         conn.close()
