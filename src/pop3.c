@@ -346,6 +346,13 @@ static size_t raw_next(struct rawline *r, const uint8_t *d, size_t n)
 		const uint8_t *lf = memchr(d + i, '\n', n - i);
 		size_t end = lf ? (size_t)(lf - d) + 1 : n;
 
+		/* the fast path: a whole body line that neither starts with a dot nor is
+		 * long enough for fetchmail's pieces changes nothing */
+		if (r->body && !r->len && lf && d[i] != '.' && end - i < FM_PIECE + 2) {
+			i = end;
+			continue;
+		}
+
 		while (i < end && r->len < sizeof(r->head)) {
 			raw_take(r, d + i++, 1);
 			if (raw_dot_end(r))
