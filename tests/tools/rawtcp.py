@@ -19,7 +19,7 @@ pop3spell ADDR PORT: a hostile POP3 server on ordinary sockets, for the dialogue
   each connection logs in as SPELLING.KIND (KIND eicar or clean) and its RETR/TOP gets
   one message marked "mailscan-SPELLING-KIND", with the status line or the end of the
   body spelled as SPELLING (see SPELLINGS: readings that some real client takes). It
-  serves until killed; a connection idle 4 s after its message (15 s before) ends with
+  serves until killed; a connection idle 4 s after its message (DEADLINE before) ends with
   a reset: a reader still waiting for an end fails then, and not at a FIN.
   `pop3spell list` prints the spellings.
 

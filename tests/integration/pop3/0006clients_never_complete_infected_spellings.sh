@@ -14,7 +14,7 @@ topology_gateway
 CLIENTS="poplib getmail6 curl fetchmail mpop"
 SPELLINGS=$("$PY" "$RAWTCP" pop3spell list)
 bg in_s "$PY" "$RAWTCP" pop3spell $S4 110
-wait_for 30 in_s sh -c "ss -ltn | grep -q '$S4:110 '" || fail "hostile POP3 server"
+await "the hostile POP3 server on 110" listening "$NS_S" 110
 
 # each client, as USER, into DIR: DIR/msg what it stored, DIR/status once it took the
 # message as complete (its own success report)
