@@ -127,7 +127,7 @@ static enum verdict handle_data(struct qthread *qt, struct flow *f, enum flow_di
 		return V_DROP;
 	}
 	/* the stream ends with these bytes (a FIN they reach, or theirs in order) */
-	if (f->app && f->state != FLOW_PASS &&
+	if (f->app && f->state == FLOW_ESTABLISHED &&
 	    ((res & REASM_FIN) || ((p->flags & TCPF_FIN) && f->dir[dir].fin != FIN_DONE &&
 				   f->dir[dir].next == p->seq + (uint32_t)p->payload_len)))
 		session_close(f->app, f, dir, &qt->cur.req);
@@ -138,8 +138,8 @@ static enum verdict handle_data(struct qthread *qt, struct flow *f, enum flow_di
 static enum verdict fin_alone(struct qthread *qt, struct flow *f, enum flow_dir dir,
 			      const struct pkt *p, uint32_t id, uint64_t now)
 {
-	if (!f->app || f->state == FLOW_PASS)
-		return V_ACCEPT;
+	if (!f->app || f->state != FLOW_ESTABLISHED)
+		return V_ACCEPT; /* passed, or a reject or delete under way */
 	memset(&qt->cur, 0, sizeof(qt->cur));
 	qt->cur.flow = f;
 	qt->cur.dir = dir;
