@@ -51,5 +51,8 @@ size_t msg_reader_push(struct msg_reader *, const uint8_t *data, size_t len, int
 		       void *arg);
 /* Appends octets as they are (BDAT chunks). */
 void msg_reader_raw(struct msg_reader *, const uint8_t *data, size_t len);
+/* After the standard end: reads on as a receiver that did not stop there would, the
+ * terminating line kept as content. */
+void msg_reader_continue(struct msg_reader *);
 
 #endif

@@ -23,6 +23,7 @@ struct pop3_event {
 	size_t len;
 	int oversize;
 	int candidate;
+	int eof; /* a candidate only if the server's side of the connection ends here */
 	int top; /* a TOP response: a partial message */
 	unsigned long msgno;
 	const char *user;
@@ -48,6 +49,9 @@ struct pop3 *pop3_new(size_t max_message, struct msg_budget *budget, size_t max_
 void pop3_free(struct pop3 *);
 int pop3_push(struct pop3 *, enum pop3_dir, const uint8_t *data, size_t len);
 int pop3_next(struct pop3 *, struct pop3_event *);
+/* The server's side ended (its FIN, in order): a body being read is a candidate, as the
+ * clients that take what they have read so far see it. Events as after a push. */
+void pop3_close(struct pop3 *);
 /* Gives back what the parser holds only while in use, as smtp_trim. */
 void pop3_trim(struct pop3 *);
 /* Bytes the parser holds now, its own structure included. */

@@ -41,6 +41,10 @@ void session_free(struct session *);
 void session_push(struct session *, const struct config *cfg, const struct flow *, enum flow_dir,
 		  const uint8_t *data, size_t len, struct session_req *req);
 
+/* DIR's stream ended (its FIN, in order): what a receiver that takes the bytes read
+ * so far as complete would store asks for REQ too (POP3: a body cut by the server). */
+void session_close(struct session *, const struct flow *, enum flow_dir, struct session_req *req);
+
 /* SMTP: final replies the server sent so far, and all it owes for the complete
  * commands so far (0 for POP3). */
 uint64_t session_replies(const struct session *);

@@ -7,7 +7,7 @@ gcc make pkg-config clang-format git
 libmnl-dev libnetfilter-queue-dev libnftnl-dev libclamav-dev libseccomp-dev libcap-ng-dev
 clamav clamav-testfiles
 nftables iproute2 ethtool conntrack procps openssl bsdutils
-postfix swaks dovecot-pop3d fetchmail curl clamsmtp clamav-daemon c-icap libc-icap-mod-virus-scan
+postfix swaks dovecot-pop3d fetchmail curl mpop getmail6 clamsmtp clamav-daemon c-icap libc-icap-mod-virus-scan
 python3 python3-scapy iperf3
 prometheus mandoc lintian systemd dpkg-dev binutils adduser bsdextrautils util-linux passwd
 "

@@ -24,7 +24,7 @@ static struct hold *hold_add(struct qthread *qt, uint32_t id, const struct pkt *
 	h->flow = qt->cur.flow;
 	h->dir = qt->cur.dir;
 	h->seq = p->seq;
-	h->end = p->seq + (uint32_t)p->payload_len;
+	h->end = p->seq + (uint32_t)p->payload_len + (p->flags & TCPF_FIN ? 1 : 0);
 	h->start_us = now_us();
 	h->deadline_ms = now + qt->cfg->hold_timeout * 1000ULL;
 	h->cut = cut;

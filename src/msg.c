@@ -258,3 +258,10 @@ size_t msg_reader_push(struct msg_reader *m, const uint8_t *d, size_t n, int *do
 	*done = x.done;
 	return i;
 }
+
+void msg_reader_continue(struct msg_reader *m)
+{
+	put(m, (const uint8_t *)".\r\n", 3);
+	m->line_start = m->body.len;
+	m->state = D_BOL_CRLF;
+}

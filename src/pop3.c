@@ -1,4 +1,43 @@
-/* POP3 push parser: pure, libc only. */
+/* POP3 push parser: pure, libc only.
+ *
+ * The clients are the reference, not RFC 1939. What they read, from their source
+ * (Debian 12: Python 3.11 poplib, which getmail6 6.18 uses; curl 7.88; fetchmail 6.4;
+ * mpop 1.4; mutt 2.2), lines being the bytes up to a LF:
+ *
+ * The status line. poplib takes any line whose first byte is '+' as positive (a line
+ * not ending in CRLF loses a leading CR first: "CR+x LF" is positive too), any other
+ * as an error; over 2048 bytes it gives up (getmail6: 1 MiB). curl: "+OK" as written
+ * is positive, "-ERR" negative, another '+' line a continuation (an error to RETR),
+ * and any other line is skipped while it waits. fetchmail: "+OK" followed by a
+ * non-letter, read in pieces of 512 bytes: past them the rest of the line is the
+ * body's first line. mpop and mutt: "+OK" at the start. mailscand takes the union:
+ * every '+' or CR '+' line is positive, only "-ERR" is negative and other lines are
+ * skipped as curl skips them. A body after a status other than "+OK" is unconfirmed
+ * (a "+OK" line in it starts a further candidate), and the rest of a status line past
+ * 512 bytes is scanned as the start of its body.
+ *
+ * The end of the body. poplib: a line that is "." once its line end is stripped:
+ * ".CRLF", ".LF", "CR.LF"; when the connection ends without a LF also ".x" and
+ * "CR.x". curl: CRLF.CRLF, the status line's CRLF counted, but only where a read
+ * ends: what follows in the same read is body, the terminator included. fetchmail:
+ * ".CRLF" or ".LF"; NULs are removed from header lines first, and body lines are read
+ * in pieces of 8191 bytes, each one a line to it. mpop: ".LF", ".CRLF", "." followed
+ * by a NUL, and "." at the connection's end. mutt: any line that starts with '.' and
+ * not "..". The dot-stuffed reader (msg.c) ends at CRLF.CRLF and reports the bare
+ * LF/CR variants as candidates; the rest is read here from the raw lines (struct
+ * rawline), and each is a candidate: the body so far, scanned while the segment that
+ * completes it is held. curl takes a body cut by the connection's end as complete,
+ * poplib and mpop their last line as above: the server's FIN inside a body makes the
+ * body so far a candidate (pop3_close). After the standard end with no command
+ * pending, the body goes on for curl until the client speaks again: every further
+ * end is a candidate of the whole (a client that pipelines or sends its next command
+ * has finished reading, and curl does neither).
+ *
+ * Dot-unstuffing. poplib and curl remove the first dot of "..", and keep ".x"; mpop,
+ * mutt, fetchmail (delivering to an MDA) and mailscand remove a leading dot of any
+ * other line. The readings differ by a dot at a line's start, which a signature
+ * that does not span a line start cannot tell; every candidate holds the whole body
+ * read so far, a superset of what any client stores at that end. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +51,8 @@
 
 #define MAX_PENDING 256
 #define MAX_EVENTS  16
+#define FM_STATUS   512	 /* fetchmail reads a status line in pieces of this size */
+#define FM_PIECE    8191 /* and a body line in pieces of this size */
 
 enum pkind {
 	P_OTHER,
@@ -45,6 +86,18 @@ struct line {
 	int is_long;
 };
 
+/* The body's current line as the server sent it: what the lax clients' ends need. */
+struct rawline {
+	uint64_t len;	  /* its bytes so far */
+	uint8_t head[3];  /* its first bytes */
+	uint8_t tail[3];  /* its last bytes, the latest last */
+	uint8_t nn;	  /* its bytes other than NUL, up to 4 */
+	uint8_t nhead[4]; /* the first of them */
+	uint8_t nul;	  /* it holds a NUL */
+	uint8_t crs;	  /* nothing but CR, NUL and the LF in it so far */
+	uint8_t body;	  /* past the end of the headers (as fetchmail reads them) */
+};
+
 struct pop3 {
 	size_t max_line;
 	struct line cline, sline;
@@ -53,6 +106,10 @@ struct pop3 {
 	enum smode smode;
 	struct pending cur; /* the command whose multi-line response is being read */
 	struct msg_reader body;
+	struct rawline raw;
+	int cont;    /* after the end: 1 the body is kept for curl's reading, 2 read on */
+	int in_cont; /* ends reported now are curl's, candidates */
+	int eof;     /* the candidate reported now completes only at the connection's end */
 	char user[128];
 	int dele, quit;		 /* the last DELE's answer (1 +OK, -1 -ERR), QUIT answered */
 	struct pop3_events *evq; /* while there are events: until the next push or trim */
@@ -100,7 +157,7 @@ static void events_clear(struct pop3 *p)
 void pop3_trim(struct pop3 *p)
 {
 	events_clear(p);
-	if (p->smode != S_MULTI)
+	if (p->smode != S_MULTI && !p->cont)
 		msg_reader_reset(&p->body); /* the last body was taken with its event */
 	fifo_trim(&p->pending);
 	if (!p->cline.b.len)
@@ -193,13 +250,142 @@ static void emit(void *arg, const uint8_t *msg, size_t n, int candidate, int ove
 	e->msg = p->evq->buf[p->nev - 1];
 	e->len = n;
 	e->oversize = oversize;
+	candidate = candidate || p->in_cont;
 	e->candidate = candidate;
+	e->eof = p->eof;
 	e->top = p->cur.kind == P_TOP;
 	e->msgno = p->cur.arg;
 	if (candidate)
 		p->cnt.candidates++;
 	else
 		p->cnt.messages++;
+}
+
+/* The body read so far as a candidate message (EOF: only if the connection ends). */
+static void candidate(struct pop3 *p, int eof)
+{
+	p->eof = eof;
+	emit(p, p->body.body.p, p->body.body.len, 1, p->body.oversize);
+	p->eof = 0;
+}
+
+static void raw_reset(struct rawline *r)
+{
+	uint8_t body = r->body;
+
+	memset(r, 0, sizeof(*r));
+	r->crs = 1;
+	r->body = body;
+}
+
+/* Bytes of the current line (a LF only as the last). Header lines are looked at for
+ * fetchmail: it drops their NULs. */
+static void raw_take(struct rawline *r, const uint8_t *s, size_t n)
+{
+	size_t j;
+
+	for (j = 0; j < n && r->len + j < sizeof(r->head); j++)
+		r->head[r->len + j] = s[j];
+	if (!r->body) {
+		for (j = 0; j < n && r->nn < sizeof(r->nhead); j++)
+			if (s[j])
+				r->nhead[r->nn++] = s[j];
+		r->nul = r->nul || memchr(s, 0, n);
+		for (j = 0; r->crs && j < n; j++)
+			r->crs = s[j] == '\r' || s[j] == '\n' || !s[j];
+	}
+	if (n >= sizeof(r->tail)) {
+		memcpy(r->tail, s + n - sizeof(r->tail), sizeof(r->tail));
+	} else {
+		for (j = 0; j < n; j++) {
+			memmove(r->tail, r->tail + 1, sizeof(r->tail) - 1);
+			r->tail[sizeof(r->tail) - 1] = s[j];
+		}
+	}
+	r->len += n;
+}
+
+/* mutt ends at a '.' line that is not "..", mpop at "." NUL: ".x", ".CR x" (the bare
+ * line ends ".LF", ".CRLF" are the dot-stuffed reader's) */
+static int raw_dot_end(const struct rawline *r)
+{
+	if (r->head[0] != '.')
+		return 0;
+	if (r->len == 2)
+		return r->head[1] != '.' && r->head[1] != '\r' && r->head[1] != '\n';
+	return r->len == 3 && r->head[1] == '\r' && r->head[2] != '\n';
+}
+
+/* The current line ended (its LF included): 1 where fetchmail's end is. */
+static int raw_end(struct rawline *r)
+{
+	int hit = 0;
+
+	if (!r->body) {
+		if (r->crs)
+			r->body = 1; /* "CR* LF", NULs aside: the end of the headers */
+		else if (r->nul && r->head[0] != '.') /* a '.' first is raw_dot_end's */
+			hit = (r->nn == 3 && !memcmp(r->nhead, ".\r\n", 3)) ||
+			      (r->nn == 2 && !memcmp(r->nhead, ".\n", 2));
+	} else if (r->len >= FM_PIECE + 2) {
+		/* the last piece of a long line is the "." line */
+		hit = (!memcmp(r->tail, ".\r\n", 3) && (r->len - 3) % FM_PIECE == 0) ||
+		      (!memcmp(r->tail + 1, ".\n", 2) && (r->len - 2) % FM_PIECE == 0);
+	}
+	raw_reset(r);
+	return hit;
+}
+
+/* Reads D up to the byte that completes a lax client's end (its index, the byte
+ * taken), or all of it (N). Only a line's first bytes are taken one by one. */
+static size_t raw_next(struct rawline *r, const uint8_t *d, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const uint8_t *lf = memchr(d + i, '\n', n - i);
+		size_t end = lf ? (size_t)(lf - d) + 1 : n;
+
+		/* the fast path: a whole body line that neither starts with a dot nor is
+		 * long enough for fetchmail's pieces changes nothing */
+		if (r->body && !r->len && lf && d[i] != '.' && end - i < FM_PIECE + 2) {
+			i = end;
+			continue;
+		}
+
+		while (i < end && r->len < sizeof(r->head)) {
+			raw_take(r, d + i++, 1);
+			if (raw_dot_end(r))
+				return i - 1;
+		}
+		raw_take(r, d + i, end - i);
+		i = end;
+		if (lf && raw_end(r))
+			return end - 1;
+	}
+	return n;
+}
+
+/* After the end, as curl reads on (the same bytes as the status lines). */
+static void cont_feed(struct pop3 *p, const uint8_t *d, size_t n)
+{
+	size_t k;
+	int done;
+
+	if (!n)
+		return;
+	if (p->cont == 1)
+		msg_reader_continue(&p->body);
+	p->cont = 2;
+	p->in_cont = 1;
+	while (n) {
+		k = msg_reader_push(&p->body, d, n, &done, emit, p);
+		if (done)
+			msg_reader_continue(&p->body);
+		d += k;
+		n -= k;
+	}
+	p->in_cont = 0;
 }
 
 static void pending_push(struct pop3 *p, struct pending e)
@@ -245,6 +431,10 @@ static void client_push(struct pop3 *p, const uint8_t *d, size_t n)
 	size_t i = 0;
 	int done;
 
+	if (n && p->cont) {
+		p->cont = 0; /* the client has read the body to its end */
+		msg_reader_reset(&p->body);
+	}
 	while (i < n && p->smode != S_DONE) {
 		i += buf_line(&p->cline.b, p->max_line, &p->cline.is_long, d + i, n - i, &done);
 		if (!done)
@@ -260,9 +450,22 @@ static void client_push(struct pop3 *p, const uint8_t *d, size_t n)
 	}
 }
 
-static void status(struct pop3 *p, const char *line)
+/* A long status line's rest, past fetchmail's piece, is the start of its body. */
+static void status_rest(struct pop3 *p, const char *line, size_t len, int is_long)
+{
+	if (len <= FM_STATUS)
+		return;
+	msg_reader_raw(&p->body, (const uint8_t *)line + FM_STATUS, len - FM_STATUS);
+	msg_reader_raw(&p->body, (const uint8_t *)"\r\n", 2);
+	if (is_long)
+		p->body.oversize = 1; /* not all of it was kept */
+}
+
+static void status(struct pop3 *p, const char *line, size_t len, int is_long)
 {
 	const struct pending *first = fifo_peek(&p->pending, sizeof(*first));
+	const char *l = line + (line[0] == '\r'); /* poplib drops a leading CR */
+	int pos = l[0] == '+', neg = !strncmp(line, "-ERR", 4);
 	struct pending e;
 
 	if (line[0] == '+' && (line[1] == ' ' || line[1] == '\0') && first &&
@@ -270,16 +473,16 @@ static void status(struct pop3 *p, const char *line)
 		p->sasl = 1; /* a challenge: AUTH is still pending */
 		return;
 	}
-	if (strncasecmp(line, "+OK", 3) && strncasecmp(line, "-ERR", 4))
-		return; /* neither: not an answer a client acts on */
+	if (!pos && !neg)
+		return; /* neither: curl skips it while it waits for the status */
 	if (!pending_pop(p, &e))
 		return; /* the greeting */
 	p->sasl = 0;
 	if (e.kind == P_DELE)
-		p->dele = line[0] == '+' ? 1 : -1;
+		p->dele = pos ? 1 : -1;
 	if (e.kind == P_QUIT)
 		p->quit = 1;
-	if (line[0] == '-') {
+	if (neg) {
 		p->cnt.errors++;
 		return;
 	}
@@ -294,8 +497,30 @@ static void status(struct pop3 *p, const char *line)
 		p->cnt.top++;
 	if (e.multi) {
 		p->cur = e;
+		p->cont = 0;
 		msg_reader_reset(&p->body);
+		p->raw.body = 0;
+		raw_reset(&p->raw);
+		/* only poplib reads a body after this: a "+OK" line in it may start one */
+		p->body.unconfirmed = l != line || strncmp(l, "+OK", 3);
+		status_rest(p, line, len, is_long);
 		p->smode = S_MULTI;
+	}
+}
+
+/* Body bytes: the dot-stuffed reader, and where a lax client's end is, the body up to
+ * there as a candidate. Returns the bytes the reader took (*DONE: its end). */
+static size_t body_push(struct pop3 *p, const uint8_t *d, size_t n, int *done)
+{
+	size_t i = 0, ri = 0, h;
+
+	for (;;) {
+		h = ri < n ? ri + raw_next(&p->raw, d + ri, n - ri) : n;
+		ri = h < n ? h + 1 : n;
+		i += msg_reader_push(&p->body, d + i, h - i, done, emit, p);
+		if (*done || h == n)
+			return i;
+		candidate(p, 0);
 	}
 }
 
@@ -304,12 +529,19 @@ static void server_push(struct pop3 *p, const uint8_t *d, size_t n)
 	size_t i = 0;
 	int done;
 
+	if (p->smode == S_LINE && p->cont)
+		cont_feed(p, d, n);
 	while (i < n) {
 		switch (p->smode) {
 		case S_MULTI:
-			i += msg_reader_push(&p->body, d + i, n - i, &done, emit, p);
-			if (done)
+			i += body_push(p, d + i, n - i, &done);
+			if (done) {
 				p->smode = S_LINE;
+				p->cont = !p->pending.count &&
+					  (p->cur.kind == P_RETR || p->cur.kind == P_TOP);
+				if (p->cont)
+					cont_feed(p, d + i, n - i);
+			}
 			break;
 		case S_LINE:
 			i += buf_line(&p->sline.b, p->max_line, &p->sline.is_long, d + i, n - i,
@@ -320,7 +552,8 @@ static void server_push(struct pop3 *p, const uint8_t *d, size_t n)
 				p->cnt.long_lines++;
 			/* a status is at the line's start: a long one is still read */
 			if (p->sline.b.p)
-				status(p, (const char *)p->sline.b.p);
+				status(p, (const char *)p->sline.b.p, p->sline.b.len,
+				       p->sline.is_long);
 			p->sline.b.len = 0;
 			p->sline.is_long = 0;
 			break;
@@ -328,6 +561,15 @@ static void server_push(struct pop3 *p, const uint8_t *d, size_t n)
 			return;
 		}
 	}
+}
+
+void pop3_close(struct pop3 *p)
+{
+	events_clear(p);
+	/* curl takes what it has, poplib a last ".x" line, mpop a last "." */
+	if (p->smode == S_MULTI || p->cont == 2)
+		candidate(p, 1);
+	p->smode = S_DONE;
 }
 
 int pop3_push(struct pop3 *p, enum pop3_dir dir, const uint8_t *d, size_t n)

@@ -126,6 +126,25 @@ static enum verdict handle_data(struct qthread *qt, struct flow *f, enum flow_di
 		STATS_ADD(&qt->st, held_retransmissions_dropped, 1);
 		return V_DROP;
 	}
+	/* the stream ends with these bytes (a FIN they reach, or theirs in order) */
+	if (f->app && f->state == FLOW_ESTABLISHED &&
+	    ((res & REASM_FIN) || ((p->flags & TCPF_FIN) && f->dir[dir].fin != FIN_DONE &&
+				   f->dir[dir].next == p->seq + (uint32_t)p->payload_len)))
+		session_close(f->app, f, dir, &qt->cur.req);
+	return hold_settle(qt, f, dir, p, id, now);
+}
+
+/* A FIN alone ends the stream: the session may want it held like a completing segment. */
+static enum verdict fin_alone(struct qthread *qt, struct flow *f, enum flow_dir dir,
+			      const struct pkt *p, uint32_t id, uint64_t now)
+{
+	if (!f->app || f->state != FLOW_ESTABLISHED)
+		return V_ACCEPT; /* passed, or a reject or delete under way */
+	memset(&qt->cur, 0, sizeof(qt->cur));
+	qt->cur.flow = f;
+	qt->cur.dir = dir;
+	qt->cur.owed = session_owed(f->app);
+	session_close(f->app, f, dir, &qt->cur.req);
 	return hold_settle(qt, f, dir, p, id, now);
 }
 
@@ -322,13 +341,19 @@ static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint6
 			return V_DROP;
 		}
 	}
+	if (!p->payload_len && (p->flags & TCPF_FIN) && hold_in_range(qt, f, dir, p->seq, 1)) {
+		STATS_ADD(&qt->st, held_retransmissions_dropped, 1);
+		return V_DROP; /* a held FIN, sent again */
+	}
 	if (p->payload_len)
 		v = handle_data(qt, f, dir, p, id, now);
 	if (v == V_DROP || f->state == FLOW_ABORTED)
 		return v;
 	tcpnorm_taken(f, dir, p, &qt->lim);
-	if (p->flags & TCPF_FIN)
-		reasm_fin(&f->dir[dir], &qt->lim, p->seq + (uint32_t)p->payload_len);
+	if ((p->flags & TCPF_FIN) &&
+	    (reasm_fin(&f->dir[dir], &qt->lim, p->seq + (uint32_t)p->payload_len) & REASM_FIN) &&
+	    !p->payload_len && v == V_ACCEPT)
+		v = fin_alone(qt, f, dir, p, id, now);
 	if (f->state == FLOW_DELETING && v == V_ACCEPT)
 		return V_DROP; /* the server's answers to DELE and QUIT reach nobody */
 	if (f->dir[0].fin == FIN_DONE && f->dir[1].fin == FIN_DONE && f->state != FLOW_DELETING)

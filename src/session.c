@@ -235,6 +235,15 @@ void session_push(struct session *s, const struct config *cfg, const struct flow
 	smtp_trim(s->smtp);
 }
 
+void session_close(struct session *s, const struct flow *f, enum flow_dir dir,
+		   struct session_req *req)
+{
+	if (!s || !s->pop3 || dir != DIR_TO_CLIENT)
+		return; /* an SMTP server stores nothing at a client's FIN inside DATA */
+	pop3_close(s->pop3);
+	pop3_events(s, f, req);
+}
+
 uint64_t session_replies(const struct session *s)
 {
 	return s && s->smtp ? smtp_replies(s->smtp) : 0;

@@ -23,6 +23,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data += 2 + n;
 		size -= 2 + n;
 	}
+	pop3_close(p); /* the server's FIN: a body being read is a candidate */
+	while (pop3_next(p, &e))
+		if (e.type == POP3_EV_MESSAGE && e.len)
+			(void)e.msg[e.len - 1];
 	pop3_free(p);
 	return 0;
 }

@@ -8,6 +8,8 @@ pipelined HOST PORT OUTDIR N...: sends all the RETRs at once and reads the respo
 top HOST PORT N LINES: TOP N LINES; prints "ok LEN" or "reset".
 stls HOST PORT OUTDIR N: STLS, then RETR N over TLS.
 list HOST PORT: prints the number of messages (as in STAT).
+fetch HOST PORT USER OUT: RETR 1 as USER (password secret) into OUT; prints "ok" once
+  poplib returned the whole message.
 Every socket operation times out after 30 s.
 """
 import os
@@ -35,7 +37,19 @@ def save(outdir, n, lines):
 def main():
     cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     try:
-        if cmd == "list":
+        if cmd == "fetch":
+            p = poplib.POP3(host, port, timeout=30)
+            p.user(sys.argv[4])
+            p.pass_("secret")
+            lines = p.retr(1)[1]
+            with open(sys.argv[5], "wb") as f:
+                f.write(b"".join(l + b"\r\n" for l in lines))
+            print("ok")
+            try:
+                p.quit()
+            except (OSError, EOFError, poplib.error_proto):
+                pass
+        elif cmd == "list":
             print(login(host, port).stat()[0])
         elif cmd == "retr":
             p = login(host, port)

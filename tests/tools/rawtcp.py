@@ -15,6 +15,13 @@ smtp HOST PORT FILE TRICK: a client that sends FILE (EHLO, MAIL, RCPT, DATA) wit
 pop3d ADDR PORT FILE TRICK: a POP3 server for one connection (any USER/PASS, one
   message): RETR answers FILE with TRICK applied to the response; SENT as above. With
   READY=PATH it creates PATH once it can take a connection.
+pop3spell ADDR PORT: a hostile POP3 server on ordinary sockets, for the dialogue tests:
+  each connection logs in as SPELLING.KIND (KIND eicar or clean) and its RETR/TOP gets
+  one message marked "mailscan-SPELLING-KIND", with the status line or the end of the
+  body spelled as SPELLING (see SPELLINGS: readings that some real client takes). It
+  serves until killed; a connection idle 4 s after its message (DEADLINE before) ends with
+  a reset: a reader still waiting for an end fails then, and not at a FIN.
+  `pop3spell list` prints the spellings.
 
 TRICKs: none, urg, syn, badsum, conflict (a benign copy first, then the real bytes),
 conflict-real-first, repack (retransmissions cut differently), rst (a reset inside the
@@ -511,8 +518,132 @@ def pop3d(addr, port, path, trick):
     ep.close()
 
 
+EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+def spell_message(token, kind, content=None):
+    """The message, dot-stuffed, CRLF lines; CONTENT replaces the marked line."""
+    line = content if content is not None else (EICAR if kind == "eicar" else b"clean twin")
+    msg = (b"From: sender@example.org\r\nTo: alice@example.org\r\nSubject: " + token +
+           b"\r\n\r\n" + line + b"\r\n.hidden dot line\r\nend of " + token + b"\r\n")
+    return stuff(msg)
+
+
+def spelled(spelling, kind):
+    """(the chunks to send for RETR, whether to end with a FIN right after)"""
+    token = b"mailscan-%s-%s" % (spelling.encode(), kind.encode())
+    mark = EICAR if kind == "eicar" else b"clean twin"
+    body = spell_message(token, kind)
+    clean = spell_message(token, kind, b"first part")
+    table = {
+        # status lines: poplib takes any '+' line, curl skips lines it does not know
+        "std": [b"+OK\r\n" + body + b".\r\n"],
+        "plus": [b"+\r\n" + body + b".\r\n"],
+        "plus_text": [b"+ here it is\r\n" + body + b".\r\n"],
+        "ok_lower": [b"+ok\r\n" + body + b".\r\n"],
+        "cr_plus": [b"\r+OK\n" + body + b".\r\n"],
+        "err_lower": [b"-err busy\r\n+OK\r\n" + body + b".\r\n"],
+        "noise": [b"* noise\r\n+OK\r\n" + body + b".\r\n"],
+        # fetchmail reads 512 bytes of a status line: the rest is the body's first line
+        "long_status": [b"+OK " + b"x" * 508 + b"X-Tail: " + mark + b"\r\n" + clean +
+                        b".\r\n"],
+        # ends of the body
+        "lf_end": [b"+OK\r\n" + body + b".\n"],
+        "dot_nul": [b"+OK\r\n" + body + b".\0\r\n"],
+        "dot_x": [b"+OK\r\n" + body + b".x\r\n"],
+        "nul_dot_header": [b"+OK\r\nSubject: " + token + b"\r\nX-Mark: " + mark +
+                           b"\r\n\0.\r\n"],
+        "long_line": [b"+OK\r\n" + body + b"a" * 8191 + b".\r\n"],
+        # curl reads on past CRLF.CRLF to the end of its read
+        "curl_more": [b"+OK\r\n" + clean + b".\r\n" + mark + b"\r\n.\r\n"],
+        # the connection's end: mpop ends at ".", poplib at ".." and ".x"
+        "eof_dot": [b"+OK\r\n" + body + b"."],
+        "eof_dotdot": [b"+OK\r\n" + body + b".."],
+    }
+    return table[spelling], spelling.startswith("eof_")
+
+
+SPELLINGS = ["std", "plus", "plus_text", "ok_lower", "cr_plus", "err_lower", "noise",
+             "long_status", "lf_end", "dot_nul", "dot_x", "nul_dot_header", "long_line",
+             "curl_more", "eof_dot", "eof_dotdot"]
+
+
+def spell_session(conn):
+    import struct
+    conn.settimeout(WAIT)
+    f = conn.makefile("rb")
+    spelling, kind = "std", "clean"
+    token = b"x"
+    conn.sendall(b"+OK hostile test server\r\n")
+    fin = False
+    try:
+        while True:
+            line = f.readline(4096)
+            if not line:
+                break
+            words = line.strip().split()
+            cmd = words[0].upper() if words else b""
+            arg = words[1] if len(words) > 1 else None
+            if cmd == b"USER" and arg:
+                spelling, _, kind = arg.decode(errors="replace").partition(".")
+                if spelling not in SPELLINGS:
+                    spelling = "std"
+                token = b"mailscan-%s-%s" % (spelling.encode(), kind.encode())
+                conn.sendall(b"+OK\r\n")
+            elif cmd in (b"RETR", b"TOP"):
+                chunks, fin = spelled(spelling, kind)
+                for c in chunks:
+                    conn.sendall(c)
+                conn.settimeout(4)
+                if fin:
+                    conn.shutdown(socket.SHUT_WR)
+            elif cmd == b"STAT":
+                conn.sendall(b"+OK 1 300\r\n")
+            elif cmd == b"LIST":
+                conn.sendall(b"+OK 1 300\r\n" if arg else b"+OK 1 messages\r\n1 300\r\n.\r\n")
+            elif cmd == b"UIDL":
+                conn.sendall(b"+OK 1 " + token + b"\r\n" if arg else
+                             b"+OK\r\n1 " + token + b"\r\n.\r\n")
+            elif cmd == b"CAPA":
+                conn.sendall(b"+OK\r\nUSER\r\nUIDL\r\n.\r\n")
+            elif cmd in (b"AUTH", b"APOP", b"STLS", b"UTF8"):
+                conn.sendall(b"-ERR not here\r\n")
+            elif cmd == b"QUIT":
+                if not fin:
+                    conn.sendall(b"+OK bye\r\n")
+                conn.close()
+                return
+            elif not fin:
+                conn.sendall(b"+OK\r\n")
+    except (socket.timeout, OSError) as e:
+        if os.environ.get("SPELL_DEBUG"):
+            print("spell: %s %s: %r" % (spelling, kind, e), file=sys.stderr)
+    try:  # an idle or broken connection ends with a reset
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+    except OSError:
+        pass
+
+
+def pop3spell(addr, port):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    srv = socket.socket(fam, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((addr, port))
+    srv.listen(64)
+    while True:
+        conn, _ = srv.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        threading.Thread(target=spell_session, args=(conn,), daemon=True).start()
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "smtp":
+    if sys.argv[1] == "pop3spell":
+        if sys.argv[2] == "list":
+            print(" ".join(SPELLINGS))
+        else:
+            pop3spell(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "smtp":
         smtp(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
     else:
         pop3d(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])

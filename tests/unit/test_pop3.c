@@ -29,15 +29,24 @@ static void log_events(struct pop3 *p, char *log, size_t cap)
 			snprintf(log + n, cap - n, "STLS;");
 			continue;
 		}
-		snprintf(log + n, cap - n, "%s%lu%s%s[%s](%.*s);", e.top ? "T" : "R", e.msgno,
-			 e.candidate ? "c" : "", e.oversize ? "o" : "", e.user, (int)e.len,
-			 (const char *)e.msg);
+		snprintf(log + n, cap - n, "%s%lu%s%s%s[%s](", e.top ? "T" : "R", e.msgno,
+			 e.candidate ? "c" : "", e.eof ? "e" : "", e.oversize ? "o" : "", e.user);
+		for (size_t i = 0; i < e.len && (n = strlen(log)) + 3 < cap; i++)
+			snprintf(log + n, cap - n, "%s",
+				 e.msg[i] ? (char[]){ (char)e.msg[i], 0 } : "\\0");
+		n = strlen(log);
+		snprintf(log + n, cap - n, ");");
 	}
 }
 
 static void *ops_new(size_t max_msg)
 {
 	return pop3_new(max_msg, NULL, 64);
+}
+
+static void *ops_new4k(size_t max_msg)
+{
+	return pop3_new(max_msg, NULL, 4096);
 }
 
 static void ops_free(void *p)
@@ -210,6 +219,207 @@ static void test_garbage_long_ambiguous(void)
 	pop3_free(check("oversize", big, "R1o[alice](0123456789);", 10));
 }
 
+/* the status lines the clients take as positive: any '+' line (poplib), CR '+'
+ * (poplib strips the CR of a line not ending in CRLF); lines that are neither "+..."
+ * nor "-ERR" are skipped, as curl skips them */
+static void test_status_spellings(void)
+{
+	static const char *const yes[] = {
+		"+\r\n",	   "+ok\r\n",	      "+OKAY\r\n",
+		"+ more\r\n",	   "\r+OK\n",	      "+\tx\r\n",
+		"-err\r\n+OK\r\n", " +OK\r\n+OK\r\n", "-Err\r\nnoise\r\n+\r\n"
+	};
+	static char srv[sizeof(yes) / sizeof(yes[0])][128], name[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		const struct step st[] = { GREET, LOGIN, C("RETR 1\r\n"), S(srv[i]), END };
+
+		snprintf(srv[i], sizeof(srv[i]), "%svirus\r\n.\r\n", yes[i]);
+		snprintf(name, sizeof(name), "status %zu", i);
+		pop3_free(check(name, st, "R1[alice](virus\r\n);", 1 << 20));
+	}
+}
+
+/* a body after a status other than "+OK" is unconfirmed: a "+OK" line in it starts a
+ * further candidate (for a client that skipped the first status) */
+static void test_status_unconfirmed(void)
+{
+	const struct step st[] = { GREET, LOGIN, C("RETR 1\r\n"),
+				   S("\r+x\nclean\r\n+OK\r\nvirus\r\n.\r\n"), END };
+	const struct step err[] = { GREET,
+				    LOGIN,
+				    C("RETR 1\r\n"),
+				    S("-ERR no\r\n"),
+				    C("RETR 2\r\n"),
+				    S("+OK\r\nv\r\n.\r\n"),
+				    END };
+
+	pop3_free(check("unconfirmed", st,
+			"R1c[alice](virus\r\n);R1[alice](clean\r\n+OK\r\nvirus\r\n);", 1 << 20));
+	pop3_free(check("-ERR as written", err, "R2[alice](v\r\n);", 1 << 20));
+}
+
+/* fetchmail reads a status line in pieces of 512 bytes: the rest is its body's first
+ * line, scanned with the body */
+static void test_status_long(void)
+{
+	static char srv[1024];
+	const struct step st[] = { GREET, LOGIN, C("RETR 1\r\n"), S(srv), END };
+	struct pop3 *p;
+
+	memcpy(srv, "+OK ", 4);
+	memset(srv + 4, 'x', 508);
+	strcpy(srv + 512, "virus\r\nclean\r\n.\r\n");
+	p = pop3_new(1 << 20, NULL, 4096);
+	pop3_free(p);
+	pop3_free(dialogue_check(&(struct dialogue_ops){ ops_new4k, ops_free, ops_push, ops_log },
+				 "long status", st, "R1[alice](virus\r\nclean\r\n);", 1 << 20));
+}
+
+/* feeds RETR 1 and the server's SRV (N bytes, NULs allowed) whole, byte by byte and
+ * in pieces of 2 to 8; each run must log WANT */
+static void check_bin(const char *name, const char *pipelined, const uint8_t *srv, size_t n,
+		      const char *want)
+{
+	static const char *const pre[] = { "+OK ready\r\n", "USER alice\r\n", "+OK\r\n",
+					   "PASS x\r\n", "+OK\r\n" };
+	static char log[65536];
+	size_t chunk, i, off;
+
+	for (chunk = 0; chunk < 9; chunk++) {
+		struct pop3 *p = pop3_new(1 << 20, NULL, 4096);
+
+		for (i = 0; i < 5; i++)
+			pop3_push(p, i & 1 ? POP3_CLIENT : POP3_SERVER, (const uint8_t *)pre[i],
+				  strlen(pre[i]));
+		pop3_push(p, POP3_CLIENT, (const uint8_t *)pipelined, strlen(pipelined));
+		log[0] = '\0';
+		for (off = 0; off < n; off += chunk ? chunk : n) {
+			pop3_push(p, POP3_SERVER, srv + off,
+				  chunk && chunk < n - off ? chunk : n - off);
+			log_events(p, log, sizeof(log));
+		}
+		if (strcmp(log, want))
+			fprintf(stderr, "%s: pieces of %zu\n", name, chunk);
+		CHECK_STR(log, want);
+		pop3_free(p);
+	}
+}
+
+#define BIN(s) (const uint8_t *)(s), sizeof(s) - 1
+
+/* the ends of a body that lax clients read, each a candidate of the body before it */
+static void test_end_spellings(void)
+{
+	/* mutt: a '.' line that is not ".."; mpop: "." and a NUL */
+	check_bin("dot x", "RETR 1\r\n", BIN("+OK\r\nvirus\r\n.x\r\nmore\r\n.\r\n"),
+		  "R1c[alice](virus\r\n);R1[alice](virus\r\nx\r\nmore\r\n);");
+	check_bin("dot NUL", "RETR 1\r\n", BIN("+OK\r\nvirus\r\n.\0\r\nmore\r\n.\r\n"),
+		  "R1c[alice](virus\r\n);R1[alice](virus\r\n\\0\r\nmore\r\n);");
+	check_bin("dot CR x", "RETR 1\r\n", BIN("+OK\r\nvirus\r\n.\rx\r\n.\r\n"),
+		  "R1c[alice](virus\r\n);R1[alice](virus\r\n\rx\r\n);");
+	check_bin("first line", "RETR 1\r\n", BIN("+OK\r\n. virus\r\n.\r\n"),
+		  "R1c[alice]();R1[alice]( virus\r\n);");
+	/* fetchmail drops NULs from header lines (not from body lines) */
+	check_bin("NUL dot header", "RETR 1\r\n",
+		  BIN("+OK\r\nA: virus\r\n\0.\r\nB: c\r\n\r\n\0.\r\n.\r\n"),
+		  "R1c[alice](A: virus\r\n\\0.\r);"
+		  "R1[alice](A: virus\r\n\\0.\r\nB: c\r\n\r\n\\0.\r\n);");
+	check_bin("NUL header end", "RETR 1\r\n", BIN("+OK\r\nA: virus\r\n\0\r\n\0.\r\n.\r\n"),
+		  "R1[alice](A: virus\r\n\\0\r\n\\0.\r\n);");
+	/* a standard body has none */
+	check_bin("stuffed", "RETR 1\r\n", BIN("+OK\r\n..x\r\n..\r\n...\r\n.\r\n"),
+		  "R1[alice](.x\r\n.\r\n..\r\n);");
+}
+
+/* fetchmail reads body lines in pieces of 8191 bytes, each a line to it */
+static void test_end_long_line(void)
+{
+	static uint8_t srv[3 * 8191 + 64];
+	static char want[2 * sizeof(srv)];
+	size_t n, at, k;
+
+	for (k = 1; k <= 2; k++) {
+		n = strlen("+OK\r\nA: b\r\n\r\n");
+		memcpy(srv, "+OK\r\nA: b\r\n\r\n", n);
+		at = n;
+		memset(srv + n, 'a', 8191 * k);
+		n += 8191 * k;
+		memcpy(srv + n, ".\r\nvirus\r\n.\r\n", 14);
+		n += 14;
+		snprintf(want, sizeof(want),
+			 "R1c[alice](A: b\r\n\r\n%.*s.\r);R1[alice](A: "
+			 "b\r\n\r\n%.*s.\r\nvirus\r\n);",
+			 (int)(8191 * k), (const char *)srv + at, (int)(8191 * k),
+			 (const char *)srv + at);
+		check_bin("long line", "RETR 1\r\n", srv, n, want);
+	}
+	/* not at a piece's end: no end to fetchmail */
+	memset(srv + 13, 'a', 8190);
+	memcpy(srv + 13 + 8190, ".\r\n.\r\n", 6);
+	snprintf(want, sizeof(want), "R1[alice](A: b\r\n\r\n%.*s.\r\n);", 8190,
+		 (const char *)srv + 13);
+	check_bin("long line, elsewhere", "RETR 1\r\n", srv, 13 + 8190 + 6, want);
+}
+
+/* curl reads on past CRLF.CRLF to the end of its read: with no command pending, every
+ * further end is a candidate of the whole, until the client speaks */
+static void test_end_curl(void)
+{
+	const struct step after[] = { GREET,
+				      C("RETR 1\r\n"),
+				      S("+OK\r\nclean\r\n.\r\n"),
+				      S("virus\r\n.\r\n"),
+				      S("more\r\n.\r\n"),
+				      C("QUIT\r\n"),
+				      S("+OK\r\nx\r\n.\r\n"),
+				      END };
+	const struct step piped[] = { GREET, C("RETR 1\r\nQUIT\r\n"),
+				      S("+OK\r\nclean\r\n.\r\n+OK bye\r\nvirus\r\n.\r\n"), END };
+
+	pop3_free(check("curl", after,
+			"R1[](clean\r\n);R1c[](clean\r\n.\r\nvirus\r\n);"
+			"R1c[](clean\r\n.\r\nvirus\r\n.\r\nmore\r\n);",
+			1 << 20));
+	pop3_free(check("curl, pipelined", piped, "R1[](clean\r\n);", 1 << 20));
+}
+
+/* the server's FIN inside a body: curl keeps what it has read, poplib a last ".x" line,
+ * mpop a last "."; after the end only curl's reading on is left */
+static void test_end_connection(void)
+{
+	static const char *const cases[][2] = {
+		{ "+OK\r\nvirus\r\n", "R1ce[](virus\r\n);" },
+		{ "+OK\r\nvirus\r\n..", "R1ce[](virus\r\n.);" },
+		{ "+OK\r\nvir", "R1ce[](vir);" },
+		{ "+OK\r\nclean\r\n.\r\n", "R1[](clean\r\n);" },
+		{ "+OK\r\nclean\r\n.\r\nvir", "R1[](clean\r\n);R1ce[](clean\r\n.\r\nvir);" },
+	};
+	static char log[1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct step st[] = { GREET, C("RETR 1\r\n"), S(cases[i][0]), END };
+		struct pop3 *p = dialogue_run(&ops, st, 0, log, sizeof(log), 1 << 20);
+
+		pop3_close(p);
+		log_events(p, log, sizeof(log));
+		CHECK_STR(log, cases[i][1]);
+		pop3_free(p);
+	}
+	{
+		const struct step st[] = { GREET,	  C("RETR 1\r\n"), S("+OK\r\nx\r\n.\r\n"),
+					   C("QUIT\r\n"), S("+OK\r\n"),	   END };
+		struct pop3 *p = dialogue_run(&ops, st, 0, log, sizeof(log), 1 << 20);
+
+		pop3_close(p);
+		log_events(p, log, sizeof(log));
+		CHECK_STR(log, "R1[](x\r\n);");
+		pop3_free(p);
+	}
+}
+
 /* what a session holds: its structure when idle, the body while it is read */
 static void test_memory(void)
 {
@@ -238,6 +448,11 @@ static void test_memory(void)
 	CHECK_INT(pop3_next(p, &e), 1);
 	CHECK_INT(pop3_busy(p), 0);
 	pop3_trim(p);
+	/* kept for curl's reading until the client speaks again */
+	CHECK(pop3_mem(p) >= idle + 2 * sizeof(body));
+	pop3_push(p, POP3_CLIENT, (const uint8_t *)"QUIT\r\n", strlen("QUIT\r\n"));
+	pop3_push(p, POP3_SERVER, (const uint8_t *)"+OK\r\n", strlen("+OK\r\n"));
+	pop3_trim(p);
 	CHECK_INT(pop3_mem(p), idle);
 	pop3_free(p);
 }
@@ -251,5 +466,12 @@ int main(void)
 	test_capa_auth_apop();
 	test_stls();
 	test_garbage_long_ambiguous();
+	test_status_spellings();
+	test_status_unconfirmed();
+	test_status_long();
+	test_end_spellings();
+	test_end_long_line();
+	test_end_curl();
+	test_end_connection();
 	return unit_report("test_pop3");
 }
