@@ -305,7 +305,10 @@ stat_ge() {
 	[ "${v:-0}" -ge "$2" ]
 }
 # await_stat NAME WANT [WHAT]: waits until the counter NAME reads WANT
-await_stat() { await "${3:-counter $1 = $2}" stat_is "$1" "$2"; }
+await_stat() {
+	await "${3:-counter $1 = $2}" stat_is "$1" "$2"
+	ok "$1 = $2"
+}
 # listening NS PORT: something listens on PORT in NS (prints the listeners)
 listening() {
 	ip netns exec "$1" ss -Hltn "( sport = :$2 )" | grep .

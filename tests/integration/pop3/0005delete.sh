@@ -30,7 +30,7 @@ reset (ConnectionResetError)"
 start_daemon "queues = 0" "pop3_action = delete"
 delete_round $S4
 delete_round $S6
-expect_eq "pop3_deletes" "$(stat pop3_deletes)" 2
+await_stat pop3_deletes 2
 grep -l "user=alice" "$WORK"/quarantine/*.meta | xargs grep -l "msg=2" >/dev/null ||
 	fail "no quarantine record naming alice and message 2"
 ok "quarantined with user and message"
@@ -90,7 +90,7 @@ fetch
 expect_eq "fetchmail: the rest on the next run" "$(ls "$WORK/fm" | grep -c '^msg\.')" 2
 grep -l "middle of a clean message" "$WORK"/fm/msg.* >/dev/null || fail "fetchmail: the third message missing"
 grep -l EICAR-STANDARD "$WORK"/fm/msg.* && fail "fetchmail filed the infected message"
-expect_eq "fetchmail: pop3_deletes" "$(stat pop3_deletes)" 4
+await_stat pop3_deletes 4 "fetchmail: pop3_deletes = 4"
 
 # curl, in host mode on the server
 stop_daemon
@@ -99,4 +99,4 @@ seed
 in_c curl -s --max-time 10 "pop3://$S4/2" -u alice:secret -o /dev/null && fail "curl got the infected message"
 wait_for mailbox_holds 2 ||
 	fail "host mode: the infected message is still on the server"
-expect_eq "host: pop3_deletes" "$(stat pop3_deletes)" 1
+await_stat pop3_deletes 1 "host: pop3_deletes = 1"
