@@ -11,20 +11,13 @@ static const struct {
 	enum smtpcmd_verb verb;
 	const char *colon; /* exim and OpenSMTPD match "mail from:" with its colon */
 } verbs[] = {
-	{ "EHLO", SMTPCMD_HELO, NULL },
-	{ "HELO", SMTPCMD_HELO, NULL },
-	{ "LHLO", SMTPCMD_HELO, NULL },
-	{ "MAIL", SMTPCMD_MAIL, "MAIL FROM:" },
-	{ "RCPT", SMTPCMD_RCPT, "RCPT TO:" },
-	{ "DATA", SMTPCMD_DATA, NULL },
-	{ "BDAT", SMTPCMD_BDAT, NULL },
-	{ "STARTTLS", SMTPCMD_STARTTLS, NULL },
-	{ "RSET", SMTPCMD_RSET, NULL },
-	{ "QUIT", SMTPCMD_OTHER, NULL },
-	{ "NOOP", SMTPCMD_OTHER, NULL },
-	{ "VRFY", SMTPCMD_OTHER, NULL },
-	{ "EXPN", SMTPCMD_OTHER, NULL },
-	{ "HELP", SMTPCMD_OTHER, NULL },
+	{ "EHLO", SMTPCMD_HELO, NULL },	      { "HELO", SMTPCMD_HELO, NULL },
+	{ "LHLO", SMTPCMD_HELO, NULL },	      { "MAIL", SMTPCMD_MAIL, "MAIL FROM:" },
+	{ "RCPT", SMTPCMD_RCPT, "RCPT TO:" }, { "DATA", SMTPCMD_DATA, NULL },
+	{ "BDAT", SMTPCMD_BDAT, NULL },	      { "STARTTLS", SMTPCMD_STARTTLS, NULL },
+	{ "RSET", SMTPCMD_RSET, NULL },	      { "QUIT", SMTPCMD_OTHER, NULL },
+	{ "NOOP", SMTPCMD_OTHER, NULL },      { "VRFY", SMTPCMD_OTHER, NULL },
+	{ "EXPN", SMTPCMD_OTHER, NULL },      { "HELP", SMTPCMD_OTHER, NULL },
 	{ "AUTH", SMTPCMD_OTHER, NULL },
 };
 
