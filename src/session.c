@@ -95,6 +95,9 @@ static const struct counter_map smtp_map[] = {
 	MAP(smtp_counters, unknown_commands, smtp_unknown_commands),
 	MAP(smtp_counters, long_lines, smtp_long_lines),
 	MAP(smtp_counters, data_refused, smtp_data_refused),
+	MAP(smtp_counters, readings, smtp_readings),
+	MAP(smtp_counters, readings_full, smtp_readings_full),
+	MAP(smtp_counters, events_full, smtp_events_full),
 };
 static const struct counter_map pop3_map[] = {
 	MAP(pop3_counters, retr, pop3_retr),

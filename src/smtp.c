@@ -1,4 +1,23 @@
-/* SMTP push parser: pure, libc only. */
+/* SMTP push parser: pure, libc only.
+ *
+ * It reads as the servers read (their code is the reference: postfix 3.7, exim 4.96,
+ * OpenSMTPD 6.8, see smtpcmd.h for command lines and msg.c for ends of data) and takes
+ * the union of their readings:
+ * - a command line's verb is postfix's first token (the widest reading); a line past
+ *   the cap is read from its first bytes as postfix does, and exim's last piece of a
+ *   line past 16384 bytes is a command too (its extra replies make the reply count
+ *   loose: a DATA refusal is then not taken for certain);
+ * - DATA's content is content; a server that refuses the DATA reads it as commands:
+ *   that reading is followed by another parser from the DATA line on (it ends at the
+ *   354, at the refusal once the content is replayed here, or when both read alike);
+ * - BDAT's size and LAST are exim's where exim reads them, else postfix's; where only
+ *   one of them sees LAST the chunk end is a candidate end; a BDAT without CHUNKING
+ *   offered (exim and OpenSMTPD read its chunk as commands) or spelt so that not every
+ *   server takes it is read as commands by another parser too;
+ * - RSET, HELO and EHLO between BDAT chunks start the message over: the part after is
+ *   the message, the whole a candidate;
+ * - every end of data some server takes is a candidate end (msg.c).
+ * What another reading completes is reported as a candidate, so its segment is held. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -32,7 +32,7 @@ static const struct want lines[] = {
 	{ "BDAT 10 LAST", SMTPCMD_BDAT, 1, 1, 1, 10, "10 LAST" },
 	{ "BDAT 010 last", SMTPCMD_BDAT, 1, 1, 1, 10, "010 last" },
 	{ "BDAT 10\tLAST", SMTPCMD_BDAT, 1, 1, 1, 10, "10\tLAST" },
-	{ "BDAT\t10", SMTPCMD_BDAT, 0, 1, 0, 10, "10" },	/* postfix only */
+	{ "BDAT\t10", SMTPCMD_BDAT, 0, 1, 0, 10, "10" },	    /* postfix only */
 	{ "BDAT +10 LAST", SMTPCMD_BDAT, 0, 1, 1, 10, "+10 LAST" }, /* exim only */
 	{ "BDAT 10LAST", SMTPCMD_BDAT, 0, 1, 1, 10, "10LAST" },
 	{ "BDAT 10 junk", SMTPCMD_BDAT, 0, 1, 0, 10, "10 junk" },
