@@ -19,6 +19,8 @@ enum smtp_dir { SMTP_CLIENT = 0, SMTP_SERVER = 1 }; /* who sent the bytes */
 enum smtp_event_type {
 	SMTP_EV_MESSAGE,  /* a message ended (or a candidate end was seen) */
 	SMTP_EV_STARTTLS, /* the server agreed to STARTTLS: the rest is TLS */
+	SMTP_EV_LIMIT,	  /* a reading could not be followed (too many at once, too many ends
+			   * in one push): the on_limit policy applies to this push */
 };
 
 struct smtp_event {

@@ -180,6 +180,20 @@ static void message(struct session *s, const struct flow *f, const uint8_t *msg,
 	req->jobs = j;
 }
 
+/* The SMTP parser could not follow every reading of the dialogue: on_limit decides. */
+static void limit(struct session *s, const struct flow *f, struct session_req *req)
+{
+	char flow[128];
+
+	session_flow_name(f, flow, sizeof(flow));
+	req->block_outcome = policy_outcome(s->cfg, s->proto, SCAN_LIMIT);
+	req->block = req->block_outcome != OUTCOME_PASS;
+	snprintf(req->block_reason, sizeof(req->block_reason),
+		 "more readings of the dialogue than are followed");
+	log_event("policy=limit reason=smtp_readings proto=smtp flow=%s action=%s", flow,
+		  policy_outcome_name(req->block_outcome));
+}
+
 static void pop3_events(struct session *s, const struct flow *f, struct session_req *req)
 {
 	struct pop3_event e;
@@ -222,6 +236,10 @@ void session_push(struct session *s, const struct config *cfg, const struct flow
 		if (e.type == SMTP_EV_STARTTLS) {
 			STATS_ADD(s->st, smtp_starttls, 1);
 			req->offload = 1;
+			continue;
+		}
+		if (e.type == SMTP_EV_LIMIT) {
+			limit(s, f, req);
 			continue;
 		}
 		snprintf(meta, sizeof(meta), "helo=%s from=%s to=%s", e.helo, e.mail_from,

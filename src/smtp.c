@@ -200,15 +200,17 @@ static struct smtp_event *event_add(struct smtp *s, enum smtp_event_type t)
 		return NULL;
 	if (s->nev >= MAX_EVENTS) {
 		/* more ends in one push than are kept: the last one stands for the rest,
-		 * as a message too large to scan (its policy decides; it fails closed) */
+		 * as a limit hit (on_limit decides) */
 		e = &s->evq->ev[MAX_EVENTS - 1];
 		free(s->evq->buf[MAX_EVENTS - 1]);
 		s->evq->buf[MAX_EVENTS - 1] = NULL;
 		memset(e, 0, sizeof(*e));
-		e->type = SMTP_EV_MESSAGE;
-		e->oversize = 1;
+		e->type = SMTP_EV_LIMIT;
+		e->mail_from = s->from;
+		e->rcpt_to = s->rcpt;
+		e->helo = s->helo;
 		s->cnt.events_full++;
-		return NULL;
+		return t == SMTP_EV_LIMIT ? e : NULL;
 	}
 	e = &s->evq->ev[s->nev++];
 	memset(e, 0, sizeof(*e));
@@ -315,7 +317,9 @@ static void reading_start(struct smtp *s, uint64_t tag)
 	if (s->replaying)
 		return; /* bytes read again, late: the readings read them already */
 	if (i >= MAX_READINGS || !(r = smtp_new(s->msg.max, s->msg.budget, s->max_line))) {
+		/* no client needs this many at once: the limit policy decides */
 		root->cnt.readings_full++;
+		event_add(root, SMTP_EV_LIMIT);
 		return;
 	}
 	r->root = root;
@@ -387,6 +391,8 @@ static void readings_feed(struct smtp *s, const uint8_t *d, size_t n)
 			if (e.type == SMTP_EV_MESSAGE)
 				event_message(s, e.msg, e.len, !e.oversize, e.oversize, e.bdat,
 					      e.end);
+			else if (e.type == SMTP_EV_LIMIT)
+				event_add(s, SMTP_EV_LIMIT);
 		events_clear(r);
 	}
 	for (i = s->nreadings; i-- > 0;) {

@@ -7,8 +7,8 @@
  * and hang up, refused BDAT chunks read and discarded, unknown verbs that do not start
  * with a letter or look like a header hang up, 20 errors hang up). The model is the
  * server: its replies go back to the parser. It aborts when the model stores a message
- * that no event of the parser (a message, a candidate, or a message failed closed as
- * oversize) carried by the end of the push that completed it. Messages are compared by
+ * that no event of the parser (a message, a candidate, or a limit hit, which blocks)
+ * carried by the end of the push that completed it. Messages are compared by
  * the markers ("<Zn>") in them. */
 #include <stddef.h>
 #include <stdint.h>
@@ -130,8 +130,9 @@ static int tokens(const char *l, char **tok, int max)
 		tok[n++] = o;
 		while (*l && !is_space((unsigned char)*l)) {
 			*o++ = *l++;
-			if (o[-1] == ':' && ((o - tok[n - 1] == 5 && !strncasecmp(tok[n - 1], "from:", 5)) ||
-					     (o - tok[n - 1] == 3 && !strncasecmp(tok[n - 1], "to:", 3))))
+			if (o[-1] == ':' &&
+			    ((o - tok[n - 1] == 5 && !strncasecmp(tok[n - 1], "from:", 5)) ||
+			     (o - tok[n - 1] == 3 && !strncasecmp(tok[n - 1], "to:", 3))))
 				break;
 		}
 		*o++ = '\0';
@@ -232,14 +233,19 @@ static int is_header(const char *t)
 {
 	size_t n = strlen(t);
 
-	return n > 1 && t[n - 1] == ':' && strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
-						     "vwxyz0123456789-") == n - 1;
+	return n > 1 && t[n - 1] == ':' &&
+	       strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
+			 "vwxyz0123456789-") == n - 1;
 }
 
 static int valid_utf8(const unsigned char *s)
 {
 	for (; *s; s++) {
-		int k = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2 : (*s & 0xf8) == 0xf0 ? 3 : -1;
+		int k = *s < 0x80	      ? 0
+			: (*s & 0xe0) == 0xc0 ? 1
+			: (*s & 0xf0) == 0xe0 ? 2
+			: (*s & 0xf8) == 0xf0 ? 3
+					      : -1;
 
 		if (k < 0)
 			return 0;
@@ -279,9 +285,9 @@ static int command(struct pfm *m)
 			m->errors++;
 		} else {
 			mail_reset(m);
-			say(m, !strcasecmp(tok[0], "EHLO") ?
-				       "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n" :
-				       "250 mx\r\n");
+			say(m, !strcasecmp(tok[0], "EHLO")
+				       ? "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n"
+				       : "250 mx\r\n");
 		}
 	} else if (!strcasecmp(tok[0], "MAIL")) {
 		if (m->mail) {
@@ -333,8 +339,7 @@ static int command(struct pfm *m)
 	} else if (!strcasecmp(tok[0], "STARTTLS")) {
 		say(m, "502 5.5.1 Error: command not implemented\r\n");
 		m->errors++;
-	} else if (!((tok[0][0] | 0x20) >= 'a' && (tok[0][0] | 0x20) <= 'z') ||
-		   is_header(tok[0])) {
+	} else if (!((tok[0][0] | 0x20) >= 'a' && (tok[0][0] | 0x20) <= 'z') || is_header(tok[0])) {
 		say(m, "221 2.7.0 Error: I can break rules, too. Goodbye.\r\n");
 	} else {
 		say(m, "500 5.5.2 Error: command not recognized\r\n");
@@ -357,19 +362,49 @@ static void pfm_run(struct pfm *m, const uint8_t *in, size_t len)
 /* --- the grammar --- */
 
 static const char *const atoms[] = {
-	"EHLO client\r\n", "HELO client\r\n", "MAIL FROM:<a@b>\r\n", "RCPT TO:<c@d>\r\n",
-	"DATA\r\n", " DATA\r\n", "\tDATA\r\n", "DATA\r\r\n", "data \r\n", "\vDATA\v\r\n",
-	"DATA x\r\n", "DATA\n", "RSET\r\n", "RSET x\r\n", "\tRSET\r\n", "NOOP\r\n",
-	"XYZZY\r\n", "STARTTLS\r\n", "\xff\r\n", "BDAT", "\r\n", "\n", "\r", ".\r\n", "\n.\n",
-	".\r\r\n", "\r\n.\r\n", "..x\r\n", ".x\r\n", "x", " ", "\t", "LAST", "last", "DATA",
+	"EHLO client\r\n",
+	"HELO client\r\n",
+	"MAIL FROM:<a@b>\r\n",
+	"RCPT TO:<c@d>\r\n",
+	"DATA\r\n",
+	" DATA\r\n",
+	"\tDATA\r\n",
+	"DATA\r\r\n",
+	"data \r\n",
+	"\vDATA\v\r\n",
+	"DATA x\r\n",
+	"DATA\n",
+	"RSET\r\n",
+	"RSET x\r\n",
+	"\tRSET\r\n",
+	"NOOP\r\n",
+	"XYZZY\r\n",
+	"STARTTLS\r\n",
+	"\xff\r\n",
+	"BDAT",
+	"\r\n",
+	"\n",
+	"\r",
+	".\r\n",
+	"\n.\n",
+	".\r\r\n",
+	"\r\n.\r\n",
+	"..x\r\n",
+	".x\r\n",
+	"x",
+	" ",
+	"\t",
+	"LAST",
+	"last",
+	"DATA",
 	/* markers and sizes follow */
 };
-#define NATOMS	    (sizeof(atoms) / sizeof(atoms[0]))
-#define A_MARK	    NATOMS
-#define A_SIZE	    (NATOMS + 1)
-#define A_SEGMENT   (NATOMS + 2)
-#define A_LONG	    (NATOMS + 3)
-#define NCHOICES    (NATOMS + 4)
+#define NATOMS	  (sizeof(atoms) / sizeof(atoms[0]))
+#define A_MARK	  NATOMS
+#define A_SIZE	  (NATOMS + 1)
+#define A_SEGMENT (NATOMS + 2)
+#define A_LONG	  (NATOMS + 3)
+#define NCHOICES  (NATOMS + 4)
 
 struct gen {
 	uint8_t buf[IN_MAX];
@@ -434,6 +469,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int s, k, j, checked = 0;
 
 	generate(&gen, data, size);
+	if (getenv("FUZZ_DUMP")) /* the dialogue, to look at a failing input */
+		fwrite(gen.buf, 1, gen.len, stderr);
 	pfm_run(&model, gen.buf, 0);
 	smtp_push(p, SMTP_SERVER, (const uint8_t *)model.reply, model.rlen);
 	sent = model.rlen;
@@ -442,10 +479,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		smtp_push(p, SMTP_CLIENT, gen.buf + prev, end - prev);
 		while (smtp_next(p, &e)) {
-			if (e.type != SMTP_EV_MESSAGE || nseen >= sizeof(seen) / sizeof(seen[0]))
-				continue;
-			/* a message failed closed (oversize) covers everything */
-			seen[nseen++] = e.oversize && !e.candidate ? UINT64_MAX : markers(e.msg, e.len);
+			if (nseen >= sizeof(seen) / sizeof(seen[0]))
+				break;
+			/* a limit hit blocks (on_limit's default): it covers everything */
+			if (e.type == SMTP_EV_LIMIT)
+				seen[nseen++] = UINT64_MAX;
+			else if (e.type == SMTP_EV_MESSAGE)
+				seen[nseen++] = markers(e.msg, e.len);
 		}
 		prev = end;
 		pfm_run(&model, gen.buf, end);
@@ -455,17 +495,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (j = 0; j < (int)nseen && !covered; j++)
 				covered = (seen[j] & model.stored[k]) == model.stored[k];
 			if (!covered) {
-				fprintf(stderr, "postfix stored message %d (markers %llx, ended at %zu) that "
-						"the parser never reported\n",
-					k, (unsigned long long)model.stored[k], model.stored_end[k]);
+				fprintf(stderr,
+					"postfix stored message %d (markers %llx, ended at %zu) "
+					"that "
+					"the parser never reported\n",
+					k, (unsigned long long)model.stored[k],
+					model.stored_end[k]);
 				abort();
 			}
 		}
 		checked = model.nstored;
 		if (model.rlen > sent) {
-			smtp_push(p, SMTP_SERVER, (const uint8_t *)model.reply + sent, model.rlen - sent);
+			smtp_push(p, SMTP_SERVER, (const uint8_t *)model.reply + sent,
+				  model.rlen - sent);
 			while (smtp_next(p, &e))
-				if (e.type == SMTP_EV_MESSAGE && nseen < sizeof(seen) / sizeof(seen[0]))
+				if (e.type == SMTP_EV_MESSAGE &&
+				    nseen < sizeof(seen) / sizeof(seen[0]))
 					seen[nseen++] = 0; /* too late: the segment was passed */
 			sent = model.rlen;
 		}
