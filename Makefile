@@ -151,7 +151,7 @@ uninstall:
 deb:
 	scripts/build-deb.sh
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)
 
 bench: all
 	scripts/bench-packet.sh

@@ -256,6 +256,22 @@ static int valid_utf8(const unsigned char *s)
 	return 1;
 }
 
+/* MAIL or RCPT: allowed when OK, then "KEY <address>"; 1 when accepted */
+static int envelope(struct pfm *m, int ok, int argc, char **tok, const char *key,
+		    const char *refused)
+{
+	if (!ok) {
+		say(m, refused);
+	} else if (argc < 3 || strcasecmp(tok[1], key)) {
+		say(m, "501 5.5.4 Syntax\r\n");
+	} else {
+		say(m, "250 2.1.0 Ok\r\n");
+		return 1;
+	}
+	m->errors++;
+	return 0;
+}
+
 /* one command; 0 when more input is needed */
 static int command(struct pfm *m)
 {
@@ -290,27 +306,13 @@ static int command(struct pfm *m)
 				       : "250 mx\r\n");
 		}
 	} else if (!strcasecmp(tok[0], "MAIL")) {
-		if (m->mail) {
-			say(m, "503 5.5.1 Error: nested MAIL command\r\n");
-			m->errors++;
-		} else if (argc < 3 || strcasecmp(tok[1], "FROM:")) {
-			say(m, "501 5.5.4 Syntax: MAIL FROM:<address>\r\n");
-			m->errors++;
-		} else {
+		if (envelope(m, !m->mail, argc, tok,
+			     "FROM:", "503 5.5.1 Error: nested MAIL command\r\n"))
 			m->mail = 1;
-			say(m, "250 2.1.0 Ok\r\n");
-		}
 	} else if (!strcasecmp(tok[0], "RCPT")) {
-		if (!m->mail) {
-			say(m, "503 5.5.1 Error: need MAIL command\r\n");
-			m->errors++;
-		} else if (argc < 3 || strcasecmp(tok[1], "TO:")) {
-			say(m, "501 5.5.4 Syntax: RCPT TO:<address>\r\n");
-			m->errors++;
-		} else {
+		if (envelope(m, m->mail, argc, tok,
+			     "TO:", "503 5.5.1 Error: need MAIL command\r\n"))
 			m->rcpt++;
-			say(m, "250 2.1.5 Ok\r\n");
-		}
 	} else if (!strcasecmp(tok[0], "DATA")) {
 		if (m->bdat || !m->rcpt || argc != 1) {
 			say(m, "503 5.5.1 Error: refused\r\n");
