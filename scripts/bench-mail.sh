@@ -178,7 +178,8 @@ run() {
 			awk -v n="$name" -v r="$round" -v b="$(cat "$dir"/*.eml | wc -c)" \
 				'{print n, "libclamav", r, 0, 0, b, 0, 0, $1, 0, "-", "-", "-", "-"}' >>"$RES"
 	fi
-	echo "  $name $mode round $round: $out${cand:+ cand/msg=$cand}" >&2
+	[ "$mode" = mailscand ] && out="$out cand/msg=$cand"
+	echo "  $name $mode round $round: $out" >&2
 }
 
 WORKLOADS="smtp-100k-1:smtp:200:102400:1 smtp-100k-4:smtp:200:102400:4
