@@ -523,8 +523,8 @@ begin retry
 * * F,1m,1m
 CF
 	MTA_MOUNTS="" in_mta "$d" "$root/usr/sbin/exim4" -C "$d/exim.conf" -bdf -oX 25
-	wait_for 30 in_s sh -c "ss -ltn | grep -q '$1:25 '" ||
-		fail "exim not listening on $1:25: $(cat "$d"/log/* 2>/dev/null | tail -3)"
+	wait_for in_s sh -c "ss -ltn | grep -q '$1:25 '" ||
+		fail "exim not listening on $1:25: $(cat "$d"/log/* "$d/out.log" 2>/dev/null | tail -3)"
 }
 
 # start_opensmtpd ADDR: OpenSMTPD on ADDR:25 of the server, storing every message for
@@ -551,7 +551,8 @@ CF
 	MTA_MOUNTS="mount --bind $d/resolv.conf /etc/resolv.conf && mount --bind $d/varlib /var/lib &&
 mount --bind $d/spool /var/spool && mount --bind $root/usr/libexec /usr/libexec" \
 		in_mta "$d" "$root/usr/sbin/smtpd" -d -f "$d/smtpd.conf"
-	wait_for 30 in_s sh -c "ss -ltn | grep -q '$1:25 '" || fail "OpenSMTPD not listening on $1:25"
+	wait_for in_s sh -c "ss -ltn | grep -q '$1:25 '" ||
+		fail "OpenSMTPD not listening on $1:25: $(tail -3 "$d/out.log" 2>/dev/null)"
 }
 
 delivered() { find "$WORK/pf/mail/inbox/new" -type f 2>/dev/null | sort; }

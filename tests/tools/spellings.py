@@ -9,7 +9,8 @@ run HOST RUN OUT: for every spelling, a clean message and an infected one (EICAR
   where RESULT is "accepted" (the server answered the end of the message with its 2xx
   "queued as", "id=" or "Message accepted" reply), "554" (mailscand's reject), "reset" (the connection was
   reset) or "refused" (anything else: the server did not take the message).
-stored DIR TOKEN: prints the file of maildir DIR (new/) holding TOKEN, or nothing.
+stored DIR TOKEN [--must]: prints the file of maildir DIR (new/) holding TOKEN, or
+  nothing (with --must: exits 1 then).
 same A B TOKEN_A TOKEN_B: exit 0 when the two stored files are equal from their Subject
   line on, once each token is replaced by TOKEN (the servers' own trace headers above
   it differ from run to run).
@@ -20,14 +21,14 @@ point: content after an unanswered DATA, BDAT and its chunk. After the last byte
 waits for the reply to them (exim discards a message whose sender closed before the
 reply), ENDWAIT seconds at most: a server still reading the message sends none. Then it
 half-closes the connection and reads to the end (a server in the middle of a message
-stores nothing then). Every other wait is bounded by 30 s.
+stores nothing then). Every other wait is bounded by the tests' DEADLINE (60 s).
 """
 import os
 import socket
 import sys
 
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
-WAIT = 30
+WAIT = float(os.environ.get("DEADLINE", "60"))  # the tests' deadline, in seconds
 ENDWAIT = float(os.environ.get("ENDWAIT", "3"))
 
 
@@ -256,7 +257,7 @@ def run(host, runname, out):
                 f.flush()
 
 
-def stored(d, token):
+def stored(d, token, must=False):
     t = token.encode()
     for sub in ("new", "cur"):
         p = os.path.join(d, sub)
@@ -264,6 +265,9 @@ def stored(d, token):
             if t in open(os.path.join(p, n), "rb").read():
                 print(os.path.join(p, n))
                 return
+    if must:
+        print(f"{token} not in {d}")
+        sys.exit(1)
 
 
 def same(a, b, ta, tb):
@@ -282,6 +286,6 @@ if __name__ == "__main__":
     elif sys.argv[1] == "run":
         run(sys.argv[2], sys.argv[3], sys.argv[4])
     elif sys.argv[1] == "stored":
-        stored(sys.argv[2], sys.argv[3])
+        stored(sys.argv[2], sys.argv[3], "--must" in sys.argv[4:])
     elif sys.argv[1] == "same":
         same(*sys.argv[2:6])

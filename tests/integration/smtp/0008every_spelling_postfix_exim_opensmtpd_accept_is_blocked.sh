@@ -36,8 +36,7 @@ runall() {
 		in_c "$PY" "$SP" run "$addr" "$1-$name" "$WORK/$1.$name" || fail "$1/$name: dialogues"
 		while read -r n k tok r; do
 			[ "$r" = accepted ] || continue
-			wait_for 60 sh -c "'$PY' '$SP' stored '$dir' '$tok' | grep -q ." ||
-				fail "$1/$name: $tok accepted but not stored"
+			await "$1/$name: $tok, accepted, in $dir" "$PY" "$SP" stored "$dir" "$tok" --must
 		done <"$WORK/$1.$name"
 	done
 }
