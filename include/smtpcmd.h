@@ -46,6 +46,7 @@ enum smtpcmd_verb {
 struct smtpcmd {
 	enum smtpcmd_verb verb;
 	int strict;	 /* every server reads this verb (and BDAT's size) the same */
+	int refused;	 /* every server refuses it (DATA with an argument) */
 	const char *arg; /* after the verb and its white space, in the line (NUL-ended) */
 	/* BDAT: a chunk follows when CHUNK is set */
 	int chunk, last;

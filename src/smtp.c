@@ -496,7 +496,9 @@ static void bdat_start(struct smtp *s, const struct smtpcmd *c, uint64_t seq)
 
 static void command(struct smtp *s, const struct smtpcmd *c)
 {
-	enum pkind k = kinds[c->verb];
+	/* another reading gets no replies: a DATA every server refuses is no DATA there (the
+	 * session itself reads on as content until the refusal, then replays) */
+	enum pkind k = c->refused && s->is_reading ? P_OTHER : kinds[c->verb];
 	uint64_t seq = s->pushed; /* the number of its reply */
 
 	s->cnt.commands++;

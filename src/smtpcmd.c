@@ -212,6 +212,9 @@ void smtpcmd_parse(struct smtpcmd *c, char *line, size_t len, uint64_t total)
 		ex = ex_read(line, ex_len, nul, c);
 	c->verb = pf != SMTPCMD_NONE ? pf : ex;
 	c->strict = pf == ex && pf == os;
+	/* DATA takes no argument: postfix (in its 2048 bytes), exim and OpenSMTPD refuse one */
+	if (c->verb == SMTPCMD_DATA)
+		c->refused = argc > 1 && !(ex == SMTPCMD_DATA && ex_len == 4);
 	if (c->verb == SMTPCMD_BDAT)
 		merge_bdat(c, pf_ok, pf_size, pf_last, ex == SMTPCMD_BDAT && c->chunk);
 	/* the argument: after the verb token and its white space */

@@ -687,6 +687,30 @@ static void test_other_readings(void)
 	smtp_free(p);
 }
 
+/* content sent before the 354 with lines that start with the word "data": to the other
+ * reading they are DATA with an argument, which every server refuses: no reading more */
+static void test_prose_data_lines(void)
+{
+	struct smtp *p = smtp_new(1 << 20, NULL, 64);
+	struct smtp_event e;
+	char body[2048] = "DATA\r\n";
+	int i, limits = 0, msgs = 0;
+
+	for (i = 0; i < 20; i++)
+		strcat(body, "Data collected in the field\r\n");
+	strcat(body, ".\r\n");
+	smtp_push(p, SMTP_SERVER, (const uint8_t *)"220 hi\r\n", 8);
+	smtp_push(p, SMTP_CLIENT, (const uint8_t *)body, strlen(body));
+	while (smtp_next(p, &e)) {
+		limits += e.type == SMTP_EV_LIMIT;
+		msgs += e.type == SMTP_EV_MESSAGE && !e.candidate;
+	}
+	CHECK_INT(limits, 0);
+	CHECK_INT(msgs, 1);
+	CHECK_INT(smtp_counters(p)->readings, 1);
+	smtp_free(p);
+}
+
 /* more ends in one push than events are kept: the last stands for the rest, as a limit
  * hit (on_limit: block) */
 static void test_events_full(void)
@@ -734,5 +758,6 @@ int main(void)
 	test_bdat_restart();
 	test_other_readings();
 	test_events_full();
+	test_prose_data_lines();
 	return unit_report("test_smtp");
 }

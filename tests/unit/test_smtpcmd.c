@@ -70,6 +70,29 @@ static void test_lines(void)
 	}
 }
 
+/* DATA with an argument: every server refuses it; trailing white space is no argument
+ * to postfix and exim */
+static void test_refused(void)
+{
+	static const struct {
+		const char *line;
+		int refused;
+	} t[] = { { "DATA x", 1 }, { "Data collected in 2020", 1 },
+		  { "DATA", 0 },   { "DATA \t", 0 },
+		  { " DATA", 0 },  { "DATA\tx", 1 } };
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char buf[64];
+		struct smtpcmd c;
+
+		snprintf(buf, sizeof(buf), "%s", t[i].line);
+		smtpcmd_parse(&c, buf, strlen(buf), strlen(buf));
+		CHECK_INT(c.verb, SMTPCMD_DATA);
+		CHECK_INT(c.refused, t[i].refused);
+	}
+}
+
 /* a NUL ends the line for postfix and OpenSMTPD (exim refuses it) */
 static void test_nul(void)
 {
@@ -135,6 +158,7 @@ static void test_pieces(void)
 int main(void)
 {
 	test_lines();
+	test_refused();
 	test_nul();
 	test_long();
 	test_pieces();
