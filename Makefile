@@ -12,7 +12,7 @@ LDLIBS     += $(PKG_LIBS) -pthread
 
 B := build
 # pure modules: libc only
-PURE    := config live scanners ports iana_tcp log buf decode reasm tcpnorm flow packet stats policy msg smtp pop3
+PURE    := config live scanners ports iana_tcp log buf decode reasm tcpnorm flow packet stats policy msg smtpcmd smtp pop3
 DAEMON  := main daemon reload queue hold flows nfqueue inject ctl_server metrics service session
 CTL     := ctl/mailscanctl ctl_client
 SYS     := rules
@@ -151,7 +151,7 @@ uninstall:
 deb:
 	scripts/build-deb.sh
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)
 
 bench: all
 	scripts/bench-packet.sh

@@ -3,6 +3,7 @@
  * CRLF.LF) end it for lax receivers: each is reported as a candidate message, the
  * reading goes on, and a line that resumes the protocol after such an end (SMTP's DATA,
  * POP3's +OK) starts a further candidate: what a lax receiver takes for the next one.
+ * A dot followed by a run of CRs and the LF is such an end too (postfix strips them).
  * The same holds while the caller marks the body unconfirmed. */
 #ifndef MAILSCAN_MSG_H
 #define MAILSCAN_MSG_H
@@ -25,6 +26,7 @@ struct msg_reader {
 	const char *resume;	   /* the resuming line: exactly this, or starting with it */
 	int resume_prefix;
 	int state, dot_kind;
+	size_t crs; /* CRs after a dot at a line start */
 	struct buf body;
 	int oversize;
 	int ambiguous;

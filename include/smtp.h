@@ -1,8 +1,11 @@
 /* SMTP push parser: fed both directions of a session, no I/O, no clock. It follows
  * commands and replies (pipelining included), and reports every message as the server
  * would store it: DATA content dot-unstuffed up to the end of data, or the
- * concatenated BDAT chunks. Ambiguous ends of data (bare LF or CR around the dot)
- * report the candidate message too, and so does a transaction smuggled after one. */
+ * concatenated BDAT chunks. Ambiguous ends of data (bare LF or CR around the dot, a run
+ * of CRs after it) report the candidate message too, and so does a transaction smuggled
+ * after one. Command lines are read as every server reads them (smtpcmd.h); where a
+ * server may read the bytes otherwise (a DATA or BDAT it refuses, a BDAT only some
+ * take), that reading is followed too and its messages are candidates. */
 #ifndef MAILSCAN_SMTP_H
 #define MAILSCAN_SMTP_H
 
@@ -16,6 +19,8 @@ enum smtp_dir { SMTP_CLIENT = 0, SMTP_SERVER = 1 }; /* who sent the bytes */
 enum smtp_event_type {
 	SMTP_EV_MESSAGE,  /* a message ended (or a candidate end was seen) */
 	SMTP_EV_STARTTLS, /* the server agreed to STARTTLS: the rest is TLS */
+	SMTP_EV_LIMIT,	  /* a reading could not be followed (too many at once, too many ends
+			   * in one push): the on_limit policy applies to this push */
 };
 
 struct smtp_event {
@@ -44,7 +49,10 @@ struct smtp_counters {
 	uint64_t pipelined;	 /* commands sent before the previous one was answered */
 	uint64_t unknown_commands;
 	uint64_t long_lines;
-	uint64_t data_refused; /* DATA answered with an error: its bytes were commands */
+	uint64_t data_refused;	/* DATA answered with an error: its bytes were commands */
+	uint64_t readings;	/* other readings followed (a DATA or BDAT some may refuse) */
+	uint64_t readings_full; /* one more was due while MAX_READINGS were followed */
+	uint64_t events_full;	/* more ends in one push than kept: failed closed */
 };
 
 struct smtp;

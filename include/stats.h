@@ -116,6 +116,9 @@
 	X(smtp_unknown_commands, C, "SMTP unknown commands")                                       \
 	X(smtp_long_lines, C, "SMTP command lines over the cap")                                   \
 	X(smtp_data_refused, C, "SMTP DATA refused by the server")                                 \
+	X(smtp_readings, C, "SMTP other readings followed (DATA or BDAT a server may not take)")   \
+	X(smtp_readings_full, C, "SMTP other readings not followed: too many at once")             \
+	X(smtp_events_full, C, "SMTP segments with more message ends than kept (failed closed)")   \
 	X(smtp_rejects, C, "SMTP 554 replies injected")                                            \
 	X(smtp_rejects_cut, C, "of those, the packet passed up to the message's last byte")        \
 	X(smtp_tempfail, C, "SMTP 451 replies injected (on_error, memory: the sender retries)")    \

@@ -20,7 +20,9 @@
 # engines; mailscand's CPU is split into its scan threads and the rest (queue thread:
 # reassembly, parsing, verdicts, and the kernel's work to deliver the packets it passes).
 # Rounds are interleaved (each round runs every workload in every mode); the tables give
-# medians. Usage: scripts/bench-mail.sh [ROUNDS]   (default 3)
+# medians. "cand/msg" is mailscand's candidate messages (other readings of an end or a
+# command, each scanned too) per message sent: ordinary mail has none.
+# Usage: scripts/bench-mail.sh [ROUNDS]   (default 3)
 set -eu
 ROUNDS=${1:-3}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -121,10 +123,16 @@ mailscand_times() {
 		v["scan_time_us_total"], v["scans"], v["scan_wait_us_total"] }'
 }
 
+# the candidates mailscand scanned so far, for PROTO
+candidates() {
+	ctl stats | awk -F= -v k="$1_candidates" '$1 == k { print $2 }'
+}
+
 # run ROUND NAME PROTO COUNT SIZE CONNS MODE: one measured run, a line in $RES
 run() {
 	local round=$1 name=$2 proto=$3 count=$4 size=$5 conns=$6 mode=$7
 	local dir=$WORK/msg.$name.$mode.$round out c0 c1 k0 t0 hs="- -" scpu=- rss cpu check
+	local n0 cand=-
 	rm -rf "$WORK"/msg.*
 	"$PY" "$LOAD" make "$dir" "$count" "$size" "$name.$mode.$round"
 	if [ "$proto" = pop3 ]; then
@@ -134,7 +142,8 @@ run() {
 	find "$INBOX" -type f -delete 2>/dev/null || true
 	up "$mode"
 	c0=$(cpu_ticks $IPIDS)
-	[ "$mode" = mailscand ] && k0=$(mailscand_times) && t0=$(scan_ticks $IPIDS)
+	[ "$mode" = mailscand ] && k0=$(mailscand_times) && t0=$(scan_ticks $IPIDS) &&
+		n0=$(candidates "$proto")
 	if [ "$proto" = smtp ]; then
 		out=$(in_c "$PY" "$LOAD" smtp $S4 25 "$conns" "$dir")
 		wait_for sh -c "[ \$(find '$INBOX' -type f | wc -l) -ge $count ]" ||
@@ -157,13 +166,14 @@ run() {
 			w = m ? ($10 - $5) / m : 0; s = m ? ($8 - $3) / m : 0; h = n ? ($6 - $1) / n : 0
 			printf "%.2f %.2f", w / 1000, (h - w - s) / 1000 }')
 		scpu=$(echo "$t0 $(scan_ticks $IPIDS)" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($2 - $1) / hz}')
+		cand=$(echo "$n0 $(candidates "$proto")" | awk -v n="$count" '{printf "%.3f", ($2 - $1) / n}')
 	fi
 	down "$mode"
 	cpu=$(echo "$c0 $c1" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($2 - $1) / hz}')
-	# name mode round wall msgs bytes p50 p95 cpu rss_kb wait_ms beyond_ms scan_cpu
+	# name mode round wall msgs bytes p50 p95 cpu rss_kb wait_ms beyond_ms scan_cpu cand/msg
 	echo "$out" | sed 's/[a-z0-9]*=//g' |
 		awk -v n="$name" -v m="$mode" -v r="$round" -v cpu="$cpu" -v rss="$rss" -v hs="$hs" \
-			-v sc="$scpu" '{print n, m, r, $4, $1, $3, $5, $6, cpu, rss, hs, sc}' >>"$RES"
+			-v sc="$scpu" -v c="$cand" '{print n, m, r, $4, $1, $3, $5, $6, cpu, rss, hs, sc, c}' >>"$RES"
 	# libclamav alone on the same messages (2 threads, as mailscand): three fresh
 	# engines, so that no cache helps; the median
 	if [ "$mode" = mailscand ]; then
@@ -171,8 +181,9 @@ run() {
 			"$BUILD/tools/scanbench" -f "$TOP/build/testsigs" 2 "$dir"/*.eml 2>/dev/null
 		done | sed -n 's/.*cpu=\([0-9.]*\).*/\1/p' | sort -n | sed -n 2p |
 			awk -v n="$name" -v r="$round" -v b="$(cat "$dir"/*.eml | wc -c)" \
-				'{print n, "libclamav", r, 0, 0, b, 0, 0, $1, 0, "-", "-", "-"}' >>"$RES"
+				'{print n, "libclamav", r, 0, 0, b, 0, 0, $1, 0, "-", "-", "-", "-"}' >>"$RES"
 	fi
+	[ "$mode" = mailscand ] && out="$out cand/msg=$cand"
 	echo "  $name $mode round $round: $out" >&2
 }
 
@@ -197,21 +208,22 @@ function median(k,   n, i, j, t, a) {
 {
 	k = $1 SUBSEP $2
 	if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
-	for (f = 4; f <= 13; f++) vals[k, f] = vals[k, f] " " $f
+	for (f = 4; f <= 14; f++) vals[k, f] = vals[k, f] " " $f
 }
 END {
-	printf "%-12s %-10s %7s %7s %6s %7s %7s %9s %7s %8s %8s\n", "workload", "path", "wall s",
-		"msgs/s", "MB/s", "p50 ms", "p95 ms", "CPU s/MB", "RSS MB", "wait ms", "held+ ms"
+	printf "%-12s %-10s %7s %7s %6s %7s %7s %9s %7s %8s %8s %8s\n", "workload", "path", "wall s",
+		"msgs/s", "MB/s", "p50 ms", "p95 ms", "CPU s/MB", "RSS MB", "wait ms", "held+ ms",
+		"cand/msg"
 	for (i = 1; i <= nk; i++) {
 		k = order[i]; split(k, kk, SUBSEP)
-		for (f = 4; f <= 13; f++) { vals[k] = vals[k, f]; m[f] = median(k) }
+		for (f = 4; f <= 14; f++) { vals[k] = vals[k, f]; m[f] = median(k) }
 		if (kk[2] == "libclamav") { lib[kk[1]] = m[9] / (m[6] / 1e6); continue }
 		mb = m[6] / 1e6
 		wall[k] = m[4]; cpumb[k] = m[9] / mb; scanmb[k] = m[13] / mb
-		printf "%-12s %-10s %7.2f %7.1f %6.1f %7.1f %7.1f %9s %7s %8s %8s\n", kk[1], kk[2], m[4],
+		printf "%-12s %-10s %7.2f %7.1f %6.1f %7.1f %7.1f %9s %7s %8s %8s %8s\n", kk[1], kk[2], m[4],
 			m[5] / m[4], mb / m[4], m[7] * 1000, m[8] * 1000,
 			kk[2] == "none" ? "-" : sprintf("%.4f", m[9] / mb),
-			kk[2] == "none" ? "-" : sprintf("%.1f", m[10] / 1024), m[11], m[12]
+			kk[2] == "none" ? "-" : sprintf("%.1f", m[10] / 1024), m[11], m[12], m[14]
 		names[kk[1]] = 1
 	}
 	print ""

@@ -6,8 +6,9 @@
 #include "msg.h"
 
 /* line starts (after CRLF, bare LF, bare CR), inside a line, a CR inside a line, a dot
- * at a line start, a dot and a CR at a line start */
-enum { D_BOL_CRLF, D_BOL_LF, D_BOL_CR, D_MID, D_CR, D_DOT, D_DOT_CR };
+ * at a line start, a dot and a CR at a line start, a dot and more CRs (postfix strips
+ * every CR before the LF: ".\r\r\n" ends its DATA) */
+enum { D_BOL_CRLF, D_BOL_LF, D_BOL_CR, D_MID, D_CR, D_DOT, D_DOT_CR, D_DOT_CRS };
 
 void msg_reader_init(struct msg_reader *m, size_t max, struct msg_budget *budget,
 		     const char *resume, int resume_prefix)
@@ -121,16 +122,21 @@ static void end(struct msg_reader *m, struct ctx *x, int strict)
 }
 
 /* an ambiguous end: the strict reading goes on with the dot and line end as content */
-static void ambiguous(struct msg_reader *m, struct ctx *x, int crlf)
+static void ambiguous(struct msg_reader *m, struct ctx *x, size_t crs)
 {
+	size_t i;
+
 	end(m, x, 0);
 	m->ambiguous = 1;
-	put_byte(m, '.');
-	if (crlf)
+	/* after CRLF the dot is a stuffed one to the strict reading: only postfix ends at a
+	 * run of CRs */
+	if (!(crs > 1 && m->dot_kind == D_BOL_CRLF))
+		put_byte(m, '.');
+	for (i = 0; i < crs; i++)
 		put_byte(m, '\r');
 	put_byte(m, '\n');
 	line_end(m);
-	m->state = crlf ? D_BOL_CRLF : D_BOL_LF;
+	m->state = crs ? D_BOL_CRLF : D_BOL_LF;
 }
 
 static void mid(struct msg_reader *m, uint8_t c)
@@ -191,8 +197,29 @@ static void byte(struct msg_reader *m, struct ctx *x, uint8_t c)
 				ambiguous(m, x, 1);
 			return;
 		}
+		if (c == '\r') {
+			m->crs = 2;
+			m->state = D_DOT_CRS;
+			return;
+		}
 		/* ".\r" and something else: a stuffed dot, a CR, and the byte */
 		put_byte(m, '\r');
+		m->state = D_CR;
+		byte(m, x, c);
+		return;
+	case D_DOT_CRS:
+		if (c == '\r') {
+			m->crs++;
+			return;
+		}
+		if (c == '\n') {
+			ambiguous(m, x, m->crs);
+			m->crs = 0;
+			return;
+		}
+		/* CRs inside a line after a stuffed dot */
+		for (; m->crs; m->crs--)
+			put_byte(m, '\r');
 		m->state = D_CR;
 		byte(m, x, c);
 		return;

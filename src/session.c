@@ -95,6 +95,9 @@ static const struct counter_map smtp_map[] = {
 	MAP(smtp_counters, unknown_commands, smtp_unknown_commands),
 	MAP(smtp_counters, long_lines, smtp_long_lines),
 	MAP(smtp_counters, data_refused, smtp_data_refused),
+	MAP(smtp_counters, readings, smtp_readings),
+	MAP(smtp_counters, readings_full, smtp_readings_full),
+	MAP(smtp_counters, events_full, smtp_events_full),
 };
 static const struct counter_map pop3_map[] = {
 	MAP(pop3_counters, retr, pop3_retr),
@@ -177,6 +180,20 @@ static void message(struct session *s, const struct flow *f, const uint8_t *msg,
 	req->jobs = j;
 }
 
+/* The SMTP parser could not follow every reading of the dialogue: on_limit decides. */
+static void limit(struct session *s, const struct flow *f, struct session_req *req)
+{
+	char flow[128];
+
+	session_flow_name(f, flow, sizeof(flow));
+	req->block_outcome = policy_outcome(s->cfg, s->proto, SCAN_LIMIT);
+	req->block = req->block_outcome != OUTCOME_PASS;
+	snprintf(req->block_reason, sizeof(req->block_reason),
+		 "more readings of the dialogue than are followed");
+	log_event("policy=limit reason=smtp_readings proto=smtp flow=%s action=%s", flow,
+		  policy_outcome_name(req->block_outcome));
+}
+
 static void pop3_events(struct session *s, const struct flow *f, struct session_req *req)
 {
 	struct pop3_event e;
@@ -219,6 +236,10 @@ void session_push(struct session *s, const struct config *cfg, const struct flow
 		if (e.type == SMTP_EV_STARTTLS) {
 			STATS_ADD(s->st, smtp_starttls, 1);
 			req->offload = 1;
+			continue;
+		}
+		if (e.type == SMTP_EV_LIMIT) {
+			limit(s, f, req);
 			continue;
 		}
 		snprintf(meta, sizeof(meta), "helo=%s from=%s to=%s", e.helo, e.mail_from,

@@ -1,4 +1,23 @@
-/* SMTP push parser: pure, libc only. */
+/* SMTP push parser: pure, libc only.
+ *
+ * It reads as the servers read (their code is the reference: postfix 3.7, exim 4.96,
+ * OpenSMTPD 6.8, see smtpcmd.h for command lines and msg.c for ends of data) and takes
+ * the union of their readings:
+ * - a command line's verb is postfix's first token (the widest reading); a line past
+ *   the cap is read from its first bytes as postfix does, and exim's last piece of a
+ *   line past 16384 bytes is a command too (its extra replies make the reply count
+ *   loose: a DATA refusal is then not taken for certain);
+ * - DATA's content is content; a server that refuses the DATA reads it as commands:
+ *   that reading is followed by another parser from the DATA line on (it ends at the
+ *   354, at the refusal once the content is replayed here, or when both read alike);
+ * - BDAT's size and LAST are exim's where exim reads them, else postfix's; where only
+ *   one of them sees LAST the chunk end is a candidate end; a BDAT without CHUNKING
+ *   offered (exim and OpenSMTPD read its chunk as commands) or spelt so that not every
+ *   server takes it is read as commands by another parser too;
+ * - RSET, HELO and EHLO between BDAT chunks start the message over: the part after is
+ *   the message, the whole a candidate;
+ * - every end of data some server takes is a candidate end (msg.c).
+ * What another reading completes is reported as a candidate, so its segment is held. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,13 +28,16 @@
 #include "msg.h"
 #include "log.h"
 #include "smtp.h"
+#include "smtpcmd.h"
 
-#define MAX_PENDING 256 /* commands awaiting a reply */
-#define MAX_EVENTS  16
-#define RAW_CAP	    65536 /* content kept until DATA is answered, to replay if refused */
+#define MAX_PENDING  256 /* commands awaiting a reply */
+#define MAX_EVENTS   64
+#define RAW_CAP	     65536 /* content kept until DATA is answered, to replay if refused */
+#define MAX_READINGS 4	   /* other readings followed at once, per session */
+#define NO_TAG	     UINT64_MAX
 
 enum cmode { C_CMD, C_DATA, C_BDAT, C_DONE };
-enum pkind { P_OTHER, P_HELO, P_MAIL, P_RCPT, P_DATA, P_BDAT, P_STARTTLS };
+enum pkind { P_OTHER, P_HELO, P_MAIL, P_RCPT, P_DATA, P_BDAT, P_STARTTLS, P_RSET };
 
 struct smtp_events {
 	struct smtp_event ev[MAX_EVENTS];
@@ -27,6 +49,8 @@ struct smtp {
 	enum cmode cmode;
 	struct buf line; /* client command line */
 	int line_long;
+	struct smtpcmd_piece piece; /* its length, and exim's last piece of a huge one */
+	const uint8_t *line_end;    /* after the line being read, in the pushed data */
 	/* message content; after an ambiguous end, a DATA line resumes SMTP */
 	struct msg_reader msg;
 	int confirmed;	/* the server answered DATA with 354 */
@@ -34,7 +58,25 @@ struct smtp {
 	int raw_full;
 	int bdat;
 	uint64_t bdat_left;
-	int bdat_last;
+	int bdat_last;	  /* 2: LAST to some servers only */
+	size_t bdat_from; /* where RSET, HELO or EHLO started the message over */
+	int chunking;	  /* the server offered CHUNKING in its last EHLO reply */
+	int ehlo_chunking;
+	/* Servers may read the client's bytes in another way than this reading follows:
+	 * a DATA or BDAT they refuse (its bytes are commands then), a BDAT spelled so that
+	 * only some take it, replies counted differently (a huge line). Each other reading
+	 * is a parser of its own (in the root's list) fed the same bytes, whose messages
+	 * are candidates; it ends when the server's reply rules it out or when it reads on
+	 * exactly as this one. */
+	struct smtp *root;
+	struct smtp *reading[MAX_READINGS];
+	uint64_t reading_tag[MAX_READINGS];	   /* the command whose reply decides */
+	const uint8_t *reading_from[MAX_READINGS]; /* where it starts in this push */
+	unsigned int nreadings;
+	int is_reading;
+	int replaying;
+	int loose;		 /* replies may not match commands one to one */
+	uint64_t pushed, popped; /* commands queued for replies, and replies matched */
 	/* commands awaiting replies (enum pkind, a byte each), oldest first */
 	struct fifo pending;
 	/* server replies */
@@ -50,16 +92,6 @@ struct smtp {
 	struct smtp_counters cnt;
 };
 
-static const struct {
-	const char *verb;
-	enum pkind kind;
-} commands[] = {
-	{ "EHLO", P_HELO },  { "HELO", P_HELO },  { "LHLO", P_HELO },  { "MAIL", P_MAIL },
-	{ "RCPT", P_RCPT },  { "DATA", P_DATA },  { "BDAT", P_BDAT },  { "STARTTLS", P_STARTTLS },
-	{ "RSET", P_OTHER }, { "QUIT", P_OTHER }, { "NOOP", P_OTHER }, { "VRFY", P_OTHER },
-	{ "EXPN", P_OTHER }, { "HELP", P_OTHER }, { "AUTH", P_OTHER },
-};
-
 struct smtp *smtp_new(size_t max_message, struct msg_budget *budget, size_t max_line)
 {
 	struct smtp *s = calloc(1, sizeof(*s));
@@ -67,9 +99,11 @@ struct smtp *smtp_new(size_t max_message, struct msg_budget *budget, size_t max_
 	if (!s)
 		return NULL;
 	s->max_line = max_line;
+	s->root = s;
 	msg_reader_init(&s->msg, max_message, budget, "DATA", 0);
 	/* the banner is the first reply owed, before any command's */
 	fifo_push(&s->pending, &(uint8_t){ P_OTHER }, 1, MAX_PENDING);
+	s->pushed = 1;
 	return s;
 }
 
@@ -86,6 +120,10 @@ static void events_clear(struct smtp *s)
 
 void smtp_trim(struct smtp *s)
 {
+	unsigned int i;
+
+	for (i = 0; i < s->nreadings; i++)
+		smtp_trim(s->reading[i]);
 	events_clear(s);
 	fifo_trim(&s->pending);
 	/* line buffers hold nothing between lines */
@@ -114,14 +152,23 @@ int smtp_busy(const struct smtp *s)
 
 size_t smtp_mem(const struct smtp *s)
 {
-	return sizeof(*s) + (s->evq ? sizeof(*s->evq) : 0) + s->pending.cap + s->line.cap +
-	       s->sline.cap + s->raw.cap + msg_reader_mem(&s->msg);
+	size_t n = sizeof(*s) + (s->evq ? sizeof(*s->evq) : 0) + s->pending.cap + s->line.cap +
+		   s->sline.cap + s->raw.cap + msg_reader_mem(&s->msg);
+	unsigned int i;
+
+	for (i = 0; i < s->nreadings; i++)
+		n += smtp_mem(s->reading[i]);
+	return n;
 }
 
 void smtp_free(struct smtp *s)
 {
+	unsigned int i;
+
 	if (!s)
 		return;
+	for (i = 0; i < s->nreadings; i++)
+		smtp_free(s->reading[i]);
 	events_clear(s);
 	buf_free(&s->line);
 	msg_reader_free(&s->msg);
@@ -149,8 +196,22 @@ static struct smtp_event *event_add(struct smtp *s, enum smtp_event_type t)
 {
 	struct smtp_event *e;
 
-	if (s->nev >= MAX_EVENTS || (!s->evq && !(s->evq = calloc(1, sizeof(*s->evq)))))
+	if (!s->evq && !(s->evq = calloc(1, sizeof(*s->evq))))
 		return NULL;
+	if (s->nev >= MAX_EVENTS) {
+		/* more ends in one push than are kept: the last one stands for the rest,
+		 * as a limit hit (on_limit decides) */
+		e = &s->evq->ev[MAX_EVENTS - 1];
+		free(s->evq->buf[MAX_EVENTS - 1]);
+		s->evq->buf[MAX_EVENTS - 1] = NULL;
+		memset(e, 0, sizeof(*e));
+		e->type = SMTP_EV_LIMIT;
+		e->mail_from = s->from;
+		e->rcpt_to = s->rcpt;
+		e->helo = s->helo;
+		s->cnt.events_full++;
+		return t == SMTP_EV_LIMIT ? e : NULL;
+	}
 	e = &s->evq->ev[s->nev++];
 	memset(e, 0, sizeof(*e));
 	e->type = t;
@@ -161,9 +222,9 @@ static struct smtp_event *event_add(struct smtp *s, enum smtp_event_type t)
 }
 
 /* a copy of a message (or candidate) as an event */
-static void emit(void *arg, const uint8_t *msg, size_t n, int candidate, int oversize)
+static void event_message(struct smtp *s, const uint8_t *msg, size_t n, int candidate, int oversize,
+			  int bdat, const uint8_t *end)
 {
-	struct smtp *s = arg;
 	struct smtp_event *e = event_add(s, SMTP_EV_MESSAGE);
 
 	if (!e)
@@ -177,11 +238,11 @@ static void emit(void *arg, const uint8_t *msg, size_t n, int candidate, int ove
 	e->len = n;
 	e->oversize = oversize;
 	e->candidate = candidate;
-	e->bdat = s->bdat;
-	e->end = s->msg.at;
+	e->bdat = bdat;
+	e->end = end;
 	/* the commands still pending are answered first (a BDAT LAST only after it) */
 	e->replies_before = s->replies + s->pending.count;
-	if (s->bdat && e->replies_before > s->replies)
+	if (bdat && e->replies_before > s->replies)
 		e->replies_before--;
 	if (candidate)
 		s->cnt.candidates++;
@@ -189,16 +250,32 @@ static void emit(void *arg, const uint8_t *msg, size_t n, int candidate, int ove
 		s->cnt.messages++;
 }
 
+static void emit(void *arg, const uint8_t *msg, size_t n, int candidate, int oversize)
+{
+	struct smtp *s = arg;
+
+	event_message(s, msg, n, candidate || s->is_reading, oversize, s->bdat, s->msg.at);
+}
+
 static void message_reset(struct smtp *s)
 {
 	msg_reader_reset(&s->msg);
 	s->bdat = 0;
+	s->bdat_from = 0;
 }
 
-/* a whole message (the last BDAT chunk) */
+/* the last BDAT chunk; after an RSET, HELO or EHLO in the middle, the message is what
+ * followed it, and the whole is a candidate (a server that did not start over) */
 static void message_done(struct smtp *s)
 {
-	emit(s, s->msg.body.p, s->msg.body.len, 0, s->msg.oversize);
+	const struct buf *b = &s->msg.body;
+
+	if (s->bdat_from && s->bdat_from <= b->len) {
+		emit(s, b->p, b->len, 1, s->msg.oversize);
+		emit(s, b->p + s->bdat_from, b->len - s->bdat_from, 0, s->msg.oversize);
+	} else {
+		emit(s, b->p, b->len, 0, s->msg.oversize);
+	}
 	s->cnt.bdat_messages++;
 	message_reset(s);
 }
@@ -212,14 +289,121 @@ static void pending_push(struct smtp *s, enum pkind k)
 	if (s->pending.count)
 		s->cnt.pipelined++;
 	/* a client this far ahead (or memory out) gets its replies matched loosely */
-	fifo_push(&s->pending, &e, 1, MAX_PENDING);
+	if (fifo_push(&s->pending, &e, 1, MAX_PENDING))
+		s->loose = 1;
+	else
+		s->pushed++;
 }
 
 static int pending_pop(struct smtp *s)
 {
 	uint8_t k;
 
-	return fifo_pop(&s->pending, &k, 1) ? k : -1;
+	if (!fifo_pop(&s->pending, &k, 1))
+		return -1;
+	s->popped++;
+	return k;
+}
+
+/* --- other readings --- */
+
+/* Another reading of the bytes after the line just read: as commands. TAG: the command
+ * whose reply may rule it out, or NO_TAG. */
+static void reading_start(struct smtp *s, uint64_t tag)
+{
+	struct smtp *root = s->root, *r;
+	unsigned int i = root->nreadings;
+
+	if (s->replaying)
+		return; /* bytes read again, late: the readings read them already */
+	if (i >= MAX_READINGS || !(r = smtp_new(s->msg.max, s->msg.budget, s->max_line))) {
+		/* no client needs this many at once: the limit policy decides */
+		root->cnt.readings_full++;
+		event_add(root, SMTP_EV_LIMIT);
+		return;
+	}
+	r->root = root;
+	r->is_reading = 1;
+	r->chunking = s->chunking;
+	/* a BDAT message in progress goes on in that reading */
+	if (s->bdat) {
+		r->bdat = 1;
+		msg_reader_raw(&r->msg, s->msg.body.p, s->msg.body.len);
+	}
+	root->reading[i] = r;
+	root->reading_tag[i] = tag;
+	root->reading_from[i] = s->line_end;
+	root->nreadings++;
+	root->cnt.readings++;
+}
+
+static void reading_drop(struct smtp *s, unsigned int i)
+{
+	smtp_free(s->reading[i]);
+	s->nreadings--;
+	memmove(&s->reading[i], &s->reading[i + 1], (s->nreadings - i) * sizeof(s->reading[0]));
+	memmove(&s->reading_tag[i], &s->reading_tag[i + 1],
+		(s->nreadings - i) * sizeof(s->reading_tag[0]));
+	memmove(&s->reading_from[i], &s->reading_from[i + 1],
+		(s->nreadings - i) * sizeof(s->reading_from[0]));
+}
+
+/* the reply to command SEQ came: GONE when it rules out the reading it started */
+static void reading_decided(struct smtp *s, uint64_t seq, int gone)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nreadings; i++) {
+		if (s->reading_tag[i] != seq)
+			continue;
+		/* replies that may not match their commands decide nothing */
+		if (gone && !s->loose)
+			reading_drop(s, i);
+		else
+			s->reading_tag[i] = NO_TAG;
+		return;
+	}
+}
+
+/* between commands, in no message: from here on two such readings read alike */
+static int at_rest(const struct smtp *s)
+{
+	return s->cmode == C_CMD && !s->line.len && !s->line_long && !s->piece.total && !s->bdat;
+}
+
+static void client_push(struct smtp *s, const uint8_t *d, size_t n);
+
+/* The readings read what the session read; their messages are candidates (an
+ * oversize one is a whole message: its policy applies). */
+static void readings_feed(struct smtp *s, const uint8_t *d, size_t n)
+{
+	struct smtp_event e;
+	unsigned int i;
+
+	for (i = 0; i < s->nreadings; i++) {
+		struct smtp *r = s->reading[i];
+		const uint8_t *from = s->reading_from[i];
+		size_t off = from && from >= d && from <= d + n ? (size_t)(from - d) : 0;
+
+		s->reading_from[i] = NULL;
+		client_push(r, d + off, n - off);
+		while (smtp_next(r, &e))
+			if (e.type == SMTP_EV_MESSAGE)
+				event_message(s, e.msg, e.len, !e.oversize, e.oversize, e.bdat,
+					      e.end);
+			else if (e.type == SMTP_EV_LIMIT)
+				event_add(s, SMTP_EV_LIMIT);
+		events_clear(r);
+	}
+	for (i = s->nreadings; i-- > 0;) {
+		unsigned int j;
+		int same = s->cmode == C_DONE || (at_rest(s->reading[i]) && at_rest(s));
+
+		for (j = 0; j < i && !same; j++)
+			same = at_rest(s->reading[i]) && at_rest(s->reading[j]);
+		if (same)
+			reading_drop(s, i);
+	}
 }
 
 /* --- message content (DATA) --- */
@@ -243,111 +427,152 @@ static size_t data_push(struct smtp *s, const uint8_t *d, size_t n)
 
 /* --- commands --- */
 
-/* the command's first argument, as a log field */
-static void copy_arg(char *dst, size_t cap, const char *line, size_t skip)
+static const enum pkind kinds[] = {
+	[SMTPCMD_NONE] = P_OTHER, [SMTPCMD_HELO] = P_HELO,	   [SMTPCMD_MAIL] = P_MAIL,
+	[SMTPCMD_RCPT] = P_RCPT,  [SMTPCMD_DATA] = P_DATA,	   [SMTPCMD_BDAT] = P_BDAT,
+	[SMTPCMD_RSET] = P_RSET,  [SMTPCMD_STARTTLS] = P_STARTTLS, [SMTPCMD_OTHER] = P_OTHER,
+};
+
+/* an argument as a log field, after its keyword (FROM:, TO:) if it has one */
+static void copy_arg(char *dst, size_t cap, const char *arg, const char *key)
 {
-	log_token(dst, cap, strlen(line) > skip ? line + skip : "");
+	size_t k = strlen(key);
+
+	if (k && !strncasecmp(arg, key, k))
+		arg += k + strspn(arg + k, " \t");
+	log_token(dst, cap, arg);
 }
 
-#define WS " \t" /* servers separate and trail arguments with spaces or tabs */
-
-static void command(struct smtp *s, char *line)
+/* RSET, HELO and EHLO start a BDAT message over (at every server that takes them) */
+static void restart(struct smtp *s)
 {
-	size_t i, vlen, len = strlen(line);
-	enum pkind k = P_OTHER;
-	int known = 0;
+	if (s->bdat && s->msg.body.len)
+		s->bdat_from = s->msg.body.len;
+}
 
-	while (len && strchr(WS, line[len - 1]))
-		line[--len] = '\0';
-	vlen = strcspn(line, WS);
+static void data_start(struct smtp *s, uint64_t seq)
+{
+	/* the server may refuse this DATA: its content is commands then */
+	reading_start(s, seq);
+	/* content from here on, unless the server refuses DATA (replayed then): with an
+	 * argument too, since only the server knows what it accepts */
+	message_reset(s);
+	s->cmode = C_DATA;
+	s->confirmed = 0;
+	/* until the 354, a DATA line in it may start a transaction of its own */
+	s->msg.unconfirmed = 1;
+	s->raw.len = 0;
+	s->raw_full = 0;
+}
+
+static void chunk_end(struct smtp *s)
+{
+	if (s->bdat_last == 1)
+		message_done(s);
+	else if (s->bdat_last == 2) /* LAST to some servers only: a candidate end */
+		emit(s, s->msg.body.p, s->msg.body.len, 1, s->msg.oversize);
+	s->cmode = C_CMD;
+}
+
+static void bdat_start(struct smtp *s, const struct smtpcmd *c, uint64_t seq)
+{
+	if (!c->chunk)
+		return; /* malformed to every server: an error, and no chunk follows */
+	/* a server that does not take it for BDAT (or offered no CHUNKING, as exim and
+	 * OpenSMTPD then do) reads the chunk as commands */
+	if (!c->strict || !s->chunking)
+		reading_start(s, seq);
+	if (!s->bdat)
+		message_reset(s);
+	s->bdat = 1;
+	s->bdat_left = c->size;
+	s->bdat_last = c->last;
+	s->cmode = C_BDAT;
+	if (!c->size) {
+		s->msg.at = NULL;
+		chunk_end(s);
+	}
+}
+
+static void command(struct smtp *s, const struct smtpcmd *c)
+{
+	/* another reading gets no replies: a DATA every server refuses is no DATA there (the
+	 * session itself reads on as content until the refusal, then replays) */
+	enum pkind k = c->refused && s->is_reading ? P_OTHER : kinds[c->verb];
+	uint64_t seq = s->pushed; /* the number of its reply */
 
 	s->cnt.commands++;
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (vlen == strlen(commands[i].verb) &&
-		    !strncasecmp(line, commands[i].verb, vlen)) {
-			k = commands[i].kind;
-			known = 1;
-			break;
-		}
-	}
-	if (!known)
+	if (c->verb == SMTPCMD_NONE)
 		s->cnt.unknown_commands++;
 	pending_push(s, k);
 	switch (k) {
 	case P_HELO:
-		copy_arg(s->helo, sizeof(s->helo), line, 5);
+		copy_arg(s->helo, sizeof(s->helo), c->arg, "");
+		restart(s);
+		break;
+	case P_RSET:
+		restart(s);
 		break;
 	case P_MAIL:
-		copy_arg(s->from, sizeof(s->from), line, 10);
+		copy_arg(s->from, sizeof(s->from), c->arg, "FROM:");
 		s->rcpt[0] = '\0';
 		break;
 	case P_RCPT:
 		if (!s->rcpt[0])
-			copy_arg(s->rcpt, sizeof(s->rcpt), line, 8);
+			copy_arg(s->rcpt, sizeof(s->rcpt), c->arg, "TO:");
 		break;
 	case P_DATA:
-		/* content from here on, unless the server refuses DATA (replayed then):
-		 * with an argument too, since only the server knows what it accepts */
-		message_reset(s);
-		s->cmode = C_DATA;
-		s->confirmed = 0;
-		/* until the 354, a DATA line in it may start a transaction of its own: when
-		 * the server refuses this DATA and the content is too long to replay */
-		s->msg.unconfirmed = 1;
-		s->raw.len = 0;
-		s->raw_full = 0;
+		data_start(s, seq);
 		break;
-	case P_BDAT: {
-		char *end;
-		const char *arg = line + vlen + strspn(line + vlen, WS);
-		unsigned long long n;
-
-		if (!isdigit((unsigned char)*arg))
-			break;
-		n = strtoull(arg, &end, 10);
-		end += strspn(end, WS);
-		if (*end && strcasecmp(end, "LAST"))
-			break; /* malformed: a 501, and no chunk follows */
-		if (!s->bdat)
-			message_reset(s);
-		s->bdat = 1;
-		s->bdat_left = n;
-		s->bdat_last = *end != '\0';
-		s->cmode = C_BDAT;
-		if (n == 0 && s->bdat_last) {
-			s->msg.at = NULL;
-			message_done(s);
-			s->cmode = C_CMD;
-		} else if (n == 0) {
-			s->cmode = C_CMD;
-		}
+	case P_BDAT:
+		bdat_start(s, c, seq);
 		break;
-	}
 	default:
 		break;
 	}
+}
+
+/* A command line ended: read as the servers read it (smtpcmd.h). */
+static void line_done(struct smtp *s)
+{
+	struct smtpcmd c, ex;
+	/* a line past max_line keeps its start (postfix reads its first 2048 bytes) */
+	int ok = s->line.p && s->line.cap > s->line.len;
+	char *line = ok ? (char *)s->line.p : (char[]){ "" };
+
+	if (s->line_long)
+		s->cnt.long_lines++;
+	smtpcmd_parse(&c, line, ok ? s->line.len : 0, s->piece.total);
+	if (smtpcmd_piece_parse(&s->piece, &ex)) {
+		/* exim answers every 16385 bytes and reads the last piece as a command of its
+		 * own: replies may not match commands from here on */
+		s->loose = 1;
+		if (c.verb != SMTPCMD_DATA && c.verb != SMTPCMD_BDAT &&
+		    (ex.verb == SMTPCMD_DATA || ex.verb == SMTPCMD_BDAT))
+			c = ex;
+		c.strict = 0;
+	}
+	command(s, &c);
+	s->line.len = 0;
+	s->line_long = 0;
+	memset(&s->piece, 0, sizeof(s->piece));
 }
 
 /* Command lines, up to the next mode change. A line ends at LF: servers take a bare LF
  * too. */
 static size_t cmd_push(struct smtp *s, const uint8_t *d, size_t n)
 {
-	size_t i = 0;
+	size_t i = 0, used;
 	int done;
 
 	while (i < n && s->cmode == C_CMD) {
-		i += buf_line(&s->line, s->max_line, &s->line_long, d + i, n - i, &done);
+		used = buf_line(&s->line, s->max_line, &s->line_long, d + i, n - i, &done);
+		smtpcmd_piece_feed(&s->piece, d + i, used - (done ? 1 : 0));
+		i += used;
 		if (!done)
 			break;
-		if (s->line_long) {
-			/* answered with an error by the server: still one command */
-			s->cnt.long_lines++;
-			command(s, (char[]){ "" });
-		} else {
-			command(s, (char *)s->line.p);
-		}
-		s->line.len = 0;
-		s->line_long = 0;
+		s->line_end = d + i;
+		line_done(s);
 	}
 	return i;
 }
@@ -359,11 +584,8 @@ static size_t bdat_push(struct smtp *s, const uint8_t *d, size_t n)
 	msg_reader_raw(&s->msg, d, take);
 	s->msg.at = take ? d + take - 1 : NULL;
 	s->bdat_left -= take;
-	if (s->bdat_left == 0) {
-		if (s->bdat_last)
-			message_done(s);
-		s->cmode = C_CMD;
-	}
+	if (s->bdat_left == 0)
+		chunk_end(s);
 	return take;
 }
 
@@ -378,7 +600,8 @@ static void client_push(struct smtp *s, const uint8_t *d, size_t n)
 			break;
 		case C_DATA:
 			used = data_push(s, d, n);
-			if (!s->confirmed && !s->raw_full) {
+			/* (the readings started at DATA read these bytes as commands) */
+			if (!s->confirmed && !s->raw_full && !s->is_reading) {
 				if (s->raw.len + used > RAW_CAP)
 					s->raw_full = 1;
 				else
@@ -398,34 +621,55 @@ static void client_push(struct smtp *s, const uint8_t *d, size_t n)
 
 /* --- replies --- */
 
-static void data_refused(struct smtp *s)
+/* DATA refused: returns 1 when what was taken for content is read again as commands */
+static int data_refused(struct smtp *s)
 {
 	struct buf raw = s->raw;
 
 	s->cnt.data_refused++;
-	if (s->cmode != C_DATA || s->raw_full)
-		return;
-	/* what we took for content was commands to the server: replay it as such */
+	if (s->cmode != C_DATA || s->raw_full || s->loose)
+		return 0;
 	message_reset(s);
 	s->cmode = C_CMD;
 	memset(&s->raw, 0, sizeof(s->raw));
+	s->replaying = 1;
 	client_push(s, raw.p, raw.len);
+	s->replaying = 0;
 	free(raw.p);
+	return 1;
+}
+
+/* an EHLO reply line offering CHUNKING */
+static void ehlo_line(struct smtp *s, const char *line)
+{
+	const uint8_t *k = fifo_peek(&s->pending, 1);
+
+	if (k && *k == P_HELO && strlen(line) >= 12 && !strncasecmp(line + 4, "CHUNKING", 8) &&
+	    (!line[12] || line[12] == ' ' || line[12] == '\t'))
+		s->ehlo_chunking = 1;
 }
 
 static void reply(struct smtp *s, const char *line)
 {
 	int code, k;
+	uint64_t seq;
 
 	if (!isdigit((unsigned char)line[0]) || !isdigit((unsigned char)line[1]) ||
 	    !isdigit((unsigned char)line[2]))
 		return;
+	ehlo_line(s, line);
 	if (line[3] == '-')
 		return; /* a continuation line */
 	s->replies++;
 	code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
 	k = pending_pop(s);
+	seq = s->popped - 1;
 	switch (k) {
+	case P_HELO:
+		if (code / 100 == 2)
+			s->chunking = s->ehlo_chunking;
+		s->ehlo_chunking = 0;
+		break;
 	case P_MAIL:
 		if (code / 100 == 2)
 			s->cnt.transactions++;
@@ -434,8 +678,13 @@ static void reply(struct smtp *s, const char *line)
 		if (code == 354) {
 			s->confirmed = 1;
 			s->msg.unconfirmed = 0;
-		} else
-			data_refused(s);
+			reading_decided(s, seq, 1);
+		} else {
+			reading_decided(s, seq, data_refused(s));
+		}
+		break;
+	case P_BDAT:
+		reading_decided(s, seq, code / 100 == 2);
 		break;
 	case P_STARTTLS:
 		if (code == 220) {
@@ -468,9 +717,11 @@ static void server_push(struct smtp *s, const uint8_t *d, size_t n)
 int smtp_push(struct smtp *s, enum smtp_dir dir, const uint8_t *d, size_t n)
 {
 	events_clear(s);
-	if (dir == SMTP_CLIENT)
+	if (dir == SMTP_CLIENT) {
 		client_push(s, d, n);
-	else
+		readings_feed(s, d, n);
+	} else {
 		server_push(s, d, n);
+	}
 	return 0;
 }

@@ -445,7 +445,7 @@ start_postfix() {
 	# shellcheck disable=SC2086
 	postfix_instance "$pf" in_s $extra <<CF
 myhostname = mx.example.org
-inet_interfaces = all
+inet_interfaces = ${PF_INTERFACES:-all}
 inet_protocols = all
 mynetworks = 0.0.0.0/0 [::]/0
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
@@ -466,6 +466,101 @@ CF
 }
 
 # messages postfix delivered
+# exim4 and OpenSMTPD, unpacked beside postfix (scripts/mta-private.sh). Each runs in
+# a mount namespace of its own where /etc/passwd and /etc/group name the users their
+# binaries were built for, and (OpenSMTPD) its spool, chroot and helper directories are
+# private: nothing of the system's is read or written.
+mta_root() { "$TOP/scripts/mta-private.sh"; }
+# in_mta DIR CMD...: CMD in the background in the server namespace with DIR's passwd
+# and group (and the bind mounts in MTA_MOUNTS), its output in DIR/out.log
+in_mta() {
+	local d=$1 m
+	shift
+	m="mount --bind $d/passwd /etc/passwd && mount --bind $d/group /etc/group"
+	[ -n "${MTA_MOUNTS:-}" ] && m="$m && $MTA_MOUNTS"
+	bg in_s unshare -m --propagation private sh -c "$m && exec \"\$@\" >>$d/out.log 2>&1" sh "$@"
+}
+
+# start_exim ADDR: exim on ADDR:25 of the server, storing every message to
+# $WORK/exim/maildir; no DNS, no ident, no TLS
+start_exim() {
+	local d=$WORK/exim root
+	root=$(mta_root) || fail "exim4 not unpacked"
+	mkdir -p "$d/spool" "$d/log" "$d/maildir"
+	chmod 777 "$d/spool" "$d/log" "$d/maildir"
+	cp /etc/passwd "$d/passwd"
+	cp /etc/group "$d/group"
+	echo "Debian-exim:x:64990:64990::/nonexistent:/usr/sbin/nologin" >>"$d/passwd"
+	echo "Debian-exim:x:64990:" >>"$d/group"
+	cat >"$d/exim.conf" <<CF
+exim_path = $root/usr/sbin/exim4
+primary_hostname = exim.example.org
+exim_user = nobody
+exim_group = nogroup
+never_users =
+local_interfaces = <; $1.25
+spool_directory = $d/spool
+log_file_path = $d/log/%slog
+pid_file_path = $d/exim.pid
+host_lookup =
+rfc1413_hosts =
+tls_advertise_hosts =
+acl_smtp_rcpt = acl_rcpt
+message_size_limit = 100M
+keep_environment =
+begin acl
+acl_rcpt:
+  accept
+begin routers
+all:
+  driver = accept
+  transport = maildir
+begin transports
+maildir:
+  driver = appendfile
+  directory = $d/maildir
+  maildir_format
+  user = nobody
+  group = nogroup
+  delivery_date_add = false
+  envelope_to_add = false
+  return_path_add = false
+begin retry
+* * F,1m,1m
+CF
+	MTA_MOUNTS="" in_mta "$d" "$root/usr/sbin/exim4" -C "$d/exim.conf" -bdf -oX 25
+	wait_for in_s sh -c "ss -ltn | grep -q '$1:25 '" ||
+		fail "exim not listening on $1:25: $(cat "$d"/log/* "$d/out.log" 2>/dev/null | tail -3)"
+}
+
+# start_opensmtpd ADDR: OpenSMTPD on ADDR:25 of the server, storing every message for
+# b@... to $WORK/os/maildir
+start_opensmtpd() {
+	local d=$WORK/os root
+	root=$(mta_root) || fail "OpenSMTPD not unpacked"
+	mkdir -p "$d/varlib/opensmtpd/empty" "$d/spool" "$d/maildir"
+	chmod 777 "$d/maildir"
+	cp /etc/passwd "$d/passwd"
+	cp /etc/group "$d/group"
+	{
+		echo "opensmtpd:x:64991:64991::/nonexistent:/usr/sbin/nologin"
+		echo "opensmtpq:x:64992:64992::/nonexistent:/usr/sbin/nologin"
+		echo "b:x:65534:65534::$d/maildir:/bin/sh" # the recipient, as nobody
+	} >>"$d/passwd"
+	printf 'opensmtpd:x:64991:\nopensmtpq:x:64992:\n' >>"$d/group"
+	echo "nameserver 127.0.0.1" >"$d/resolv.conf"
+	cat >"$d/smtpd.conf" <<CF
+listen on $1 port 25 hostname opensmtpd.example.org
+action "store" maildir "$d/maildir" user nobody
+match from any for any action "store"
+CF
+	MTA_MOUNTS="mount --bind $d/resolv.conf /etc/resolv.conf && mount --bind $d/varlib /var/lib &&
+mount --bind $d/spool /var/spool && mount --bind $root/usr/libexec /usr/libexec" \
+		in_mta "$d" "$root/usr/sbin/smtpd" -d -f "$d/smtpd.conf"
+	wait_for in_s sh -c "ss -ltn | grep -q '$1:25 '" ||
+		fail "OpenSMTPD not listening on $1:25: $(tail -3 "$d/out.log" 2>/dev/null)"
+}
+
 delivered() { find "$WORK/pf/mail/inbox/new" -type f 2>/dev/null | sort; }
 delivered_count() { delivered | wc -l; }
 # await_delivered N: waits until postfix has stored N messages

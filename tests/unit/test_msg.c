@@ -56,7 +56,10 @@ static void test_ends(void)
 	check(".x\r\n.\r\n", "(x\r\n);", 7, 100); /* a stuffed dot on the first line */
 	check("a\n.\nb\r\n.\r\n", "c(a\n);(a\n.\nb\r\n);", 10, 100);
 	check("a\r.\r\n\r\n.\r\n", "c(a\r);(a\r.\r\n\r\n);", 10, 100);
-	check("a\r\n.\r\r\n.\r\n", "(a\r\n\r\r\n);", 10, 100); /* ".\r" then CR: stuffing */
+	/* a dot, CRs and LF: the end to postfix (a candidate), stuffing to the others */
+	check("a\r\n.\r\r\n.\r\n", "c(a\r\n);(a\r\n\r\r\n);", 10, 100);
+	check("a\n.\r\r\r\nb\r\n.\r\n", "c(a\n);(a\n.\r\r\r\nb\r\n);", 13, 100);
+	check("a\r\n.\r\rb\r\n.\r\n", "(a\r\n\r\rb\r\n);", 12, 100);
 	check("0123456789abc\r\n.\r\n", "o(01234567);", 18, 8);
 	check("no end yet", "", 10, 100);
 }

@@ -468,6 +468,275 @@ static void test_memory(void)
 	smtp_free(s);
 }
 
+/* every split: NEEDLE is among the events */
+static void check_has(const char *name, const struct step *st, const char *needle)
+{
+	static char log[16384];
+	size_t chunk;
+
+	for (chunk = 0; chunk < 9; chunk++) {
+		smtp_free(dialogue_run(&ops, st, chunk, log, sizeof(log), 1 << 20));
+		if (!strstr(log, needle))
+			fprintf(stderr, "%s: pieces of %zu: %s\n", name, chunk, log);
+		CHECK_HAS(log, needle);
+	}
+}
+
+/* DATA as postfix reads it (white space anywhere around the verb, CR runs, any case),
+ * content sent at once: read as content */
+static void test_data_spellings(void)
+{
+	static const char *const spell[] = {
+		" DATA\r\n",
+		"\tDATA\r\n",
+		"\vDATA\r\n",
+		"\fDATA\r\n",
+		"\rDATA\r\n",
+		"DATA\r\r\r\n",
+		"DATA \t\v\f\r\n",
+		"dAtA\r\n",
+		"DATA\n",
+		" \t data \t \n",
+		"DATA\r\r\n",
+		/* longer than the parser keeps (64 here): postfix reads DATA */
+		"DATA                                                                      "
+		"          \r\n",
+	};
+	char buf[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(spell) / sizeof(spell[0]); i++) {
+		const struct step st[] = { GREET, EHLO, ENV, C(spell[i]), C("evil\r\n.\r\n"), END };
+
+		snprintf(buf, sizeof(buf), "DATA spelling %zu", i);
+		smtp_free(check(buf, st, "M(evil\r\n);", 1 << 20));
+	}
+}
+
+/* a line past exim's 16384 bytes: its last piece is a command of its own to exim */
+static void test_huge_line(void)
+{
+	size_t n = 16385, i;
+	char *big = malloc(n + 16);
+	struct smtp *p;
+
+	for (i = 0; i < n; i++)
+		big[i] = 'X';
+	strcpy(big + n, "DATA\r\n");
+	{
+		const struct step st[] = { GREET, EHLO, ENV, C(big), C("evil\r\n.\r\n"), END };
+
+		p = check("exim piece", st, "M(evil\r\n);", 1 << 20);
+		CHECK_INT(smtp_counters(p)->long_lines, 1);
+		smtp_free(p);
+	}
+	/* exim's extra reply for it does not make the next DATA look refused */
+	big[n] = '\0';
+	strcat(big, "\r\n");
+	{
+		const struct step st[] = { GREET,
+					   ENV,
+					   C(big),
+					   S("500 too long\r\n500 what\r\n"),
+					   C("DATA\r\n"),
+					   S("354 go\r\n"),
+					   C("evil\r\n.\r\n"),
+					   END };
+
+		smtp_free(check("exim replies", st, "M(evil\r\n);", 1 << 20));
+	}
+	free(big);
+}
+
+/* a NUL ends the line for postfix: DATA */
+static void test_nul(void)
+{
+	static const char in[] = "DATA\0junk\r\nevil\r\n.\r\n";
+	struct smtp *p = smtp_new(1 << 20, NULL, 64);
+	struct smtp_event e;
+	size_t i;
+	int got = 0;
+
+	smtp_push(p, SMTP_SERVER, (const uint8_t *)"220 hi\r\n", 8);
+	for (i = 0; i < sizeof(in) - 1; i++) {
+		smtp_push(p, SMTP_CLIENT, (const uint8_t *)in + i, 1);
+		while (smtp_next(p, &e))
+			got += e.len == 6 && !memcmp(e.msg, "evil\r\n", 6) && !e.candidate;
+	}
+	CHECK_INT(got, 1);
+	smtp_free(p);
+}
+
+/* BDAT sizes and LAST as postfix or exim parse them */
+static void test_bdat_spellings(void)
+{
+	static const char *const spell[] = {
+		"BDAT\t5\tLAST\r\n",	    " BDAT 5 LAST\r\n",
+		"BDAT 005 LAST\r\n",	    "bdat 5 last\r\n",
+		"BDAT 5 LAST\r\r\n",	    "BDAT +5 LAST\r\n",
+		"BDAT 5LAST\r\n",	    "BDAT\v5 LAST\r\n",
+		"BDAT 4294967301 LAST\r\n", /* exim: modulo 2^32 */
+		"BDAT 5 \t LaSt \r\n",
+	};
+	char buf[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(spell) / sizeof(spell[0]); i++) {
+		const struct step st[] = { GREET, EHLO, ENV, C(spell[i]), C("evil!"), END };
+
+		snprintf(buf, sizeof(buf), "BDAT spelling %zu", i);
+		smtp_free(check(buf, st, "Mb(evil!);", 1 << 20));
+	}
+	{
+		/* exim: a chunk, not the last one, whatever follows the size */
+		const struct step st[] = {
+			GREET, EHLO, ENV, C("BDAT 5 junk\r\nevil!"), C("BDAT 0 LAST\r\n"), END
+		};
+
+		smtp_free(check("BDAT junk", st, "Mb(evil!);", 1 << 20));
+	}
+	{
+		/* malformed to every server: no chunk, the bytes are commands */
+		const struct step st[] = {
+			GREET, EHLO, ENV, C("BDAT x LAST\r\nDATA\r\n"), C("evil\r\n.\r\n"), END
+		};
+
+		smtp_free(check("BDAT malformed", st, "M(evil\r\n);", 1 << 20));
+	}
+}
+
+/* a run of CRs after the dot ends DATA for postfix */
+static void test_cr_runs(void)
+{
+	const struct step crlf[] = {
+		GREET, ENV, C("DATA\r\n"), S("354 go\r\n"), C("evil\r\n.\r\r\n"), END
+	};
+	const struct step lf[] = {
+		GREET, ENV, C("DATA\r\n"), S("354 go\r\n"), C("evil\n.\r\r\r\r\n"), END
+	};
+
+	smtp_free(check("CRLF.CRCRLF", crlf, "Mc(evil\r\n);", 1 << 20));
+	smtp_free(check("LF.CRCRCRCRLF", lf, "Mc(evil\n);", 1 << 20));
+}
+
+/* RSET, HELO and EHLO between BDAT chunks start the message over */
+static void test_bdat_restart(void)
+{
+	const struct step rset[] = { GREET,
+				     EHLO,
+				     ENV,
+				     C("BDAT 3\r\nabc"),
+				     S("250 ok\r\n"),
+				     C("RSET\r\n"),
+				     S("250 ok\r\n"),
+				     ENV,
+				     C("BDAT 2 LAST\r\nde"),
+				     S("250 ok\r\n"),
+				     END };
+	const struct step ehlo[] = {
+		GREET, EHLO, ENV, C("BDAT 3\r\nabc"), EHLO, ENV, C("BDAT 2 LAST\r\nde"), END
+	};
+
+	smtp_free(check("RSET in BDAT", rset, "Mcb(abcde);Mb(de);", 1 << 20));
+	smtp_free(check("EHLO in BDAT", ehlo, "Mcb(abcde);Mb(de);", 1 << 20));
+}
+
+/* what a server reads as commands where this reading took content */
+static void test_other_readings(void)
+{
+	/* DATA refused, and a BDAT transaction in what followed it at once */
+	const struct step refused[] = {
+		GREET,
+		EHLO,
+		C("MAIL FROM:<a@example.org>\r\n"),
+		S("250 ok\r\n"),
+		C("DATA\r\nMAIL FROM:<x@evil>\r\nRCPT TO:<b@example.org>\r\nBDAT 5 LAST\r\nevil!"),
+		S("554 no valid recipients\r\n250 ok\r\n250 ok\r\n250 ok\r\n"),
+		END,
+	};
+	/* no CHUNKING offered (HELO): exim and OpenSMTPD refuse BDAT, the chunk is commands */
+	const struct step helo[] = {
+		GREET,
+		C("HELO client\r\n"),
+		S("250 mx\r\n"),
+		ENV,
+		C("BDAT 50 LAST\r\nMAIL FROM:<x>\r\nRCPT "
+		  "TO:<b@example.org>\r\nDATA\r\nevil\r\n.\r\n"),
+		END,
+	};
+	/* a BDAT spelling only postfix takes: to exim it is an unknown command */
+	const struct step lax[] = {
+		GREET,
+		EHLO,
+		ENV,
+		C("\tBDAT 50 LAST\r\nMAIL FROM:<x>\r\nRCPT "
+		  "TO:<b@example.org>\r\nDATA\r\nevil\r\n.\r\n"),
+		END,
+	};
+	/* the 354 rules the other reading out: content is not read twice */
+	const struct step ok[] = {
+		GREET, EHLO, ENV, C("DATA\r\n"), S("354 go\r\n"), C("DATA\r\nx\r\n.\r\n"), END
+	};
+	struct smtp *p;
+
+	smtp_free(check("refused DATA, BDAT behind", refused, "Mcb(evil!);Mb(evil!);", 1 << 20));
+	check_has("BDAT without CHUNKING", helo, "Mc(evil\r\n);");
+	check_has("lax BDAT", lax, "Mc(evil\r\n);");
+	p = check("DATA confirmed", ok, "M(DATA\r\nx\r\n);", 1 << 20);
+	CHECK_INT(smtp_counters(p)->candidates, 0);
+	smtp_free(p);
+}
+
+/* content sent before the 354 with lines that start with the word "data": to the other
+ * reading they are DATA with an argument, which every server refuses: no reading more */
+static void test_prose_data_lines(void)
+{
+	struct smtp *p = smtp_new(1 << 20, NULL, 64);
+	struct smtp_event e;
+	char body[2048] = "DATA\r\n";
+	int i, limits = 0, msgs = 0;
+
+	for (i = 0; i < 20; i++)
+		strcat(body, "Data collected in the field\r\n");
+	strcat(body, ".\r\n");
+	smtp_push(p, SMTP_SERVER, (const uint8_t *)"220 hi\r\n", 8);
+	smtp_push(p, SMTP_CLIENT, (const uint8_t *)body, strlen(body));
+	while (smtp_next(p, &e)) {
+		limits += e.type == SMTP_EV_LIMIT;
+		msgs += e.type == SMTP_EV_MESSAGE && !e.candidate;
+	}
+	CHECK_INT(limits, 0);
+	CHECK_INT(msgs, 1);
+	CHECK_INT(smtp_counters(p)->readings, 1);
+	smtp_free(p);
+}
+
+/* more ends in one push than events are kept: the last stands for the rest, as a limit
+ * hit (on_limit: block) */
+static void test_events_full(void)
+{
+	struct smtp *p = smtp_new(1 << 20, NULL, 64);
+	struct smtp_event e, last;
+	char body[1024] = "";
+	int i, n = 0;
+
+	for (i = 0; i < 80; i++)
+		strcat(body, "x\n.\n");
+	strcat(body, "\r\n.\r\n");
+	smtp_push(p, SMTP_SERVER, (const uint8_t *)"220 hi\r\n", 8);
+	smtp_push(p, SMTP_CLIENT, (const uint8_t *)"DATA\r\n", 6);
+	smtp_push(p, SMTP_CLIENT, (const uint8_t *)body, strlen(body));
+	memset(&last, 0, sizeof(last));
+	while (smtp_next(p, &e)) {
+		last = e;
+		n++;
+	}
+	CHECK_INT(n, 64);
+	CHECK_INT(last.type, SMTP_EV_LIMIT);
+	CHECK(smtp_counters(p)->events_full > 0);
+	smtp_free(p);
+}
+
 int main(void)
 {
 	test_memory();
@@ -481,5 +750,14 @@ int main(void)
 	test_starttls();
 	test_ambiguous_ends();
 	test_limits_and_garbage();
+	test_data_spellings();
+	test_huge_line();
+	test_nul();
+	test_bdat_spellings();
+	test_cr_runs();
+	test_bdat_restart();
+	test_other_readings();
+	test_events_full();
+	test_prose_data_lines();
 	return unit_report("test_smtp");
 }

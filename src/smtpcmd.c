@@ -1,0 +1,281 @@
+/* SMTP command lines as servers read them: pure, libc only. */
+#include <string.h>
+#include <strings.h>
+
+#include "smtpcmd.h"
+
+#define MAX_TOKENS 4
+
+static const struct {
+	const char *name;
+	enum smtpcmd_verb verb;
+	const char *colon; /* exim and OpenSMTPD match "mail from:" with its colon */
+} verbs[] = {
+	{ "EHLO", SMTPCMD_HELO, NULL },	      { "HELO", SMTPCMD_HELO, NULL },
+	{ "LHLO", SMTPCMD_HELO, NULL },	      { "MAIL", SMTPCMD_MAIL, "MAIL FROM:" },
+	{ "RCPT", SMTPCMD_RCPT, "RCPT TO:" }, { "DATA", SMTPCMD_DATA, NULL },
+	{ "BDAT", SMTPCMD_BDAT, NULL },	      { "STARTTLS", SMTPCMD_STARTTLS, NULL },
+	{ "RSET", SMTPCMD_RSET, NULL },	      { "QUIT", SMTPCMD_OTHER, NULL },
+	{ "NOOP", SMTPCMD_OTHER, NULL },      { "VRFY", SMTPCMD_OTHER, NULL },
+	{ "EXPN", SMTPCMD_OTHER, NULL },      { "HELP", SMTPCMD_OTHER, NULL },
+	{ "AUTH", SMTPCMD_OTHER, NULL },
+};
+
+#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+/* postfix's ISSPACE and exim's isspace in the C locale */
+static int is_ws(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+struct span {
+	const char *p;
+	size_t n;
+};
+
+static enum smtpcmd_verb verb_of(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < NVERBS; i++)
+		if (n == strlen(verbs[i].name) && !strncasecmp(p, verbs[i].name, n))
+			return verbs[i].verb;
+	return SMTPCMD_NONE;
+}
+
+/* postfix: tokens at white space, in the first 2048 bytes */
+static size_t pf_tokens(const char *l, size_t n, struct span *tok)
+{
+	size_t i = 0, argc = 0;
+
+	if (n > SMTPCMD_POSTFIX_LINE)
+		n = SMTPCMD_POSTFIX_LINE;
+	while (argc < MAX_TOKENS) {
+		while (i < n && is_ws((unsigned char)l[i]))
+			i++;
+		if (i == n)
+			break;
+		tok[argc].p = l + i;
+		while (i < n && !is_ws((unsigned char)l[i]))
+			i++;
+		tok[argc].n = (size_t)(l + i - tok[argc].p);
+		argc++;
+	}
+	/* more tokens than BDAT takes count as one more */
+	while (i < n && is_ws((unsigned char)l[i]))
+		i++;
+	return argc + (i < n);
+}
+
+/* exim and OpenSMTPD: the verb starts the line and ends at a space (SEP) or the end */
+static enum smtpcmd_verb prefix_verb(const char *l, size_t n, size_t *vlen)
+{
+	size_t i, k;
+
+	for (i = 0; i < NVERBS; i++) {
+		const char *name = verbs[i].colon ? verbs[i].colon : verbs[i].name;
+
+		k = strlen(name);
+		if (n >= k && !strncasecmp(l, name, k) &&
+		    (verbs[i].colon || n == k || l[k] == ' ')) {
+			*vlen = k;
+			return verbs[i].verb;
+		}
+		/* "MAIL" alone, or "MAIL x": a verb with bad arguments */
+		k = strlen(verbs[i].name);
+		if (verbs[i].colon && n >= k && !strncasecmp(l, verbs[i].name, k) &&
+		    (n == k || l[k] == ' ')) {
+			*vlen = k;
+			return verbs[i].verb;
+		}
+	}
+	return SMTPCMD_NONE;
+}
+
+static int all_digits(const struct span *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->p[i] < '0' || t->p[i] > '9')
+			return 0;
+	return t->n > 0;
+}
+
+/* postfix's BDAT: digits (off_t), and LAST or nothing */
+static int pf_bdat(const struct span *tok, size_t argc, uint64_t *size, int *last)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (argc < 2 || argc > 3 || !all_digits(&tok[1]))
+		return 0;
+	for (i = 0; i < tok[1].n; i++) {
+		if (v > (UINT64_MAX / 2 - 9) / 10)
+			return 0; /* off_cvt_string overflows */
+		v = v * 10 + (uint64_t)(tok[1].p[i] - '0');
+	}
+	*last = argc == 3;
+	if (*last && (tok[2].n != 4 || strncasecmp(tok[2].p, "LAST", 4)))
+		return 0;
+	*size = v;
+	return 1;
+}
+
+/* exim's BDAT: sscanf(arg, "%u %n") and an exact "LAST" after it */
+static int ex_bdat(const char *a, uint64_t *size, int *last)
+{
+	uint64_t v = 0;
+	int neg = 0, over = 0;
+	const char *d;
+
+	while (is_ws((unsigned char)*a))
+		a++;
+	if (*a == '+' || *a == '-')
+		neg = *a++ == '-';
+	if (*a < '0' || *a > '9')
+		return 0;
+	for (d = a; *d >= '0' && *d <= '9'; d++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			over = 1;
+		v = v * 10 + (uint64_t)(*d - '0');
+	}
+	/* strtoul's value, stored in an unsigned int */
+	if (over)
+		v = UINT64_MAX;
+	else if (neg)
+		v = -v;
+	*size = v & 0xffffffffULL;
+	while (is_ws((unsigned char)*d))
+		d++;
+	*last = !strcasecmp(d, "LAST");
+	return 1;
+}
+
+/* exim's reading of a line of at most 16384 bytes (trailing white space stripped) */
+static enum smtpcmd_verb ex_read(char *l, size_t n, int nul, struct smtpcmd *c)
+{
+	size_t vlen = 0;
+	enum smtpcmd_verb v;
+
+	if (nul)
+		return SMTPCMD_NONE; /* BADCHAR_CMD */
+	v = prefix_verb(l, n, &vlen);
+	if (v == SMTPCMD_BDAT)
+		c->chunk = ex_bdat(l + vlen, &c->size, &c->last);
+	return v;
+}
+
+static void merge_bdat(struct smtpcmd *c, int pf_ok, uint64_t pf_size, int pf_last, int ex_ok)
+{
+	if (!ex_ok && !pf_ok) {
+		c->chunk = 0;
+		return;
+	}
+	if (!ex_ok) {
+		c->size = pf_size;
+		c->last = pf_last;
+		c->strict = 0;
+	} else if (pf_ok && (pf_size != c->size || pf_last != c->last)) {
+		/* exim's size is the smaller one (modulo 2^32); where only one of them
+		 * reads LAST, the chunk end may end the message */
+		if (pf_last != c->last)
+			c->last = 2;
+		c->strict = 0;
+	} else if (!pf_ok) {
+		c->strict = 0;
+	}
+	c->chunk = 1;
+}
+
+void smtpcmd_parse(struct smtpcmd *c, char *line, size_t len, uint64_t total)
+{
+	struct span tok[MAX_TOKENS];
+	size_t n = strnlen(line, len), argc, ex_len = n, vlen = 0, i;
+	int nul = n < len, pf_ok = 0, pf_last = 0;
+	uint64_t pf_size = 0;
+	enum smtpcmd_verb pf, ex = SMTPCMD_NONE, os;
+
+	memset(c, 0, sizeof(*c));
+	/* a NUL ends the line for postfix and OpenSMTPD */
+	while (ex_len && is_ws((unsigned char)line[ex_len - 1]))
+		ex_len--;
+	argc = pf_tokens(line, n, tok);
+	pf = argc ? verb_of(tok[0].p, tok[0].n) : SMTPCMD_NONE;
+	if (pf == SMTPCMD_BDAT)
+		pf_ok = pf_bdat(tok, argc, &pf_size, &pf_last);
+	/* OpenSMTPD (before the trailing white space goes): no leading space, no BDAT */
+	os = total < SMTPCMD_POSTFIX_LINE ? prefix_verb(line, n, &vlen) : SMTPCMD_NONE;
+	line[ex_len] = '\0';
+	if (total <= SMTPCMD_EXIM_LINE)
+		ex = ex_read(line, ex_len, nul, c);
+	c->verb = pf != SMTPCMD_NONE ? pf : ex;
+	c->strict = pf == ex && pf == os;
+	/* DATA takes no argument: postfix (in its 2048 bytes), exim and OpenSMTPD refuse one */
+	if (c->verb == SMTPCMD_DATA)
+		c->refused = argc > 1 && !(ex == SMTPCMD_DATA && ex_len == 4);
+	if (c->verb == SMTPCMD_BDAT)
+		merge_bdat(c, pf_ok, pf_size, pf_last, ex == SMTPCMD_BDAT && c->chunk);
+	/* the argument: after the verb token and its white space */
+	i = argc ? (size_t)(tok[0].p - line) + tok[0].n : 0;
+	if (i > ex_len)
+		i = ex_len;
+	while (i < ex_len && is_ws((unsigned char)line[i]))
+		i++;
+	c->arg = line + i;
+}
+
+void smtpcmd_piece_feed(struct smtpcmd_piece *p, const uint8_t *d, size_t n)
+{
+	const uint64_t step = SMTPCMD_EXIM_LINE + 1;
+	uint64_t end = p->total + n, start = end - end % step;
+	size_t i = 0;
+
+	if (end < step) {
+		p->total = end;
+		return;
+	}
+	if (start > p->total) {
+		/* a new piece starts in these bytes */
+		i = (size_t)(start - p->total);
+		p->len = 0;
+		p->over = p->nul = 0;
+	}
+	for (; i < n; i++) {
+		char ch = (char)d[i];
+
+		if (!ch)
+			p->nul = 1;
+		if (is_ws((unsigned char)ch) && p->len && is_ws((unsigned char)p->buf[p->len - 1]))
+			continue;
+		if (p->len < SMTPCMD_PIECE_KEEP)
+			p->buf[p->len++] = ch;
+		else
+			p->over = 1;
+	}
+	p->total = end;
+}
+
+int smtpcmd_piece_parse(struct smtpcmd_piece *p, struct smtpcmd *c)
+{
+	size_t n = p->len;
+
+	memset(c, 0, sizeof(*c));
+	if (p->total <= SMTPCMD_EXIM_LINE)
+		return 0;
+	while (n && is_ws((unsigned char)p->buf[n - 1]))
+		n--;
+	p->buf[n] = '\0';
+	if (!p->over)
+		c->verb = ex_read(p->buf, n, p->nul, c);
+	if (c->verb == SMTPCMD_BDAT && !c->chunk)
+		c->verb = SMTPCMD_OTHER;
+	c->arg = "";
+	return 1;
+}
+
+uint64_t smtpcmd_exim_replies(uint64_t total)
+{
+	return total <= SMTPCMD_EXIM_LINE ? 1 : total / (SMTPCMD_EXIM_LINE + 1) + 1;
+}
