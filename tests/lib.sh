@@ -210,6 +210,14 @@ testsigs() {
 	echo "$WORK/testsigs"
 }
 
+# db_without_eicar: a signature directory of the test's own, $DB, with the test
+# signatures but EICAR's (for tests that add it as an update)
+db_without_eicar() {
+	DB=$WORK/db
+	mkdir -p "$DB"
+	cp "$TOP/build/testsigs/mailscan-test.hdb" "$TOP/build/testsigs/MAILSCAN-TEST-SIGNATURES" "$DB/"
+}
+
 write_config() {
 	CONF=$WORK/mailscan.conf
 	{

@@ -7,9 +7,7 @@
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 start_postfix
-DB=$WORK/db
-mkdir -p "$DB"
-cp "$TOP/build/testsigs/mailscan-test.hdb" "$TOP/build/testsigs/MAILSCAN-TEST-SIGNATURES" "$DB/"
+db_without_eicar
 start_daemon "queues = 0" "database = $DB"
 for k in clean eicar zip; do make_mail $k; done
 expect_eq "signatures before" "$(stat signatures)" 44

@@ -6,9 +6,7 @@
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 start_postfix
-DB=$WORK/db
-mkdir -p "$DB"
-cp "$TOP/build/testsigs/mailscan-test.hdb" "$TOP/build/testsigs/MAILSCAN-TEST-SIGNATURES" "$DB/"
+db_without_eicar
 start_daemon "queues = 0" "database = $DB"
 make_mail eicar
 expect_eq "signatures at start" "$(stat signatures)" 44
