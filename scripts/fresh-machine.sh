@@ -1,7 +1,8 @@
 #!/bin/bash
-# The README's two commands on a fresh Debian 12: a minbase chroot built here with
+# The README's two commands on a fresh Debian 12: a minbase system built here with
 # debootstrap, with Debian's standard sources and nothing else installed, the committed
-# tree cloned into it, `scripts/demo.sh` and `scripts/test.sh` run there as root. Prints
+# tree cloned into it, `scripts/demo.sh` and `scripts/test.sh` run there as root (its
+# root the root of a mount namespace of its own). Prints
 # each command's time and last line, tears everything down, exits 1 if either failed.
 # Usage: scripts/fresh-machine.sh [demo|test]... (default both)
 # KEEP=1 keeps the chroot (its path is printed) for a look afterwards.
@@ -76,7 +77,12 @@ for step in $steps; do
 	*) echo "fresh-machine: unknown step $step" >&2; exit 2 ;;
 	esac
 	s=$(date +%s)
-	chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb \
+	# the system's root, as a machine booted from it has it: the root of a mount namespace
+	# of its own (pivot_root, not chroot(2), under which the kernel refuses user
+	# namespaces, and so mailscand's scanners their private temporary space)
+	unshare --mount --propagation private /bin/sh -c 'cd "$1" && mkdir -p .oldroot &&
+		pivot_root . .oldroot && umount -l /.oldroot && rmdir /.oldroot && shift && exec "$@"' \
+		sh "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb \
 		/bin/bash -c "cd /root/mailscan && $cmd" >"$root/root/$step.log" 2>&1
 	r=$?
 	[ $r = 0 ] || rc=1
