@@ -13,7 +13,9 @@
 # Interceptors start fresh for each run: CPU is the interceptor processes' user + system
 # time over the run (mailscand: the packet engine, scan master and scanners; clamsmtp: clamd
 # + clamsmtpd), RSS MB their
-# peak (VmHWM). Latency: from MAIL FROM (RETR) to the message's final reply. mailscand's
+# peak (VmHWM); the ratios add each side's peak PSS (smaps_rollup, sampled every 0.2 s over
+# the processes and their children: shared pages counted once) and the packet engine
+# alone: its own CPU per MB and its own peak RSS. Latency: from MAIL FROM (RETR) to the message's final reply. mailscand's
 # own counters give "wait ms", the mean wait for a free scanner, and "held+ ms", what
 # a held packet waited beyond that wait and the scan itself. "libclamav alone" is
 # scanbench (2 threads, like mailscand) on the same messages, the median of three fresh
@@ -22,7 +24,7 @@
 # Rounds are interleaved (each round runs every workload in every mode); the tables give
 # medians. "cand/msg" is mailscand's candidate messages (other readings of an end or a
 # command, each scanned too) per message sent: ordinary mail has none.
-# Usage: scripts/bench-mail.sh [ROUNDS]   (default 3)
+# Usage: [WORKLOADS=...] scripts/bench-mail.sh [ROUNDS]   (default 3)
 set -eu
 ROUNDS=${1:-3}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,6 +73,30 @@ scan_ticks() { # PIDS: what the scanner processes among them spent, and those th
 		[ "$c" = ms-master ] && t=$((t + $(awk '{print $16 + $17}' "/proc/$p/stat" 2>/dev/null || echo 0)))
 	done
 	echo "$t"
+}
+own_ticks() { # PID: its own user + system clock ticks (no children)
+	awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+tree() { # PIDS: them and their descendants (a process may be listed more than once)
+	local p
+	for p in "$@"; do echo "$p"; tree $(ps -o pid= --ppid "$p"); done
+}
+pss_kb() { # PIDS: the sum of their proportional set sizes (shared pages split)
+	local p t=0
+	for p in "$@"; do t=$((t + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0))); done
+	echo "$t"
+}
+# pss_peak OUT PIDS: the largest PSS of the PIDS' process trees, sampled every 0.2 s into
+# OUT until OUT.stop exists (at most an hour)
+pss_peak() {
+	local out=$1 peak=0 v i
+	shift
+	for i in $(seq 18000); do
+		[ -e "$out.stop" ] && break
+		v=$(pss_kb $(tree "$@" | sort -u))
+		[ "$v" -gt "$peak" ] && peak=$v && echo "$peak" >"$out"
+		sleep 0.2
+	done
 }
 hwm_kb() { # PIDS: the sum of their peak resident sizes
 	local p t=0
@@ -132,7 +158,7 @@ candidates() {
 run() {
 	local round=$1 name=$2 proto=$3 count=$4 size=$5 conns=$6 mode=$7
 	local dir=$WORK/msg.$name.$mode.$round out c0 c1 k0 t0 hs="- -" scpu=- rss cpu check
-	local n0 cand=-
+	local n0 cand=- e0 e1 erss=- ecpu=- pss=- spid
 	rm -rf "$WORK"/msg.*
 	"$PY" "$LOAD" make "$dir" "$count" "$size" "$name.$mode.$round"
 	if [ "$proto" = pop3 ]; then
@@ -142,6 +168,12 @@ run() {
 	find "$INBOX" -type f -delete 2>/dev/null || true
 	up "$mode"
 	c0=$(cpu_ticks $IPIDS)
+	rm -f "$WORK/pss" "$WORK/pss.stop"
+	if [ -n "$IPIDS" ]; then
+		pss_peak "$WORK/pss" $IPIDS &
+		spid=$!
+	fi
+	[ "$mode" = mailscand ] && e0=$(own_ticks "$DAEMON_PID")
 	[ "$mode" = mailscand ] && k0=$(mailscand_times) && t0=$(scan_ticks $IPIDS) &&
 		n0=$(candidates "$proto")
 	if [ "$proto" = smtp ]; then
@@ -159,6 +191,17 @@ run() {
 	[ "$mode" = mailscand ] && IPIDS=$(daemon_pids)
 	c1=$(cpu_ticks $IPIDS)
 	rss=$(hwm_kb $IPIDS)
+	if [ -n "$IPIDS" ]; then
+		touch "$WORK/pss.stop"
+		wait "$spid" || true
+		pss=$(cat "$WORK/pss" 2>/dev/null || echo 0)
+	fi
+	if [ "$mode" = mailscand ]; then
+		# the packet engine alone: its own CPU and peak resident size
+		e1=$(own_ticks "$DAEMON_PID")
+		ecpu=$(echo "$e0 $e1" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($2 - $1) / hz}')
+		erss=$(hwm_kb "$DAEMON_PID")
+	fi
 	if [ "$mode" = mailscand ]; then
 		# per message: the mean wait for a scan thread, and what a held packet waited
 		# beyond that wait and the scan itself
@@ -171,9 +214,11 @@ run() {
 	down "$mode"
 	cpu=$(echo "$c0 $c1" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($2 - $1) / hz}')
 	# name mode round wall msgs bytes p50 p95 cpu rss_kb wait_ms beyond_ms scan_cpu cand/msg
+	# engine_cpu engine_rss_kb pss_kb
 	echo "$out" | sed 's/[a-z0-9]*=//g' |
 		awk -v n="$name" -v m="$mode" -v r="$round" -v cpu="$cpu" -v rss="$rss" -v hs="$hs" \
-			-v sc="$scpu" -v c="$cand" '{print n, m, r, $4, $1, $3, $5, $6, cpu, rss, hs, sc, c}' >>"$RES"
+			-v sc="$scpu" -v c="$cand" -v ec="$ecpu" -v er="$erss" -v ps="$pss" \
+			'{print n, m, r, $4, $1, $3, $5, $6, cpu, rss, hs, sc, c, ec, er, ps}' >>"$RES"
 	# libclamav alone on the same messages (2 threads, as mailscand): three fresh
 	# engines, so that no cache helps; the median
 	if [ "$mode" = mailscand ]; then
@@ -181,14 +226,15 @@ run() {
 			"$BUILD/tools/scanbench" -f "$TOP/build/testsigs" 2 "$dir"/*.eml 2>/dev/null
 		done | sed -n 's/.*cpu=\([0-9.]*\).*/\1/p' | sort -n | sed -n 2p |
 			awk -v n="$name" -v r="$round" -v b="$(cat "$dir"/*.eml | wc -c)" \
-				'{print n, "libclamav", r, 0, 0, b, 0, 0, $1, 0, "-", "-", "-", "-"}' >>"$RES"
+				'{print n, "libclamav", r, 0, 0, b, 0, 0, $1, 0, "-", "-", "-", "-", "-", "-", "-"}' >>"$RES"
 	fi
 	[ "$mode" = mailscand ] && out="$out cand/msg=$cand"
 	echo "  $name $mode round $round: $out" >&2
 }
 
-WORKLOADS="smtp-100k-1:smtp:200:102400:1 smtp-100k-4:smtp:200:102400:4
-smtp-10m-1:smtp:10:10485760:1 pop3-1m-1:pop3:50:1048576:1"
+# WORKLOADS (NAME:PROTO:COUNT:SIZE:CONNS ...) in the environment runs only those
+WORKLOADS=${WORKLOADS:-"smtp-100k-1:smtp:200:102400:1 smtp-100k-4:smtp:200:102400:4
+smtp-10m-1:smtp:10:10485760:1 pop3-1m-1:pop3:50:1048576:1"}
 for r in $(seq "$ROUNDS"); do
 	for w in $WORKLOADS; do
 		IFS=: read -r name proto count size conns <<<"$w"
@@ -208,7 +254,7 @@ function median(k,   n, i, j, t, a) {
 {
 	k = $1 SUBSEP $2
 	if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
-	for (f = 4; f <= 14; f++) vals[k, f] = vals[k, f] " " $f
+	for (f = 4; f <= 17; f++) vals[k, f] = vals[k, f] " " $f
 }
 END {
 	printf "%-12s %-10s %7s %7s %6s %7s %7s %9s %7s %8s %8s %8s\n", "workload", "path", "wall s",
@@ -216,10 +262,11 @@ END {
 		"cand/msg"
 	for (i = 1; i <= nk; i++) {
 		k = order[i]; split(k, kk, SUBSEP)
-		for (f = 4; f <= 14; f++) { vals[k] = vals[k, f]; m[f] = median(k) }
+		for (f = 4; f <= 17; f++) { vals[k] = vals[k, f]; m[f] = median(k) }
 		if (kk[2] == "libclamav") { lib[kk[1]] = m[9] / (m[6] / 1e6); continue }
 		mb = m[6] / 1e6
-		wall[k] = m[4]; cpumb[k] = m[9] / mb; scanmb[k] = m[13] / mb
+		wall[k] = m[4]; cpumb[k] = m[9] / mb; scanmb[k] = m[13] / mb; pss[k] = m[17]
+		if (kk[2] == "mailscand") engine[kk[1]] = sprintf("engine alone: CPU %.4f s/MB, peak RSS %.1f MB", m[15] / mb, m[16] / 1024)
 		printf "%-12s %-10s %7.2f %7.1f %6.1f %7.1f %7.1f %9s %7s %8s %8s %8s\n", kk[1], kk[2], m[4],
 			m[5] / m[4], mb / m[4], m[7] * 1000, m[8] * 1000,
 			kk[2] == "none" ? "-" : sprintf("%.4f", m[9] / mb),
@@ -236,6 +283,10 @@ END {
 		if (cs in wall)
 			line = line sprintf("  clamsmtp/none %.2f  mailscand/clamsmtp %.2f  CPU mailscand/clamsmtp %.2f",
 				wall[cs] / none, wall[k] / wall[cs], cpumb[k] / cpumb[cs])
+		if (cs in pss && pss[cs] > 0)
+			line = line sprintf("\n  %-12s PSS peak MB mailscand %.1f clamsmtp+clamd %.1f, mailscand/clamsmtp %.2f",
+				"", pss[k] / 1024, pss[cs] / 1024, pss[k] / pss[cs])
+		line = line sprintf("\n  %-12s %s", "", engine[n])
 		if (n in lib)
 			line = line sprintf("\n  %-12s CPU per MB mailscand/libclamav-alone %.2f (scan threads %.2f, the rest %.2f)",
 				"", cpumb[k] / lib[n], scanmb[k] / lib[n], (cpumb[k] - scanmb[k]) / lib[n])
