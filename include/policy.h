@@ -37,18 +37,21 @@ enum policy_cause {
 	CAUSE_EVICTED,	  /* a flow made room for a new one */
 	CAUSE_TOMBSTONE,  /* data on a flow that was reset or closed */
 	CAUSE_OOO,	  /* out-of-order data past its bound */
+	CAUSE_TOTAL,	  /* data past total_buffer, which all flows of a thread share */
 	CAUSE_COUNT
 };
 
 enum policy_act {
-	ACT_PASS,   /* passed and offloaded, unscanned */
-	ACT_DROP,   /* the packet is dropped (TCP sends it again) */
-	ACT_RESET,  /* the packet is dropped and both sides are reset */
-	ACT_FORGET, /* nothing left to protect: the flow is let go */
+	ACT_PASS,     /* passed and offloaded, unscanned */
+	ACT_DROP,     /* the packet is dropped (TCP sends it again) */
+	ACT_RESET,    /* the packet is dropped and both sides are reset */
+	ACT_FORGET,   /* nothing left to protect: the flow is let go */
+	ACT_TEMPFAIL, /* the message is refused for now: SMTP 451, POP3 reset */
+	ACT_COUNT
 };
 
 /* What CAUSE does, UPTIME_MS after the daemon started, to a flow whose connection is
- * open (LIVE) or not. */
+ * open (LIVE) or not; for CAUSE_TOTAL, LIVE says a message is being read. */
 enum policy_act policy_exception(const struct config *, enum policy_cause, int live,
 				 uint64_t uptime_ms);
 const char *policy_cause_name(enum policy_cause);

@@ -46,7 +46,8 @@ struct pkt_ctx {
 	enum flow_dir dir;
 	int hold; /* test hold */
 	int reset;
-	uint64_t owed; /* SMTP replies owed for the commands before this packet */
+	int mid_message; /* refused inside a message: the client is reset after the reply */
+	uint64_t owed;	 /* SMTP replies owed for the commands before this packet */
 	struct session_req req;
 };
 
@@ -109,6 +110,8 @@ struct flow *flows_unknown(struct qthread *, const struct pkt *, enum flow_dir,
  * flow and cause (warnings are rate-limited), and a reset of a followed flow carried
  * out; returns what was decided. */
 enum policy_act flows_exception(struct qthread *, struct flow *, enum policy_cause);
+/* The same, with LIVE as the policy's question (policy_exception) given by the caller. */
+enum policy_act flows_exception_at(struct qthread *, struct flow *, enum policy_cause, int live);
 void flows_end(struct qthread *, struct flow *);
 /* Ends the flows past their timeout; the others give back their idle buffers. */
 void flows_sweep(struct qthread *, uint64_t now);

@@ -52,16 +52,17 @@ struct reasm {
 
 /* Result flags of reasm_add and reasm_fin. */
 enum {
-	REASM_DATA = 1 << 0,	   /* new bytes delivered */
-	REASM_QUEUED = 1 << 1,	   /* buffered out of order */
-	REASM_RETRANS = 1 << 2,	   /* carried bytes already delivered or buffered */
-	REASM_REWRITTEN = 1 << 3,  /* differed from the first copy: DATA now holds it */
-	REASM_OVERFLOW = 1 << 4,   /* could not be kept (cap): drop the packet */
-	REASM_UNVERIFIED = 1 << 5, /* bytes too far back to be a retransmission */
-	REASM_WINDOW = 1 << 6,	   /* beyond the receiver's window: drop the packet */
-	REASM_AFTER_FIN = 1 << 7,  /* new bytes after the sender's FIN: never read */
-	REASM_FIN = 1 << 8,	   /* the FIN is in order now (the receiver has yet to ack it) */
-	REASM_OOO_FULL = 1 << 9,   /* out of order past the segment or byte bound (OVERFLOW) */
+	REASM_DATA = 1 << 0,	    /* new bytes delivered */
+	REASM_QUEUED = 1 << 1,	    /* buffered out of order */
+	REASM_RETRANS = 1 << 2,	    /* carried bytes already delivered or buffered */
+	REASM_REWRITTEN = 1 << 3,   /* differed from the first copy: DATA now holds it */
+	REASM_OVERFLOW = 1 << 4,    /* could not be kept (cap): drop the packet */
+	REASM_UNVERIFIED = 1 << 5,  /* bytes too far back to be a retransmission */
+	REASM_WINDOW = 1 << 6,	    /* beyond the receiver's window: drop the packet */
+	REASM_AFTER_FIN = 1 << 7,   /* new bytes after the sender's FIN: never read */
+	REASM_FIN = 1 << 8,	    /* the FIN is in order now (the receiver has yet to ack it) */
+	REASM_OOO_FULL = 1 << 9,    /* out of order past the segment or byte bound (OVERFLOW) */
+	REASM_TOTAL_FULL = 1 << 10, /* past total_cap, the buffers of all flows (OVERFLOW) */
 };
 
 /* Called with each run of new in-order bytes. */

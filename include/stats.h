@@ -121,6 +121,8 @@
 	X(smtp_events_full, C, "SMTP segments with more message ends than kept (failed closed)")   \
 	X(smtp_rejects, C, "SMTP 554 replies injected")                                            \
 	X(smtp_rejects_cut, C, "of those, the packet passed up to the message's last byte")        \
+	X(total_buffer_tempfail, C,                                                                \
+	  "messages refused for now: total_buffer full (451, POP3 reset)")                         \
 	X(smtp_tempfail, C, "SMTP 451 replies injected (on_error, memory: the sender retries)")    \
 	X(pop3_sessions, C, "POP3 sessions followed")                                              \
 	X(pop3_messages_clean, C, "POP3 messages retrieved clean (RETR and TOP)")                  \

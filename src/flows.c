@@ -80,10 +80,10 @@ static uint64_t flow_timeout(const struct qthread *qt, const struct flow *f)
 	}
 }
 
-enum policy_act flows_exception(struct qthread *qt, struct flow *f, enum policy_cause cause)
+enum policy_act flows_exception_at(struct qthread *qt, struct flow *f, enum policy_cause cause,
+				   int live)
 {
-	enum policy_act a =
-		policy_exception(qt->cfg, cause, f && flow_live(f), now_ms() - qt->start_ms);
+	enum policy_act a = policy_exception(qt->cfg, cause, live, now_ms() - qt->start_ms);
 	size_t ctr = policy_counter(cause, a);
 	char name[160] = "-";
 
@@ -100,6 +100,11 @@ enum policy_act flows_exception(struct qthread *qt, struct flow *f, enum policy_
 	log_warnx("policy=%s action=%s flow=%s", policy_cause_name(cause), policy_act_name(a),
 		  name);
 	return a;
+}
+
+enum policy_act flows_exception(struct qthread *qt, struct flow *f, enum policy_cause cause)
+{
+	return flows_exception_at(qt, f, cause, f && flow_live(f));
 }
 
 void flows_sweep(struct qthread *qt, uint64_t now)

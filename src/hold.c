@@ -93,13 +93,14 @@ static void reject_smtp(struct qthread *qt, struct flow *f, uint32_t seq, const 
 {
 	char msg[256];
 	uint32_t cnxt = flows_rcv_nxt(qt, f, DIR_TO_CLIENT);
+	int n;
 
 	flows_flush(qt); /* what the server gets before the RST: the cut packet, the replies */
 	if (tempfail)
-		snprintf(msg, sizeof(msg),
-			 "451 4.7.1 %s (deferred by mailscan, try again later)\r\n", reason);
+		n = snprintf(msg, sizeof(msg),
+			     "451 4.7.1 %s (deferred by mailscan, try again later)\r\n", reason);
 	else
-		snprintf(msg, sizeof(msg), "554 5.7.1 %s (rejected by mailscan)\r\n", reason);
+		n = snprintf(msg, sizeof(msg), "554 5.7.1 %s (rejected by mailscan)\r\n", reason);
 	flows_send(qt, f, DIR_TO_SERVER, seq, cnxt, TCPF_RST | TCPF_ACK, NULL);
 	if (flows_send(qt, f, DIR_TO_CLIENT, cnxt, f->dir[DIR_TO_SERVER].next,
 		       TCPF_PSH | TCPF_ACK | TCPF_FIN, msg) == 0) {
@@ -107,6 +108,11 @@ static void reject_smtp(struct qthread *qt, struct flow *f, uint32_t seq, const 
 			STATS_ADD(&qt->st, smtp_tempfail, 1);
 		else
 			STATS_ADD(&qt->st, smtp_rejects, 1);
+		/* a client still sending its message reads the reply, then its writes
+		 * fail at once instead of waiting for acknowledgements that never come */
+		if (qt->cur.mid_message && qt->cur.flow == f)
+			flows_send(qt, f, DIR_TO_CLIENT, cnxt + (uint32_t)n + 1,
+				   f->dir[DIR_TO_SERVER].next, TCPF_RST | TCPF_ACK, NULL);
 	}
 	f->state = FLOW_ABORTED;
 }

@@ -75,26 +75,25 @@ static const char *const cause_names[CAUSE_COUNT] = {
 	[CAUSE_MIDSTREAM] = "midstream",  [CAUSE_HANDSHAKE] = "midstream_handshake",
 	[CAUSE_FLOWS_FULL] = "max_flows", [CAUSE_IDLE] = "idle_timeout",
 	[CAUSE_EVICTED] = "evicted",	  [CAUSE_TOMBSTONE] = "after_close",
-	[CAUSE_OOO] = "out_of_order",
+	[CAUSE_OOO] = "out_of_order",	  [CAUSE_TOTAL] = "total_buffer",
 };
 
 static const char *const act_names[] = {
-	[ACT_PASS] = "pass",
-	[ACT_DROP] = "drop",
-	[ACT_RESET] = "reset",
-	[ACT_FORGET] = "forget",
+	[ACT_PASS] = "pass",	 [ACT_DROP] = "drop",	      [ACT_RESET] = "reset",
+	[ACT_FORGET] = "forget", [ACT_TEMPFAIL] = "tempfail",
 };
 
 #define NONE   SIZE_MAX
 #define CTR(f) offsetof(struct stats, f)
-static const size_t counters[CAUSE_COUNT][ACT_FORGET + 1] = {
-	[CAUSE_MIDSTREAM] = { CTR(midstream_passed), NONE, CTR(midstream_reset), NONE },
-	[CAUSE_HANDSHAKE] = { NONE, NONE, CTR(midstream_reset), NONE },
-	[CAUSE_FLOWS_FULL] = { NONE, CTR(flows_refused), NONE, NONE },
-	[CAUSE_IDLE] = { NONE, NONE, CTR(flows_idle_reset), NONE },
-	[CAUSE_EVICTED] = { NONE, NONE, CTR(flows_evicted_reset), NONE },
-	[CAUSE_TOMBSTONE] = { NONE, NONE, CTR(tcp_data_after_close), NONE },
-	[CAUSE_OOO] = { NONE, CTR(ooo_dropped), NONE, NONE },
+static const size_t counters[CAUSE_COUNT][ACT_COUNT] = {
+	[CAUSE_MIDSTREAM] = { CTR(midstream_passed), NONE, CTR(midstream_reset), NONE, NONE },
+	[CAUSE_HANDSHAKE] = { NONE, NONE, CTR(midstream_reset), NONE, NONE },
+	[CAUSE_FLOWS_FULL] = { NONE, CTR(flows_refused), NONE, NONE, NONE },
+	[CAUSE_IDLE] = { NONE, NONE, CTR(flows_idle_reset), NONE, NONE },
+	[CAUSE_EVICTED] = { NONE, NONE, CTR(flows_evicted_reset), NONE, NONE },
+	[CAUSE_TOMBSTONE] = { NONE, NONE, CTR(tcp_data_after_close), NONE, NONE },
+	[CAUSE_OOO] = { NONE, CTR(ooo_dropped), NONE, NONE, NONE },
+	[CAUSE_TOTAL] = { NONE, NONE, NONE, NONE, CTR(total_buffer_tempfail) },
 };
 #undef CTR
 
@@ -126,6 +125,10 @@ enum policy_act policy_exception(const struct config *c, enum policy_cause cause
 	case CAUSE_FLOWS_FULL:
 	case CAUSE_OOO:
 		return ACT_DROP;
+	case CAUSE_TOTAL:
+		/* other flows hold the memory: a message that cannot be kept would never
+		 * go on, and is never passed unscanned; between messages TCP sends again */
+		return live ? ACT_TEMPFAIL : ACT_DROP;
 	case CAUSE_IDLE:
 	case CAUSE_EVICTED:
 		/* never forgotten while open: its next packet would be mid-stream */

@@ -92,6 +92,32 @@ static void count_reasm(struct qthread *qt, int r)
 		flows_exception(qt, qt->cur.flow, CAUSE_OOO);
 }
 
+/* total_buffer is full (other flows hold it). A message being read could not be kept
+ * for its scan, and would not go on either: it is refused for now (SMTP 451 in place of
+ * the reply to its end, the server's transaction aborted; POP3 reset). Between messages
+ * the packet is dropped and TCP sends it again. */
+static enum verdict total_full(struct qthread *qt, struct flow *f, enum flow_dir dir,
+			       const struct pkt *p, uint32_t id, uint64_t now)
+{
+	enum flow_dir content = f->proto == PROTO_SMTP ? DIR_TO_SERVER : DIR_TO_CLIENT;
+	int busy = f->app && f->state == FLOW_ESTABLISHED && dir == content && session_busy(f->app);
+	struct session_req *req = &qt->cur.req;
+	struct pkt at = *p;
+	enum verdict v;
+
+	if (flows_exception_at(qt, f, CAUSE_TOTAL, busy) != ACT_TEMPFAIL)
+		return V_DROP;
+	req->block = 1;
+	req->block_outcome = policy_tempfail((enum ports_proto)f->proto);
+	snprintf(req->block_reason, sizeof(req->block_reason),
+		 "no memory to keep it for the scan (total_buffer)");
+	qt->cur.mid_message = 1;
+	at.seq = flows_rcv_nxt(qt, f, dir); /* where the receiver's stream stops */
+	v = hold_settle(qt, f, dir, &at, id, now);
+	qt->cur.mid_message = 0;
+	return v;
+}
+
 static enum verdict handle_data(struct qthread *qt, struct flow *f, enum flow_dir dir,
 				const struct pkt *p, uint32_t id, uint64_t now)
 {
@@ -116,6 +142,8 @@ static enum verdict handle_data(struct qthread *qt, struct flow *f, enum flow_di
 		norm_event(qt, f, NORM_WINDOW);
 		return V_DROP;
 	}
+	if (res & REASM_TOTAL_FULL)
+		return total_full(qt, f, dir, p, id, now);
 	if (res & REASM_OVERFLOW)
 		return V_DROP;
 	if (res & REASM_REWRITTEN) {

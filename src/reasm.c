@@ -76,7 +76,8 @@ static void keep_drop(struct reasm *r, size_t n)
 }
 
 /* Makes the ring hold [keep_seq, END): every unacknowledged byte up to END. Growing it
- * now means the bytes buffered out of order always fit once they are in order. */
+ * now means the bytes buffered out of order always fit once they are in order. -1 past
+ * the flow's own cap (or no memory), -2 past the total shared with other flows. */
 static int keep_room(struct reasm *r, const struct reasm_limits *lim, uint32_t end)
 {
 	size_t want = end - r->keep_seq, size = r->keep_size ? r->keep_size : KEEP_MIN, first;
@@ -91,7 +92,7 @@ static int keep_room(struct reasm *r, const struct reasm_limits *lim, uint32_t e
 	if (size > lim->keep_cap)
 		size = lim->keep_cap;
 	if (*lim->total + size - r->keep_size > lim->total_cap)
-		return -1;
+		return -2;
 	nb = malloc(size);
 	if (!nb)
 		return -1;
@@ -255,7 +256,7 @@ static int seg_link(struct reasm *r, uint32_t seq, const uint8_t *d, size_t len,
 }
 
 /* Buffers the parts of [seq, seq+len) not buffered yet (GAPS ranges, BYTES bytes, from
- * ooo_check); -1 past the bounds. */
+ * ooo_check); -1 past the flow's bounds, -2 past the total. */
 static int ooo_insert(struct reasm *r, const struct reasm_limits *lim, uint32_t seq,
 		      const uint8_t *d, size_t len, size_t gaps, size_t bytes)
 {
@@ -263,8 +264,10 @@ static int ooo_insert(struct reasm *r, const struct reasm_limits *lim, uint32_t 
 	uint32_t pos = seq, end = seq + (uint32_t)len;
 
 	if ((lim->ooo_segs && r->ooo_count + gaps > lim->ooo_segs) ||
-	    r->ooo_bytes + bytes > lim->ooo_cap || *lim->total + bytes > lim->total_cap)
+	    r->ooo_bytes + bytes > lim->ooo_cap)
 		return -1;
+	if (*lim->total + bytes > lim->total_cap)
+		return -2;
 	if (!r->ooo) {
 		r->ooo = calloc(1, sizeof(*r->ooo) + OOO_LEVELS * sizeof(r->ooo->next[0]));
 		if (!r->ooo)
@@ -360,10 +363,17 @@ static int ooo_drain(struct reasm *r, const struct reasm_limits *lim, reasm_deli
 	return flags;
 }
 
+/* A segment that could not be kept: past the total shared by all flows (E -2), which
+ * other flows may hold, or past the flow's own bound (OWN). */
+static int refused(int e, int own)
+{
+	return REASM_OVERFLOW | (e == -2 ? REASM_TOTAL_FULL : own);
+}
+
 int reasm_add(struct reasm *r, const struct reasm_limits *lim, uint32_t seq, uint8_t *d, size_t len,
 	      reasm_deliver_fn fn, void *arg)
 {
-	int flags = 0;
+	int flags = 0, e;
 	size_t gaps, gap_bytes;
 	uint32_t end = seq + (uint32_t)len;
 
@@ -397,14 +407,14 @@ int reasm_add(struct reasm *r, const struct reasm_limits *lim, uint32_t seq, uin
 	if (seq != r->next) {
 		if (!gaps)
 			return flags | REASM_RETRANS;
-		if (keep_room(r, lim, end))
-			return REASM_OVERFLOW;
-		if (ooo_insert(r, lim, seq, d, len, gaps, gap_bytes))
-			return REASM_OVERFLOW | REASM_OOO_FULL;
+		if ((e = keep_room(r, lim, end)))
+			return refused(e, 0);
+		if ((e = ooo_insert(r, lim, seq, d, len, gaps, gap_bytes)))
+			return refused(e, REASM_OOO_FULL);
 		return flags | REASM_QUEUED;
 	}
-	if (keep_room(r, lim, end))
-		return REASM_OVERFLOW;
+	if ((e = keep_room(r, lim, end)))
+		return refused(e, 0);
 	deliver(r, d, len, fn, arg);
 	return flags | REASM_DATA | ooo_drain(r, lim, fn, arg);
 }

@@ -39,6 +39,20 @@ static void test_exceptions(void)
 		  offsetof(struct stats, flows_refused));
 	CHECK_INT(policy_counter(CAUSE_OOO, ACT_DROP), offsetof(struct stats, ooo_dropped));
 	CHECK_INT(policy_counter(CAUSE_IDLE, ACT_FORGET), SIZE_MAX);
+	/* total_buffer full: a message being read is refused for now, never passed;
+	 * between messages the packet is dropped (sent again) */
+	CHECK_INT(policy_exception(&c, CAUSE_TOTAL, 1, 0), ACT_TEMPFAIL);
+	CHECK_INT(policy_exception(&c, CAUSE_TOTAL, 0, 0), ACT_DROP);
+	c.oversize = POLICY_PASS;
+	c.on_error = POLICY_PASS;
+	CHECK_INT(policy_exception(&c, CAUSE_TOTAL, 1, 1000000), ACT_TEMPFAIL);
+	CHECK_INT(policy_counter(CAUSE_TOTAL, ACT_TEMPFAIL),
+		  offsetof(struct stats, total_buffer_tempfail));
+	CHECK_INT(policy_counter(CAUSE_TOTAL, ACT_DROP), SIZE_MAX);
+	CHECK_STR(policy_cause_name(CAUSE_TOTAL), "total_buffer");
+	CHECK_STR(policy_act_name(ACT_TEMPFAIL), "tempfail");
+	CHECK_INT(policy_tempfail(PROTO_SMTP), OUTCOME_TEMPFAIL);
+	CHECK_INT(policy_tempfail(PROTO_POP3), OUTCOME_RESET);
 	CHECK_STR(policy_cause_name(CAUSE_MIDSTREAM), "midstream");
 	CHECK_STR(policy_act_name(ACT_RESET), "reset");
 }

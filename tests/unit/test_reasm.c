@@ -250,7 +250,16 @@ static void test_caps(uint32_t isn)
 		CHECK_INT(add(&b, &l2, 100, big, 300, &s, NULL), REASM_QUEUED);
 		/* each reserved its ring for the bytes it will deliver */
 		CHECK_INT(small_total, 1100 + 1024 + 512);
-		CHECK_INT(add(&b, &l2, 1000, big, 3000, &s, NULL), REASM_OVERFLOW);
+		/* the other flows hold the total: told apart from the flow's own caps
+		 * (the caller refuses the message for now rather than wait) */
+		CHECK_INT(add(&b, &l2, 1000, big, 3000, &s, NULL),
+			  REASM_OVERFLOW | REASM_TOTAL_FULL);
+		CHECK(add(&a, &l2, 0, big, 1100, &s, NULL) & REASM_DATA);
+		CHECK_INT(add(&a, &l2, 1100, big, 1500, &s, NULL),
+			  REASM_OVERFLOW | REASM_TOTAL_FULL);
+		CHECK_INT(add(&b, &l2, 500, big, 100, &s, NULL), REASM_QUEUED);
+		CHECK_INT(add(&b, &l2, 700, big, 1000, &s, NULL),
+			  REASM_OVERFLOW | REASM_TOTAL_FULL);
 		reasm_free(&a, &l2);
 		reasm_free(&b, &l2);
 		CHECK_INT(small_total, 0);
