@@ -1,0 +1,66 @@
+#!/bin/bash
+# A message whose bytes do not fit total_buffer (another connection's buffers fill it)
+# is refused for now, never passed and never left to stall: the client gets 451 4.7.1
+# at once, the server's transaction is aborted (nothing stored, its connection
+# released), counted and logged. Once the memory is back, clean mail arrives intact.
+. "$(dirname "$0")/../../lib.sh"
+topology_gateway
+start_postfix
+make_mail clean
+quiet_kernel "$NS_C"
+start_daemon "queues = 0" "total_buffer = 64K"
+
+# the victim: a dialogue up to 354, then its message once the memory is taken
+mkfifo "$WORK/go"
+in_c "$PY" - "$S4" "$WORK/go" >"$WORK/victim.out" 2>&1 <<'PYEOF' &
+import socket, sys
+s = socket.create_connection((sys.argv[1], 25), timeout=60)
+f = s.makefile("rb")
+def reply():
+    while True:
+        l = f.readline()
+        if not l or l[3:4] != b"-":
+            return l.decode().strip()
+reply()
+for c in (b"EHLO client.example\r\n", b"MAIL FROM:<a@example.org>\r\n",
+          b"RCPT TO:<alice@example.org>\r\n", b"DATA\r\n"):
+    s.sendall(c)
+    r = reply()
+print(r, flush=True)
+open(sys.argv[2]).readline()
+try:
+    s.sendall(b"Subject: deferred\r\n\r\n" + b"line of the message body\r\n" * 200 + b".\r\n")
+except OSError as e:
+    print("send:", e, flush=True)
+print(reply() or "closed", flush=True)
+PYEOF
+victim=$!
+await "the victim at 354" grep -q '^354' "$WORK/victim.out"
+
+coproc FILL { in_c "$PY" "$TOP/tests/tools/buffill.py" "$S4" 25 32700; }
+read -r -t "$DEADLINE" line <&"${FILL[0]}"
+expect_eq "the filler holds the memory" "$line" "ready"
+await "total_buffer nearly full" sh -c "n=\$($BUILD/mailscanctl -c $CONF stats | sed -n 's/^reasm_buffered_bytes=//p'); echo \$n; [ \${n:-0} -gt 65000 ]"
+
+echo go >"$WORK/go"
+wait $victim
+out=$(tail -n 1 "$WORK/victim.out")
+[[ $out =~ ^451\ 4\.7\.1\  ]] || fail "the message past total_buffer: '$(cat "$WORK/victim.out")'"
+ok "the message past total_buffer: $out"
+expect_eq "total_buffer_tempfail" "$(stat total_buffer_tempfail)" 1
+expect_eq "smtp_tempfail" "$(stat smtp_tempfail)" 1
+expect_eq "not oversize" "$(stat smtp_messages_oversize)" 0
+grep -q "policy=total_buffer action=tempfail" "$WORK/mailscand.log" || fail "not logged"
+ok "logged"
+
+echo >&"${FILL[1]}"
+read -r -t "$DEADLINE" line <&"${FILL[0]}"
+expect_eq "the filler let go" "$line" "released"
+server_released "$NS_S" 25 || fail "the server's connections are left open"
+ok "the server's connections are released"
+await "the memory given back" sh -c "n=\$($BUILD/mailscanctl -c $CONF stats | sed -n 's/^reasm_buffered_bytes=//p'); echo \$n; [ \${n:-1} -lt 4096 ]"
+expect_eq "clean mail afterwards" "$(smtp_send $S4 25 clean smtplib)" "250 sent"
+postfix_settle
+expect_eq "stored: the clean message only" "$(delivered_count)" 1
+was_delivered clean || fail "the clean message is not intact"
+ok "the clean message arrived intact"
