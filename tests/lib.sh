@@ -473,12 +473,18 @@ CF
 	done
 }
 
-# messages postfix delivered
 # exim4 and OpenSMTPD, unpacked beside postfix (scripts/mta-private.sh). Each runs in
 # a mount namespace of its own where /etc/passwd and /etc/group name the users their
 # binaries were built for, and (OpenSMTPD) its spool, chroot and helper directories are
 # private: nothing of the system's is read or written.
-mta_root() { "$TOP/scripts/mta-private.sh"; }
+# mta_root: where the unpacked servers are, copied under $WORK: they drop to their own
+# users and re-exec themselves, which a tree under a 0700 home (/root) would refuse them
+mta_root() {
+	local src
+	src=$("$TOP/scripts/mta-private.sh") || return 1
+	[ -d "$WORK/mta" ] || cp -a "$src" "$WORK/mta" || return 1
+	echo "$WORK/mta"
+}
 # in_mta DIR CMD...: CMD in the background in the server namespace with DIR's passwd
 # and group (and the bind mounts in MTA_MOUNTS), its output in DIR/out.log
 in_mta() {
@@ -569,6 +575,7 @@ mount --bind $d/spool /var/spool && mount --bind $root/usr/libexec /usr/libexec"
 		fail "OpenSMTPD not listening on $1:25: $(tail -3 "$d/out.log" 2>/dev/null)"
 }
 
+# messages postfix delivered
 delivered() { find "$WORK/pf/mail/inbox/new" -type f 2>/dev/null | sort; }
 delivered_count() { delivered | wc -l; }
 # await_delivered N: waits until postfix has stored N messages
