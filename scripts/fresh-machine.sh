@@ -87,7 +87,11 @@ for step in $steps; do
 	r=$?
 	[ $r = 0 ] || rc=1
 	echo "fresh-machine: $cmd: exit $r in $(($(date +%s) - s)) s; last line: $(tail -n 1 "$root/root/$step.log")"
-	[ $r = 0 ] || tail -n 40 "$root/root/$step.log" | sed 's/^/    /'
+	if [ $r != 0 ]; then
+		# every suite's count and every failing check, then the end of the output
+		grep -E '^[a-z_-]+: [0-9]+ passed, [0-9]+ failed|failing|FAIL' "$root/root/$step.log" | sed 's/^/    /'
+		tail -n 20 "$root/root/$step.log" | sed 's/^/    | /'
+	fi
 	if [ "$step" = test ]; then
 		echo "fresh-machine: the integration tests' times:"
 		sed -n '/^== integration$/,/^== /p' "$root/root/$step.log" | grep -E '^(PASS|FAIL) ' | sed 's/^/    /'
