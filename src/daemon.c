@@ -3,7 +3,11 @@
  * write helpers of the sockets the daemon serves. */
 #include <poll.h>
 #include <stdio.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -95,4 +99,26 @@ void daemon_accept_loop(struct daemon *d, int lfd, void (*serve_fn)(struct daemo
 		serve_fn(d, fd);
 		close(fd);
 	}
+}
+
+/* one sd_notify(3) state to the service manager, where it listens (NOTIFY_SOCKET) */
+void service_notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sun.sun_path))
+		return;
+	memcpy(sun.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0'; /* an abstract socket */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun, len) < 0)
+		log_warn("notify %s", path);
+	close(fd);
 }

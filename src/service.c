@@ -12,7 +12,6 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -22,27 +21,6 @@
 
 #define DEBOUNCE_MS   2000  /* quiet time after the last change before a reload */
 #define QUEUE_LATE_MS 10000 /* a queue thread this late misses the watchdog */
-
-void service_notify(const char *state)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	socklen_t len;
-	int fd;
-
-	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sun.sun_path))
-		return;
-	memcpy(sun.sun_path, path, strlen(path));
-	if (path[0] == '@')
-		sun.sun_path[0] = '\0'; /* an abstract socket */
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun, len) < 0)
-		log_warn("notify %s", path);
-	close(fd);
-}
 
 /* half of WATCHDOG_USEC when the watchdog is meant for this process; 0 without one */
 static uint64_t watchdog_ms(void)
