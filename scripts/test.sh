@@ -9,7 +9,7 @@ cd "$top"
 [ "$(id -u)" = 0 ] || { echo "scripts/test.sh: run as root (namespaces, nftables)" >&2; exit 2; }
 scripts/deps.sh || exit 2
 make -j"$(nproc)" all >/dev/null || { echo "build failed" >&2; make all; exit 2; }
-passed=0 failed=0
+passed=0 failed=0 recap=""
 
 # run_suite NAME CMD...: runs a suite, adds the counts of its "N passed, N failed" line
 run_suite() {
@@ -26,6 +26,8 @@ run_suite() {
 	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
 	passed=$((passed + p))
 	failed=$((failed + f))
+	[ "$f" -eq 0 ] || recap="$recap$(echo "$out" | grep -E 'FAIL|failing|rror' | tail -n 12 | sed "s/^/$name: /")
+"
 }
 
 run_suite unit make -s unit
@@ -34,5 +36,7 @@ run_suite integration tests/run-integration.sh ${SHUFFLE:+--shuffle}
 run_suite sanitize-integration make -s sanitize-integration
 echo "== format"
 if make -s format-check; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+# what failed, again at the end, where a log cut in the middle still shows it
+[ -z "$recap" ] || printf 'failed:\n%s' "$recap"
 echo "test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

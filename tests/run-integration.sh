@@ -10,7 +10,7 @@ order=sort
 [ "${1:-}" = --shuffle ] && order=shuf && shift
 tests=$(find "$top/tests/integration" -name '*.sh' | $order)
 [ "$order" = shuf ] && echo "order: $(echo "$tests" | sed "s|^$top/tests/integration/||" | tr '\n' ' ')"
-passed=0 failed=0 bad=""
+passed=0 failed=0 bad="" checks=""
 for t in $tests; do
 	if [ $# -gt 0 ]; then
 		hit=0
@@ -28,7 +28,9 @@ for t in $tests; do
 		bad="$bad $name"
 		echo "FAIL $name ($(($(date +%s) - start)) s)"
 		echo "$out" | tail -n 40 | sed 's/^/    /'
+		checks="$checks$(echo "$out" | grep -m 3 '^FAIL' | sed "s|^|$name: |")
+"
 	fi
 done
 echo "integration: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] || { echo "integration: failing:$bad"; exit 1; }
+[ "$failed" -eq 0 ] || { printf '%s' "$checks"; echo "integration: failing:$bad"; exit 1; }
