@@ -726,6 +726,45 @@ raw_smtp_expect() {
 	fi
 	ok "$4 $3 to $2: $out"
 }
+# raw_pop3d_expect ADDR KIND TRICK WANT: a hand-made POP3 server (rawtcp.py pop3d) at
+# ADDR:110 answers RETR with the message KIND, TRICK applied; poplib in the client
+# retrieves it. The client's outcome matches the regular expression WANT ("ok": the body
+# retrieved is the one mailscand scanned, without EICAR), and the server's connection
+# ends (the client's QUIT or a reset) rather than hanging. Calls with another ADDR or
+# TRICK may run at the same time.
+raw_pop3d_expect() {
+	local out srv pid d=$WORK/rawpop3/$1-$3
+	rm -rf "$d"
+	mkdir -p "$d/got"
+	SENT=$d/sent.eml READY=$d/ready bg in_s "$PY" "$RAWTCP" pop3d "$1" 110 "$WORK/$2.eml" "$3" >"$d/server"
+	pid=$!
+	await "the hand-made POP3 server ready on $1" test -e "$d/ready"
+	out=$(in_c "$PY" "$POP3GET" retr "$1" 110 "$d/got" 1)
+	[[ $out =~ ^(1 )?($4) ]] || fail "$3 $2 from $1: got '$out', want '$4'"
+	if [ "$4" = ok ]; then
+		cmp -s "$d/sent.eml" <(sed '$ s/\r$//' "$d/got/1" | head -c -1) ||
+			cmp -s "$d/sent.eml" "$d/got/1" ||
+			fail "$3 $2: retrieved body differs from what was scanned"
+		grep -q "EICAR-STANDARD" "$d/got/1" && fail "$3 $2: EICAR retrieved"
+	fi
+	wait "$pid"
+	srv=$(cat "$d/server")
+	[[ $srv =~ ^server:\ (quit|reset|closed)$ ]] || fail "$3 $2 from $1: the server's connection: '$srv'"
+	ok "$3 $2 from $1: $out ($srv)"
+}
+# conntrack_tcp NS ARGS...: conntrack's TCP entries in NS, IPv4 and IPv6
+conntrack_tcp() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" conntrack -L -f ipv4 -p tcp "$@" 2>/dev/null
+	ip netns exec "$ns" conntrack -L -f ipv6 -p tcp "$@" 2>/dev/null
+}
+# offload_marked NS PORT: conntrack in NS lists a connection from PORT with the offload mark
+offload_marked() { conntrack_tcp "$1" --sport "$2" -m 0x40000000/0x40000000 | grep -q "sport=$2 "; }
+# offload_inherited NS PORT: some connection from PORT in NS carries a mark (prints them)
+offload_inherited() {
+	conntrack_tcp "$1" --sport "$2" | grep "sport=$2 " | grep -v "mark=0 " | grep "mark="
+}
 # nothing_infected_stored: no delivered message holds EICAR
 nothing_infected_stored() {
 	local f

@@ -1,13 +1,18 @@
 #!/usr/bin/python3
-"""SMTP sessions from one fixed client port, one after the other, for the tuple tests.
+"""SMTP and POP3 sessions from one fixed client port, one after the other, for the
+tuple tests.
 
 portreuse.py HOST PORT SPORT STEP... : each STEP is one connection from source port
 SPORT, closed with a reset (SO_LINGER 0) so that the port is free at once:
-  tls:FILE     EHLO, STARTTLS, the message over TLS (passed and offloaded)
-  plain:FILE   the message in plain text
+  tls:FILE        SMTP: EHLO, STARTTLS, the message over TLS (passed and offloaded)
+  plain:FILE      SMTP: the message in plain text
+  pop3tls:N:OUT   POP3 (poplib, alice / secret): STLS, then RETR N over TLS into OUT
+  pop3:N:OUT      POP3: RETR N in plain text into OUT (CRLF lines, unstuffed)
 Prints one line per step: the final reply to the end of data ("250 ...", "554 ...",
-"451 ..."), "reset", "closed" or "timeout". Every wait is bounded (20 s).
+"451 ..."), for POP3 "ok" once the whole message came; else "reset", "closed" or
+"timeout". Every wait is bounded (20 s).
 """
+import poplib
 import socket
 import ssl
 import struct
@@ -30,13 +35,60 @@ def stuff(msg):
     return b"\r\n".join(out).rstrip(b"\r\n") + b"\r\n.\r\n"
 
 
-def session(host, port, sport, kind, path):
+def bound(host, port, sport):
+    """a connection to HOST PORT from SPORT that ends with a reset when closed"""
     s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.settimeout(20)
     s.bind(("", sport))
     s.connect((host, port))
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    return s
+
+
+class POP3From(poplib.POP3):
+    """poplib, from a fixed source port"""
+
+    def __init__(self, host, port, sport):
+        self.sport = sport
+        super().__init__(host, port, timeout=20)
+
+    def _create_socket(self, timeout):
+        return bound(self.host, self.port, self.sport)
+
+
+def pop3_session(host, port, sport, kind, arg):
+    n, _, out = arg.partition(":")
+    p = None
+    try:
+        p = POP3From(host, port, sport)
+        if kind == "pop3tls":
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            p.stls(ctx)
+        p.user("alice")
+        p.pass_("secret")
+        lines = p.retr(int(n))[1]
+        with open(out, "wb") as f:
+            f.write(b"".join(l + b"\r\n" for l in lines))
+        p.quit()
+        return "ok"
+    except ConnectionResetError:
+        return "reset"
+    except (ConnectionError, EOFError, poplib.error_proto) as e:
+        return f"closed ({e})"
+    except socket.timeout:
+        return "timeout"
+    finally:
+        if p is not None:
+            p.close()
+
+
+def session(host, port, sport, kind, path):
+    if kind.startswith("pop3"):
+        return pop3_session(host, port, sport, kind, path)
+    s = bound(host, port, sport)
     conn = s
     try:
         f = conn.makefile("rb")

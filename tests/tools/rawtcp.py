@@ -14,7 +14,14 @@ smtp HOST PORT FILE TRICK: a client that sends FILE (EHLO, MAIL, RCPT, DATA) wit
   copies, urgent bytes inline), CRLF lines, unstuffed.
 pop3d ADDR PORT FILE TRICK: a POP3 server for one connection (any USER/PASS, one
   message): RETR answers FILE with TRICK applied to the response; SENT as above. With
-  READY=PATH it creates PATH once it can take a connection.
+  READY=PATH it creates PATH once it can take a connection. Prints how the connection
+  ended for it: "server: quit" (the client's QUIT), "server: reset", "server: closed"
+  or "server: timeout" (nothing came within DEADLINE: the connection was left hanging).
+pop3 HOST PORT OUTDIR TRICK N...: a POP3 client (alice / secret) that connects with
+  TRICK (syn2, syn2data, syn2datarev: the two SYNs below, the data being POP3 commands)
+  and RETRs each N into OUTDIR/N (CRLF lines, unstuffed); prints "N ok" for each
+  complete message, and stops at the first that does not complete with "N reset",
+  "N closed" or "N timeout" (or "N -ERR ..." for a refusal). QUITs at the end.
 pop3spell ADDR PORT: a hostile POP3 server on ordinary sockets, for the dialogue tests:
   each connection logs in as SPELLING.KIND (KIND eicar or clean) and its RETR/TOP gets
   one message marked "mailscan-SPELLING-KIND", with the status line or the end of the
@@ -74,6 +81,8 @@ class Endpoint:
         self.tx.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, MARK)
         self.rx = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0003))
         self.rx.settimeout(0.2)
+        self.fam = fam
+        self.lkey = socket.inet_pton(fam, laddr)
         self.cv = threading.Condition()
         self.snd_nxt = random.randrange(1 << 32)
         self.isn = self.snd_nxt
@@ -124,8 +133,13 @@ class Endpoint:
                 continue
             except OSError:
                 return
-            p = (IPv6(b) if b[0] >> 4 == 6 else IP(b)) if b else None
-            if p is None or TCP not in p or p.src != self.raddr and self.raddr is not None:
+            # only this end's own address and family: two ends may listen on one port
+            if not b or (b[0] >> 4 == 6) != self.v6:
+                continue
+            p = IPv6(b) if self.v6 else IP(b)
+            if TCP not in p or p.src != self.raddr and self.raddr is not None:
+                continue
+            if socket.inet_pton(self.fam, p.dst) != self.lkey:
                 continue
             t = p[TCP]
             if t.dport != self.lport or (self.rport is not None and t.sport != self.rport):
@@ -441,18 +455,27 @@ def local_addr(host):
 
 
 # two SYNs before the SYN-ACK (ISN offset, data), in either order of arrival; the data
-# on a SYN would be read as the stream's start by a scanner that believed it
-SYN_DATA = b"EHLO x\r\nMAIL FROM:<evil@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"
-SYNS = {
-    "syn2": ((0, b""), (1 << 20, b"")),
-    "syn2data": ((0, SYN_DATA), (1 << 20, b"")),
-    "syn2datarev": ((0, b""), (1 << 20, SYN_DATA)),
+# on a SYN would be read as the stream's start by a scanner that believed it: SMTP's
+# opens a transaction, POP3's would pair the server's answers with commands never read
+# (the RETR's body taken for the answers to NOOPs)
+SYN_DATA = {
+    "smtp": b"EHLO x\r\nMAIL FROM:<evil@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n",
+    "pop3": b"USER alice\r\nPASS secret\r\nNOOP\r\nNOOP\r\nNOOP\r\n",
 }
+# which of the two SYNs carries the data
+SYNS = {"syn2": (False, False), "syn2data": (True, False), "syn2datarev": (False, True)}
+
+
+def syns(trick, proto):
+    if trick not in SYNS:
+        return ((0, b""),)
+    data = SYN_DATA[proto]
+    return tuple((off, data if on else b"") for off, on in zip((0, 1 << 20), SYNS[trick]))
 
 
 def smtp(host, port, path, trick):
     ep = Endpoint(local_addr(host), random.randrange(20000, 60000), ":" in host)
-    ep.connect(host, port, SYNS.get(trick, ((0, b""),)))
+    ep.connect(host, port, syns(trick, "smtp"))
     if trick in SYNS:
         trick = "none"
     out = "timeout"
@@ -516,6 +539,69 @@ def pop3d(addr, port, path, trick):
             ep.send(b"+OK\r\n")
     print("server:", line if line in ("reset", "closed", "timeout") else "quit")
     ep.close()
+
+
+def raw_line(ep):
+    """the next line from the peer with its LF, or None (reset, end or timeout)"""
+    if not ep.wait(lambda: b"\n" in ep.data or ep.fin):
+        return None
+    with ep.cv:
+        if b"\n" not in ep.data:
+            return None
+        line, _, ep.data = ep.data.partition(b"\n")
+        return line + b"\n"
+
+
+def ended(ep):
+    return "reset" if ep.rst else "closed" if ep.fin else "timeout"
+
+
+def pop3_retr(ep, outdir, n):
+    """RETR N into OUTDIR/N: "N ok" once its end came, else how it ended"""
+    ep.send(b"RETR %s\r\n" % n.encode())
+    status = raw_line(ep)
+    if status is None:
+        return f"{n} {ended(ep)}"
+    if not status.startswith(b"+OK"):
+        return f"{n} {status.decode(errors='replace').strip()}"
+    lines = []
+    while True:
+        line = raw_line(ep)
+        if line is None:
+            return f"{n} {ended(ep)}"
+        line = line.rstrip(b"\r\n")
+        if line == b".":
+            break
+        lines.append(line[1:] if line.startswith(b".") else line)
+    with open(os.path.join(outdir, n), "wb") as f:
+        f.write(b"".join(l + b"\r\n" for l in lines))
+    return f"{n} ok"
+
+
+def pop3(host, port, outdir, trick, nums):
+    ep = Endpoint(local_addr(host), random.randrange(20000, 60000), ":" in host)
+    ep.connect(host, port, syns(trick, "pop3"))
+    out = []
+    try:
+        for cmd in (None, b"USER alice\r\n", b"PASS secret\r\n"):
+            if cmd:
+                ep.send(cmd)
+            line = raw_line(ep)
+            if line is None or not line.startswith(b"+OK"):
+                raise RuntimeError(ended(ep) if line is None else line.decode(errors="replace"))
+        for n in nums:
+            out.append(pop3_retr(ep, outdir, n))
+            if not out[-1].endswith(" ok"):
+                break
+        else:
+            ep.send(b"QUIT\r\n")
+            raw_line(ep)
+            ep.wait(lambda: ep.fin, 5)
+            ep.seg("FA")
+    except (TimeoutError, RuntimeError) as e:
+        out.append("reset" if ep.rst else f"error: {e}")
+    ep.close()
+    print("\n".join(out))
 
 
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
@@ -645,5 +731,7 @@ if __name__ == "__main__":
             pop3spell(sys.argv[2], int(sys.argv[3]))
     elif sys.argv[1] == "smtp":
         smtp(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
+    elif sys.argv[1] == "pop3":
+        pop3(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6:])
     else:
         pop3d(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
