@@ -36,9 +36,9 @@ raw_pop3d_expect $S4 plainclean rstmd5 ok
 expect_eq "tcp_auth_dropped" "$(stat tcp_auth_dropped)" 2
 # the client waits longer than the linger: its own timeout is not what ends it
 export DEADLINE=150
-(raw_pop3d_expect $S4 plaineicar rstttl 'reset \(ConnectionResetError' >"$WORK/rstttl.out") &
+(raw_pop3d_expect $S4 plaineicar rstttl 'reset \(ConnectionResetError' >"$WORK/rstttl.out" 2>&1) &
 p1=$!
-(raw_pop3d_expect $S6 plaineicar finttl 'reset \(ConnectionResetError' >"$WORK/finttl.out") &
+(raw_pop3d_expect $S6 plaineicar finttl 'reset \(ConnectionResetError' >"$WORK/finttl.out" 2>&1) &
 p2=$!
 wait $p1 || fail "expired RST over IPv4: $(cat "$WORK/rstttl.out")"
 cat "$WORK/rstttl.out"
