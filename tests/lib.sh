@@ -752,6 +752,25 @@ raw_pop3d_expect() {
 	[[ $srv =~ ^server:\ (quit|reset|closed)$ ]] || fail "$3 $2 from $1: the server's connection: '$srv'"
 	ok "$3 $2 from $1: $out ($srv)"
 }
+# next_hop NS: a drop rule for TTL 1 and hop limit 1 in NS, standing for the hop after
+# the gateway: an insertion sent with TTL 2 expires there
+next_hop() {
+	ip netns exec "$1" nft -f - <<'NFT' || fail "next-hop rule in $1"
+table inet nexthop {
+	chain in {
+		type filter hook prerouting priority -300; policy accept;
+		ip ttl 1 counter drop
+		ip6 hoplimit 1 counter drop
+	}
+}
+NFT
+}
+# next_hop_expired NS ip|ip6: how many packets expired there
+next_hop_expired() {
+	local m="ip ttl"
+	[ "$2" = ip6 ] && m="ip6 hoplimit"
+	ip netns exec "$1" nft list chain inet nexthop in | grep -o "$m 1 counter packets [0-9]*" | awk '{print $NF}'
+}
 # conntrack_tcp NS ARGS...: conntrack's TCP entries in NS, IPv4 and IPv6
 conntrack_tcp() {
 	local ns=$1

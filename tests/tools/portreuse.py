@@ -6,8 +6,8 @@ portreuse.py HOST PORT SPORT STEP... : each STEP is one connection from source p
 SPORT, closed with a reset (SO_LINGER 0) so that the port is free at once:
   tls:FILE        SMTP: EHLO, STARTTLS, the message over TLS (passed and offloaded)
   plain:FILE      SMTP: the message in plain text
-  pop3tls:N:OUT   POP3 (poplib, alice / secret): STLS, then RETR N over TLS into OUT
-  pop3:N:OUT      POP3: RETR N in plain text into OUT (CRLF lines, unstuffed)
+  pop3tls:N:DIR   POP3 (poplib, alice / secret): STLS, then RETR N over TLS into DIR/N
+  pop3:N:DIR      POP3: RETR N in plain text into DIR/N (CRLF lines, unstuffed)
 Prints one line per step: the final reply to the end of data ("250 ...", "554 ...",
 "451 ..."), for POP3 "ok" once the whole message came; else "reset", "closed" or
 "timeout". Every wait is bounded (20 s).
@@ -17,6 +17,8 @@ import socket
 import ssl
 import struct
 import sys
+
+import pop3get  # beside this file
 
 
 def lines(f):
@@ -58,20 +60,13 @@ class POP3From(poplib.POP3):
 
 
 def pop3_session(host, port, sport, kind, arg):
-    n, _, out = arg.partition(":")
+    n, _, outdir = arg.partition(":")
     p = None
     try:
         p = POP3From(host, port, sport)
         if kind == "pop3tls":
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            p.stls(ctx)
-        p.user("alice")
-        p.pass_("secret")
-        lines = p.retr(int(n))[1]
-        with open(out, "wb") as f:
-            f.write(b"".join(l + b"\r\n" for l in lines))
+            pop3get.stls(p)
+        pop3get.save(outdir, n, pop3get.auth(p).retr(int(n))[1])
         p.quit()
         return "ok"
     except ConnectionResetError:

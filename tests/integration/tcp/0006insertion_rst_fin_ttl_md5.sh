@@ -15,17 +15,9 @@ topology_gateway
 start_postfix
 quiet_kernel "$NS_C"
 for k in plaineicar plainclean; do make_mail $k; done
-in_s nft -f - <<'NFT' || fail "next-hop rule"
-table inet nexthop {
-	chain in {
-		type filter hook prerouting priority -300; policy accept;
-		ip ttl 1 counter drop
-		ip6 hoplimit 1 counter drop
-	}
-}
-NFT
-expired() { in_s nft list chain inet nexthop in | grep -o 'ip ttl 1 counter packets [0-9]*' | awk '{print $NF}'; }
-expired6() { in_s nft list chain inet nexthop in | grep -o 'ip6 hoplimit 1 counter packets [0-9]*' | awk '{print $NF}'; }
+next_hop "$NS_S"
+expired() { next_hop_expired "$NS_S" ip; }
+expired6() { next_hop_expired "$NS_S" ip6; }
 V='554 5\.7\.1 Virus found: MailscanTest\.EICAR'
 
 # without min_ttl, the RST and the FIN expire on the way; both wait past every linger

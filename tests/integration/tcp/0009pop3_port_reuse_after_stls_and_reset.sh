@@ -21,18 +21,19 @@ check_mode() { # MODE NS SERVER PORT
 	local mode=$1 ns=$2 host=$3 sport=$4 out total inf clean stls g=$WORK/got/$4
 	total=$(stat flows_total) inf=$(stat pop3_messages_infected)
 	clean=$(stat pop3_messages_clean) stls=$(stat pop3_stls)
-	out=$(reuse "$host" 110 "$sport" "pop3tls:1:$g.tls")
+	mkdir -p "$g/tls" "$g/inf1" "$g/inf2" "$g/plain"
+	out=$(reuse "$host" 110 "$sport" "pop3tls:1:$g/tls")
 	expect_eq "$mode: clean over STLS from port $sport" "$out" ok
-	same clean "$g.tls" || fail "$mode: the message over STLS differs"
+	same clean "$g/tls/1" || fail "$mode: the message over STLS differs"
 	offload_marked "$ns" "$sport" || fail "$mode: the STLS connection was not marked for offload"
 	ok "$mode: conntrack marked the STLS connection for offload"
 	# at once, from the same port: a new connection, scanned; then from the port of the
 	# connection mailscand reset
-	out=$(reuse "$host" 110 "$sport" "pop3:2:$g.inf1" "pop3:2:$g.inf2" "pop3:1:$g.plain")
+	out=$(reuse "$host" 110 "$sport" "pop3:2:$g/inf1" "pop3:2:$g/inf2" "pop3:1:$g/plain")
 	expect_eq "$mode: after the pass, after the reset, then clean" "${out//$'\n'/ }" "reset reset ok"
-	[ ! -e "$g.inf1" ] && [ ! -e "$g.inf2" ] || fail "$mode: the infected message completed"
+	[ ! -e "$g/inf1/2" ] && [ ! -e "$g/inf2/2" ] || fail "$mode: the infected message completed"
 	ok "$mode: a new connection from the passed one's port, and from the reset one's, is scanned"
-	same clean "$g.plain" || fail "$mode: the clean message from the same port differs"
+	same clean "$g/plain/1" || fail "$mode: the clean message from the same port differs"
 	ok "$mode: the clean message from the same port is retrieved byte-identical"
 	server_released "$NS_S" 110 || fail "$mode: dovecot's connections are left open"
 	ok "$mode: dovecot's connections are released"

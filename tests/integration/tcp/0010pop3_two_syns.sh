@@ -27,7 +27,8 @@ seed_mailbox "$WORK/plainclean.eml" "$WORK/plaineicar.eml"
 same() { cmp -s <(tr -d '\r' <"$WORK/$1.eml") <(tr -d '\r' <"$2"); }
 
 both() { # MODE
-	local t out d n=$(lost)
+	local t out d n
+	n=$(lost)
 	for t in syn2 syn2data syn2datarev; do
 		d=$WORK/got/$1-$t
 		mkdir -p "$d"

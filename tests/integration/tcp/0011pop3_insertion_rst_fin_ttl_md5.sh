@@ -16,16 +16,8 @@
 topology_gateway
 quiet_kernel "$NS_S"
 for k in plaineicar plainclean; do make_mail $k; done
-in_c nft -f - <<'NFT' || fail "next-hop rule"
-table inet nexthop {
-	chain in {
-		type filter hook prerouting priority -300; policy accept;
-		ip ttl 1 counter drop
-		ip6 hoplimit 1 counter drop
-	}
-}
-NFT
-expired() { in_c nft list chain inet nexthop in | grep -o "$1 1 counter packets [0-9]*" | awk '{print $NF}'; }
+next_hop "$NS_C"
+expired() { next_hop_expired "$NS_C" "$1"; }
 # reset (or, for a FIN that reached the client, its end), never a timeout
 R='reset \((ConnectionResetError|EOFError|error_proto)'
 
@@ -45,8 +37,8 @@ cat "$WORK/rstttl.out"
 wait $p2 || fail "expired FIN over IPv6: $(cat "$WORK/finttl.out")"
 cat "$WORK/finttl.out"
 export DEADLINE=60
-[ "$(expired 'ip ttl')" -ge 1 ] || fail "the RST did not expire before the client: $(expired 'ip ttl')"
-[ "$(expired 'ip6 hoplimit')" -ge 1 ] || fail "the FIN did not expire before the client: $(expired 'ip6 hoplimit')"
+[ "$(expired ip)" -ge 1 ] || fail "the RST did not expire before the client: $(expired ip)"
+[ "$(expired ip6)" -ge 1 ] || fail "the FIN did not expire before the client: $(expired ip6)"
 ok "both insertions expired before the client"
 [ "$(stat midstream_reset)" -ge 1 ] || fail "midstream_reset $(stat midstream_reset)"
 [ "$(stat tcp_data_after_close)" -ge 1 ] || fail "tcp_data_after_close $(stat tcp_data_after_close)"
@@ -56,14 +48,14 @@ expect_eq "pop3_messages_infected (the MD5 reset's)" "$(stat pop3_messages_infec
 stop_daemon
 
 # with min_ttl: what mailscand took reaches the client, which ends there
-n4=$(expired 'ip ttl') n6=$(expired 'ip6 hoplimit')
+n4=$(expired ip) n6=$(expired ip6)
 start_daemon "queues = 0"
 for a in $S4 $S6; do
 	LINGER=2 raw_pop3d_expect $a plaineicar rstttl 'reset \(ConnectionResetError'
 	LINGER=2 raw_pop3d_expect $a plaineicar finttl "$R"
 done
-expect_eq "IPv4: nothing expired with min_ttl" "$(expired 'ip ttl')" "$n4"
-expect_eq "IPv6: nothing expired with min_ttl" "$(expired 'ip6 hoplimit')" "$n6"
+expect_eq "IPv4: nothing expired with min_ttl" "$(expired ip)" "$n4"
+expect_eq "IPv6: nothing expired with min_ttl" "$(expired ip6)" "$n6"
 [ "$(stat tcp_ttl_raised)" -ge 4 ] || fail "tcp_ttl_raised $(stat tcp_ttl_raised)"
 ok "TTLs raised: $(stat tcp_ttl_raised)"
 grep -q "tcp TTL below min_ttl: raised" "$WORK/mailscand.log" || fail "not logged"
