@@ -798,6 +798,12 @@ stop_daemon() {
 	wait "$DAEMON_PID" 2>/dev/null
 	in_g "$BUILD/mailscanctl" -c "$CONF" rules remove >/dev/null
 }
+# stop_host_daemon NS: ends mailscand and removes its rules from host NS
+stop_host_daemon() {
+	kill "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	ip netns exec "$1" "$BUILD/mailscanctl" -c "$CONF" rules remove >/dev/null
+}
 # start_host_daemon NS [EXTRA CONFIG LINES...]: mailscand in host mode on host NS
 start_host_daemon() {
 	local ns=$1

@@ -42,9 +42,7 @@ stop_daemon
 
 start_host_daemon "$NS_S"
 check_mode host "$NS_S" $S4 40026
-kill "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null
-in_s "$BUILD/mailscanctl" -c "$CONF" rules remove >/dev/null
+stop_host_daemon "$NS_S"
 
 postfix_settle
 nothing_infected_stored

@@ -7,7 +7,7 @@
 # connection; then the clean message from that port is retrieved byte-identical.
 # conntrack shows the mark only on the STLS connection, every new connection's SYN
 # reaches the queue, and dovecot's side of each connection is released. Gateway (IPv4,
-# IPv6) and host mode (on the server).
+# IPv6) and host mode, on the server and on the client.
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 start_dovecot
@@ -51,5 +51,9 @@ check_mode "gateway IPv6" "$NS_G" $S6 40111
 stop_daemon
 
 start_host_daemon "$NS_S"
-check_mode host "$NS_S" $S4 40112
+check_mode "host (server)" "$NS_S" $S4 40112
+stop_host_daemon "$NS_S"
+
+start_host_daemon "$NS_C"
+check_mode "host (client)" "$NS_C" $S4 40113
 expect_eq "messages still on the server" "$(mailbox_count)" 2
