@@ -18,7 +18,8 @@ pop3d ADDR PORT FILE TRICK: a POP3 server for one connection (any USER/PASS, one
   ended for it: "server: quit" (the client's QUIT), "server: reset", "server: closed"
   or "server: timeout" (nothing came within DEADLINE: the connection was left hanging).
 pop3 HOST PORT OUTDIR TRICK N...: a POP3 client (alice / secret) that connects with
-  TRICK (syn2, syn2data, syn2datarev: the two SYNs below, the data being POP3 commands)
+  TRICK (syn2, syn2data, syn2datarev and their "lost" forms: the two SYNs below, the
+  data being POP3 commands)
   and RETRs each N into OUTDIR/N (CRLF lines, unstuffed); prints "N ok" for each
   complete message, and stops at the first that does not complete with "N reset",
   "N closed" or "N timeout" (or "N -ERR ..." for a refusal). QUITs at the end.
@@ -40,7 +41,9 @@ it expires on the hop after the gateway, then LINGER seconds of silence (environ
 default 65) and the rest), rstmd5 (a reset at rcv_nxt carrying a TCP MD5 signature
 option, which Linux drops on a connection without one, then the rest); syn2, syn2data,
 syn2datarev (two SYNs before the SYN-ACK, the first, the second or neither with data;
-the session goes on from the one the server acknowledges); oooflood (OOO, default
+the session goes on from the one the server acknowledges), syn2lost, syn2datalost,
+syn2datarevlost (the same, the first SYN with TTL 2: it expires after the gateway, and
+the server acknowledges the second; SYN_GAP in the environment: seconds between them); oooflood (OOO, default
 6000, one-byte out-of-order copies of the stream's bytes, every other one, then the
 stream).
 Every wait is bounded (DEADLINE in the environment, 60 s).
@@ -209,17 +212,27 @@ class Endpoint:
             self.peer_ws = 0
         self.ts_on = "Timestamp" in o
 
-    def connect(self, raddr, rport, syns=((0, b""),)):
-        """SYNS: (ISN offset, data) of each SYN sent before the SYN-ACK; the stream
+    def connect(self, raddr, rport, syns=((0, b"", 64),)):
+        """SYNS: (ISN offset, data, TTL) of each SYN sent before the SYN-ACK; the stream
         goes on from the one the server acknowledges"""
         self.raddr, self.rport = raddr, rport
         self.peer_ws = 0
-        # built first, then sent back to back: all of them before the SYN-ACK
-        pkts = [self.seg("S", seq=self.isn + off, data=data, opts=self.syn_opts(), send=False)
-                for off, data in syns]
-        for p in pkts:
-            self.tx.sendto(p, (self.raddr, 0))
-        if not self.wait(lambda: self.syn is not None):
+        # built first, then sent back to back (or SYN_GAP seconds apart: a SYN that
+        # reaches conntrack while another of its tuple waits in the queue, unconfirmed,
+        # is dropped when it is confirmed, a clash TCP does not resolve); sent again, as
+        # a TCP client does, while no SYN-ACK comes
+        pkts = [self.seg("S", seq=self.isn + off, data=data, opts=self.syn_opts(), ttl=ttl,
+                         send=False)
+                for off, data, ttl in syns]
+        gap = float(os.environ.get("SYN_GAP", "0"))
+        for _ in range(max(1, int(WAIT // 3))):
+            for i, p in enumerate(pkts):
+                if i:
+                    time.sleep(gap)
+                self.tx.sendto(p, (self.raddr, 0))
+            if self.wait(lambda: self.syn is not None, 3):
+                break
+        else:
             raise TimeoutError("no SYN-ACK")
         with self.cv:
             self.take_syn_opts()
@@ -462,15 +475,19 @@ SYN_DATA = {
     "smtp": b"EHLO x\r\nMAIL FROM:<evil@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n",
     "pop3": b"USER alice\r\nPASS secret\r\nNOOP\r\nNOOP\r\nNOOP\r\n",
 }
-# which of the two SYNs carries the data
+# which of the two SYNs carries the data; with "lost" the first leaves with TTL 2 (it
+# expires on the hop after the gateway: the server keeps the second)
 SYNS = {"syn2": (False, False), "syn2data": (True, False), "syn2datarev": (False, True)}
+SYNS.update({k + "lost": v for k, v in SYNS.items()})
 
 
 def syns(trick, proto):
     if trick not in SYNS:
-        return ((0, b""),)
+        return ((0, b"", 64),)
     data = SYN_DATA[proto]
-    return tuple((off, data if on else b"") for off, on in zip((0, 1 << 20), SYNS[trick]))
+    ttls = (2 if trick.endswith("lost") else 64, 64)
+    return tuple((off, data if on else b"", ttl)
+                 for off, on, ttl in zip((0, 1 << 20), SYNS[trick], ttls))
 
 
 def smtp(host, port, path, trick):
