@@ -19,10 +19,10 @@ pop3d ADDR PORT FILE TRICK: a POP3 server for one connection (any USER/PASS, one
   or "server: timeout" (nothing came within DEADLINE: the connection was left hanging).
 pop3 HOST PORT OUTDIR TRICK N...: a POP3 client (alice / secret) that connects with
   TRICK (syn2, syn2data, syn2datarev and their "lost" forms: the two SYNs below, the
-  data being POP3 commands)
-  and RETRs each N into OUTDIR/N (CRLF lines, unstuffed); prints "N ok" for each
-  complete message, and stops at the first that does not complete with "N reset",
-  "N closed" or "N timeout" (or "N -ERR ..." for a refusal). QUITs at the end.
+  data being POP3 commands) and RETRs each N into OUTDIR/N (CRLF lines, unstuffed);
+  prints "N ok" for each complete message, and stops at the first that does not
+  complete with "N reset", "N closed" or "N timeout" (or "N -ERR ..." for a refusal).
+  QUITs at the end.
 pop3spell ADDR PORT: a hostile POP3 server on ordinary sockets, for the dialogue tests:
   each connection logs in as SPELLING.KIND (KIND eicar or clean) and its RETR/TOP gets
   one message marked "mailscan-SPELLING-KIND", with the status line or the end of the
@@ -43,9 +43,9 @@ option, which Linux drops on a connection without one, then the rest); syn2, syn
 syn2datarev (two SYNs before the SYN-ACK, the first, the second or neither with data;
 the session goes on from the one the server acknowledges), syn2lost, syn2datalost,
 syn2datarevlost (the same, the first SYN with TTL 2: it expires after the gateway, and
-the server acknowledges the second; SYN_GAP in the environment: seconds between them); oooflood (OOO, default
-6000, one-byte out-of-order copies of the stream's bytes, every other one, then the
-stream).
+the server acknowledges the second); SYN_GAP in the environment: seconds between the
+two SYNs (default 0); oooflood (OOO, default 6000, one-byte out-of-order copies of the
+stream's bytes, every other one, then the stream).
 Every wait is bounded (DEADLINE in the environment, 60 s).
 """
 import os

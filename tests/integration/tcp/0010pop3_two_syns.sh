@@ -8,10 +8,10 @@
 # server's first SYN-ACK of each connection is lost (a drop rule in its namespace), so
 # both SYNs pass mailscand before the SYN-ACK it retransmits, every time; they leave
 # 0.2 s apart, so that conntrack does not drop the second as a clash with the first
-# still in the queue (the client would send it again). Gateway and
-# host mode (on the server); then in gateway mode without min_ttl, the first SYN leaves
-# with TTL 2 and expires before dovecot (a TTL 1 drop rule stands for the next hop), so
-# that dovecot acknowledges the second.
+# still in the queue (the client would send it again). Gateway and host mode (on the
+# server); then in gateway mode without min_ttl, the first SYN leaves with TTL 2 and
+# expires before dovecot (a TTL 1 drop rule stands for the next hop), so that dovecot
+# acknowledges the second.
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 start_dovecot

@@ -26,17 +26,17 @@ start_daemon "queues = 0" "min_ttl = 0" "midstream_grace = 5"
 raw_pop3d_expect $S4 plaineicar rstmd5 "$R"
 raw_pop3d_expect $S4 plainclean rstmd5 ok
 expect_eq "tcp_auth_dropped" "$(stat tcp_auth_dropped)" 2
-# the client waits longer than the linger: its own timeout is not what ends it
-export DEADLINE=150
-(raw_pop3d_expect $S4 plaineicar rstttl 'reset \(ConnectionResetError' >"$WORK/rstttl.out" 2>&1) &
+# the client and the server wait longer than the linger: their own timeouts (DEADLINE)
+# are not what ends the connection
+L=$((DEADLINE + 90))
+(export DEADLINE=$L && raw_pop3d_expect $S4 plaineicar rstttl 'reset \(ConnectionResetError' >"$WORK/rstttl.out" 2>&1) &
 p1=$!
-(raw_pop3d_expect $S6 plaineicar finttl 'reset \(ConnectionResetError' >"$WORK/finttl.out" 2>&1) &
+(export DEADLINE=$L && raw_pop3d_expect $S6 plaineicar finttl 'reset \(ConnectionResetError' >"$WORK/finttl.out" 2>&1) &
 p2=$!
 wait $p1 || fail "expired RST over IPv4: $(cat "$WORK/rstttl.out")"
 cat "$WORK/rstttl.out"
 wait $p2 || fail "expired FIN over IPv6: $(cat "$WORK/finttl.out")"
 cat "$WORK/finttl.out"
-export DEADLINE=60
 [ "$(expired ip)" -ge 1 ] || fail "the RST did not expire before the client: $(expired ip)"
 [ "$(expired ip6)" -ge 1 ] || fail "the FIN did not expire before the client: $(expired ip6)"
 ok "both insertions expired before the client"
