@@ -16,7 +16,7 @@ PURE    := config live scanners ports iana_tcp log buf decode reasm tcpnorm flow
 DAEMON  := main daemon reload queue hold flows nfqueue inject ctl_server metrics service session
 CTL     := ctl/mailscanctl ctl_client
 SYS     := rules
-SCAN    := check scan scanjob scanner scanlocal scanproc quarantine sandbox privsep remote clamd icap clock
+SCAN    := check scan msgfd scanjob scanner scanlocal scanproc quarantine sandbox privsep remote clamd icap clock
 
 PURE_O  := $(PURE:%=$(B)/obj/%.o)
 SYS_O   := $(SYS:%=$(B)/obj/%.o)

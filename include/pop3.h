@@ -19,8 +19,9 @@ enum pop3_event_type {
 
 struct pop3_event {
 	enum pop3_event_type type;
-	const uint8_t *msg; /* borrowed until the next pop3_push */
+	const uint8_t *msg; /* borrowed until the next pop3_push or pop3_trim */
 	size_t len;
+	int fd; /* the body's sealed memfd (msg.h's store made one), borrowed; -1: none */
 	int oversize;
 	int candidate;
 	int eof; /* a candidate only if the server's side of the connection ends here */

@@ -124,6 +124,9 @@ void quarantine_write(const struct config *, struct stats *, uint64_t *seq,
  * F_SEAL_SHRINK): no process it is passed to can change what it or another sees.
  * NULL with errno. */
 struct scan_job *scan_job_new(const uint8_t *msg, size_t len);
+/* A job for the message already in FD (msgfd.h: a memfd sealed so, of LEN bytes), its
+ * descriptor duplicated: no copy. NULL with errno (EPERM: FD is not sealed so). */
+struct scan_job *scan_job_from_fd(int fd, size_t len);
 void scan_job_free(struct scan_job *);
 /* J and every job after it */
 void scan_jobs_free(struct scan_job *);

@@ -10,33 +10,102 @@
  * every CR before the LF: ".\r\r\n" ends its DATA) */
 enum { D_BOL_CRLF, D_BOL_LF, D_BOL_CR, D_MID, D_CR, D_DOT, D_DOT_CR, D_DOT_CRS };
 
+/* the heap store: what the reader uses when its user gives none */
+static int heap_grow(struct msg_body *b, size_t need)
+{
+	size_t cap = b->cap ? b->cap : 256;
+	uint8_t *p;
+
+	while (cap < need)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (!p)
+		return -1;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+static void heap_drop(struct msg_body *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+static int heap_seal(struct msg_body *b, struct msg_body *done)
+{
+	if (!b->cap && heap_grow(b, 1))
+		return -1; /* an empty message is somewhere too */
+	*done = *b;
+	done->fd = -1;
+	b->p = NULL;
+	b->len = b->cap = 0;
+	return 0;
+}
+
+static const struct msg_store_ops heap_store = {
+	.grow = heap_grow,
+	.drop = heap_drop,
+	.seal = heap_seal,
+	.release = heap_drop,
+};
+
 void msg_reader_init(struct msg_reader *m, size_t max, struct msg_budget *budget,
 		     const char *resume, int resume_prefix)
 {
 	memset(m, 0, sizeof(*m));
 	m->max = max;
 	m->budget = budget;
+	m->store = budget && budget->store ? budget->store : &heap_store;
 	m->resume = resume;
 	m->resume_prefix = resume_prefix;
 	m->resume_start = SIZE_MAX;
+	m->body.fd = -1;
 }
 
-static void budget_release(struct msg_reader *m)
+static void budget_release(struct msg_reader *m, size_t n)
 {
 	if (m->budget)
-		m->budget->used -= m->body.len;
+		m->budget->used -= n;
+}
+
+void msg_reader_trim(struct msg_reader *m, int keep_last)
+{
+	unsigned int i, n = keep_last && m->ndone ? m->ndone - 1 : m->ndone;
+
+	for (i = 0; i < n; i++) {
+		budget_release(m, m->done[i].len);
+		m->store->release(&m->done[i]);
+	}
+	if (n && n < m->ndone)
+		m->done[0] = m->done[m->ndone - 1];
+	m->ndone -= n;
+	if (!m->ndone) {
+		m->sealed = 0;
+		free(m->done); /* an idle session keeps no room for them */
+		m->done = NULL;
+	}
+}
+
+static void body_drop(struct msg_reader *m)
+{
+	budget_release(m, m->body.len);
+	if (m->body.cap)
+		m->store->drop(&m->body);
+	m->body.len = 0;
 }
 
 void msg_reader_free(struct msg_reader *m)
 {
-	budget_release(m);
-	buf_free(&m->body);
+	body_drop(m);
+	msg_reader_trim(m, 0);
 }
 
 void msg_reader_reset(struct msg_reader *m)
 {
-	budget_release(m);
-	buf_free(&m->body); /* an idle session keeps no body's worth of memory */
+	body_drop(m); /* an idle session keeps no body's worth of memory */
+	m->sealed = 0;
 	m->oversize = 0;
 	m->ambiguous = 0;
 	m->unconfirmed = 0;
@@ -47,7 +116,55 @@ void msg_reader_reset(struct msg_reader *m)
 
 size_t msg_reader_mem(const struct msg_reader *m)
 {
-	return m->body.cap;
+	size_t n = m->body.cap + (m->done ? MSG_DONE_MAX * sizeof(*m->done) : 0);
+	unsigned int i;
+
+	for (i = 0; i < m->ndone; i++)
+		n += m->done[i].len;
+	return n;
+}
+
+const struct msg_body *msg_reader_done(const struct msg_reader *m, const uint8_t *msg, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->ndone; i++)
+		if (msg == m->done[i].p && len == m->done[i].len)
+			return &m->done[i];
+	return NULL;
+}
+
+/* An oversize body is never scanned: it stays a body. The finished message keeps its
+ * place in the budget until msg_reader_trim. */
+const struct msg_body *msg_reader_seal(struct msg_reader *m)
+{
+	struct msg_body *d;
+
+	if (m->oversize || m->ndone >= MSG_DONE_MAX)
+		return &m->body;
+	if (!m->done && !(m->done = malloc(MSG_DONE_MAX * sizeof(*m->done))))
+		return &m->body;
+	d = &m->done[m->ndone];
+	if (m->store->seal(&m->body, d)) {
+		if (!m->ndone) {
+			free(m->done);
+			m->done = NULL;
+		}
+		return &m->body;
+	}
+	m->ndone++;
+	m->sealed = 1;
+	m->body.fd = -1;
+	return d;
+}
+
+static int body_put(struct msg_reader *m, const uint8_t *d, size_t n)
+{
+	if (m->body.len + n > m->body.cap && m->store->grow(&m->body, m->body.len + n))
+		return -1;
+	memcpy(m->body.p + m->body.len, d, n);
+	m->body.len += n;
+	return 0;
 }
 
 static void put(struct msg_reader *m, const uint8_t *d, size_t n)
@@ -64,7 +181,7 @@ static void put(struct msg_reader *m, const uint8_t *d, size_t n)
 		m->oversize = 1;
 	}
 	/* out of memory: the message cannot be kept whole, like an oversize one */
-	if (buf_put(&m->body, d, n)) {
+	if (n && body_put(m, d, n)) {
 		m->oversize = 1;
 		return;
 	}
@@ -107,17 +224,17 @@ struct ctx {
 
 static void end(struct msg_reader *m, struct ctx *x, int strict)
 {
-	const uint8_t *b = m->body.p;
-	size_t len = m->body.len;
+	const struct msg_body *b = &m->body;
 
-	if (m->resume_start != SIZE_MAX && m->resume_start <= len)
-		x->fn(x->arg, b + m->resume_start, len - m->resume_start, 1, 0);
+	if (m->resume_start != SIZE_MAX && m->resume_start <= b->len)
+		x->fn(x->arg, b->p + m->resume_start, b->len - m->resume_start, 1, 0);
 	if (!strict) {
 		m->bare_ends++;
-		x->fn(x->arg, b, len, 1, m->oversize);
+		x->fn(x->arg, b->p, b->len, 1, m->oversize);
 		return;
 	}
-	x->fn(x->arg, b, len, 0, m->oversize);
+	b = msg_reader_seal(m);
+	x->fn(x->arg, b->p, b->len, 0, m->oversize);
 	x->done = 1;
 }
 
@@ -288,6 +405,13 @@ size_t msg_reader_push(struct msg_reader *m, const uint8_t *d, size_t n, int *do
 
 void msg_reader_continue(struct msg_reader *m)
 {
+	/* the finished message is sealed: reading on starts from a copy of it */
+	if (m->sealed) {
+		const struct msg_body *d = &m->done[m->ndone - 1];
+
+		m->sealed = 0;
+		put(m, d->p, d->len);
+	}
 	put(m, (const uint8_t *)".\r\n", 3);
 	m->line_start = m->body.len;
 	m->state = D_BOL_CRLF;

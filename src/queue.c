@@ -9,6 +9,7 @@
 #include "decode.h"
 #include "live.h"
 #include "log.h"
+#include "msgfd.h"
 #include "nfqueue.h"
 #include "packet.h"
 #include "qthread.h"
@@ -537,6 +538,7 @@ struct qthread *qthread_new(struct daemon *d, uint16_t queue)
 	qt->cfg = live_get(d->live);
 	qt->start_ms = now_ms();
 	qt->lim.total = &qt->reasm_total;
+	qt->budget.store = &msgfd_store; /* each message in its own memfd, sealed at its end */
 	config_limits(qt);
 	qt->flows = flow_table_new(d->cfg.max_flows, (uint32_t)now_us() ^ queue);
 	if (scan_sink_init(&qt->sink)) {

@@ -7,9 +7,11 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "msgfd.h"
 #include "scan.h"
 
 static const char *const result_names[SCAN_RESULT_COUNT] = {
@@ -67,66 +69,53 @@ void scan_jobs_free(struct scan_job *j)
 	}
 }
 
-static int pwrite_all(int fd, const uint8_t *p, size_t len)
+/* a job for FD (taken), sealed, holding LEN bytes: mapped read-only for what the
+ * packet engine reads of it (quarantine, remote scanners) */
+static struct scan_job *job_for(int fd, size_t len)
 {
-	off_t off = 0;
+	static const uint8_t empty[1];
+	struct scan_job *j;
+	void *m = (void *)(uintptr_t)empty;
+	int e;
 
-	while (len) {
-		ssize_t w = pwrite(fd, p, len, off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		off += w;
-		len -= (size_t)w;
+	if (fd < 0)
+		return NULL;
+	j = calloc(1, sizeof(*j));
+	if (j && len && (m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+		free(j);
+		j = NULL;
 	}
-	return 0;
-}
-
-/* the message's one copy: a memfd, sealed once written; -1 with errno */
-static int sealed_memfd(const uint8_t *p, size_t len)
-{
-	int fd = memfd_create("mailscan-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-
-	if (fd >= 0 &&
-	    (ftruncate(fd, (off_t)len) || pwrite_all(fd, p, len) ||
-	     fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK))) {
-		int e = errno;
-
+	if (!j) {
+		e = errno;
 		close(fd);
 		errno = e;
-		fd = -1;
+		return NULL;
 	}
-	return fd;
+	j->memfd = fd;
+	j->msg = m;
+	j->len = len;
+	return j;
 }
 
 struct scan_job *scan_job_new(const uint8_t *msg, size_t len)
 {
-	static const uint8_t empty[1];
-	struct scan_job *j = calloc(1, sizeof(*j));
-	void *m;
+	return job_for(msgfd_copy(msg, len), len);
+}
 
-	if (!j)
-		return NULL;
-	j->memfd = sealed_memfd(msg, len);
-	if (j->memfd < 0) {
-		free(j);
+struct scan_job *scan_job_from_fd(int fd, size_t len)
+{
+	int e = msgfd_check(fd);
+	struct stat st;
+
+	if (e) {
+		errno = -e;
 		return NULL;
 	}
-	j->msg = empty;
-	j->len = len;
-	if (len) {
-		m = mmap(NULL, len, PROT_READ, MAP_SHARED, j->memfd, 0);
-		if (m == MAP_FAILED) {
-			close(j->memfd);
-			free(j);
-			return NULL;
-		}
-		j->msg = m;
+	if (fstat(fd, &st) || (uint64_t)st.st_size != len) {
+		errno = EINVAL;
+		return NULL;
 	}
-	return j;
+	return job_for(fcntl(fd, F_DUPFD_CLOEXEC, 0), len);
 }
 
 void scan_job_free(struct scan_job *j)

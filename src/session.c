@@ -126,10 +126,11 @@ static void sync_counters(struct stats *st, const void *now, void *seen,
 	}
 }
 
-/* A message (or candidate) ended: a scan job, or the oversize policy. META says what
- * logs and the quarantine record of it. */
+/* A message (or candidate) ended: a scan job, or the oversize policy. FD, when not -1,
+ * is the sealed memfd that holds MSG: the job takes it as it is. META says what logs
+ * and the quarantine record of it. */
 static void message(struct session *s, const struct flow *f, const uint8_t *msg, size_t len,
-		    int oversize, int candidate, const char *meta, struct session_req *req)
+		    int fd, int oversize, int candidate, const char *meta, struct session_req *req)
 {
 	const char *name = ports_proto_name(s->proto);
 	char flow[128];
@@ -164,7 +165,7 @@ static void message(struct session *s, const struct flow *f, const uint8_t *msg,
 			  name, flow, meta, policy_outcome_name(req->block_outcome));
 		return;
 	}
-	j = scan_job_new(msg, len);
+	j = fd >= 0 ? scan_job_from_fd(fd, len) : scan_job_new(msg, len);
 	if (!j) {
 		req->block_outcome = policy_outcome(s->cfg, s->proto, SCAN_ERROR);
 		req->block = req->block_outcome != OUTCOME_PASS;
@@ -212,7 +213,7 @@ static void pop3_events(struct session *s, const struct flow *f, struct session_
 			req->msgno = e.msgno;
 			req->top = e.top;
 		}
-		message(s, f, e.msg, e.len, e.oversize, e.candidate, meta, req);
+		message(s, f, e.msg, e.len, e.fd, e.oversize, e.candidate, meta, req);
 	}
 	sync_counters(s->st, pop3_counters(s->pop3), &s->seen.pop3, pop3_map,
 		      sizeof(pop3_map) / sizeof(pop3_map[0]));
@@ -249,7 +250,7 @@ void session_push(struct session *s, const struct config *cfg, const struct flow
 			req->end = e.end;
 			req->replies_before = e.replies_before;
 		}
-		message(s, f, e.msg, e.len, e.oversize, e.candidate, meta, req);
+		message(s, f, e.msg, e.len, e.fd, e.oversize, e.candidate, meta, req);
 	}
 	sync_counters(s->st, smtp_counters(s->smtp), &s->seen.smtp, smtp_map,
 		      sizeof(smtp_map) / sizeof(smtp_map[0]));

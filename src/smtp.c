@@ -116,6 +116,7 @@ static void events_clear(struct smtp *s)
 	free(s->evq);
 	s->evq = NULL;
 	s->nev = s->evnext = 0;
+	msg_reader_trim(&s->msg, 0); /* the messages the events borrowed */
 }
 
 void smtp_trim(struct smtp *s)
@@ -221,20 +222,27 @@ static struct smtp_event *event_add(struct smtp *s, enum smtp_event_type t)
 	return e;
 }
 
-/* a copy of a message (or candidate) as an event */
+/* A message (or candidate) as an event: the finished message as the reader sealed it
+ * (borrowed), anything else a copy. */
 static void event_message(struct smtp *s, const uint8_t *msg, size_t n, int candidate, int oversize,
 			  int bdat, const uint8_t *end)
 {
+	const struct msg_body *done = msg_reader_done(&s->msg, msg, n);
 	struct smtp_event *e = event_add(s, SMTP_EV_MESSAGE);
 
 	if (!e)
 		return;
-	s->evq->buf[s->nev - 1] = malloc(n ? n : 1);
-	if (!s->evq->buf[s->nev - 1])
-		n = 0;
-	else if (n)
-		memcpy(s->evq->buf[s->nev - 1], msg, n);
-	e->msg = s->evq->buf[s->nev - 1];
+	e->fd = done ? done->fd : -1;
+	if (done) {
+		e->msg = done->p;
+	} else {
+		s->evq->buf[s->nev - 1] = malloc(n ? n : 1);
+		if (!s->evq->buf[s->nev - 1])
+			n = 0;
+		else if (n)
+			memcpy(s->evq->buf[s->nev - 1], msg, n);
+		e->msg = s->evq->buf[s->nev - 1];
+	}
 	e->len = n;
 	e->oversize = oversize;
 	e->candidate = candidate;
@@ -268,12 +276,13 @@ static void message_reset(struct smtp *s)
  * followed it, and the whole is a candidate (a server that did not start over) */
 static void message_done(struct smtp *s)
 {
-	const struct buf *b = &s->msg.body;
+	const struct msg_body *b = &s->msg.body;
 
 	if (s->bdat_from && s->bdat_from <= b->len) {
 		emit(s, b->p, b->len, 1, s->msg.oversize);
 		emit(s, b->p + s->bdat_from, b->len - s->bdat_from, 0, s->msg.oversize);
 	} else {
+		b = msg_reader_seal(&s->msg);
 		emit(s, b->p, b->len, 0, s->msg.oversize);
 	}
 	s->cnt.bdat_messages++;

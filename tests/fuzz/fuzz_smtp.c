@@ -9,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct msg_budget budget = { 0, 1 << 16 };
+	struct msg_budget budget = { .cap = 1 << 16 };
 	struct smtp *p = smtp_new(4096, &budget, 256);
 	struct smtp_event e;
 

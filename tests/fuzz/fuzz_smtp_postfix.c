@@ -463,7 +463,7 @@ static struct gen gen;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct msg_budget budget = { 0, 1 << 20 };
+	struct msg_budget budget = { .cap = 1 << 20 };
 	struct smtp *p = smtp_new(1 << 16, &budget, 4096);
 	struct smtp_event e;
 	uint64_t seen[4 * MAX_MSGS + 64];

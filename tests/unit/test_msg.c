@@ -66,7 +66,7 @@ static void test_ends(void)
 
 static void test_budget(void)
 {
-	struct msg_budget b = { 0, 20 };
+	struct msg_budget b = { .cap = 20 };
 	struct msg_reader m1, m2;
 	struct ends e;
 
