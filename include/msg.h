@@ -29,7 +29,7 @@ struct msg_store_ops {
 	/* Gives B's room back; B is empty after. */
 	void (*drop)(struct msg_body *b);
 	/* Makes B's bytes the finished message in *DONE (read-only) and empties B; -1 when
-	 * it cannot (B is unchanged). */
+	 * it cannot (B may be lost: the message is then taken as one not kept whole). */
 	int (*seal)(struct msg_body *b, struct msg_body *done);
 	/* Gives a finished message back. */
 	void (*release)(struct msg_body *done);

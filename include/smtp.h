@@ -27,7 +27,7 @@ struct smtp_event {
 	enum smtp_event_type type;
 	const uint8_t *msg; /* borrowed until the next smtp_push or smtp_trim */
 	size_t len;
-	int fd; /* the message's sealed memfd (msg.h's store made one), borrowed; -1: none */
+	int fd;	       /* the message's sealed memfd (msg.h's store made one), borrowed; -1: none */
 	int oversize;  /* longer than the cap: MSG holds only its start */
 	int candidate; /* ended by an ambiguous (bare CR/LF) end or smuggled */
 	int bdat;

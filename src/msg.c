@@ -146,6 +146,7 @@ const struct msg_body *msg_reader_seal(struct msg_reader *m)
 		return &m->body;
 	d = &m->done[m->ndone];
 	if (m->store->seal(&m->body, d)) {
+		m->oversize = 1; /* out of memory: not kept whole, never passed unscanned */
 		if (!m->ndone) {
 			free(m->done);
 			m->done = NULL;

@@ -56,29 +56,35 @@ static void msgfd_drop(struct msg_body *b)
 	b->fd = -1;
 }
 
-/* The writable mapping goes before the seals (F_SEAL_WRITE refuses while one exists).
- * Should cutting or sealing fail, the bytes are still there, read-only, with no
- * descriptor: the scan then takes a copy of them. */
+/* The writable mapping goes before the seals (F_SEAL_WRITE refuses while a shared
+ * mapping exists, even a read-only one), the read-only one after. Should cutting or
+ * sealing fail, the bytes are mapped all the same, with no descriptor: the scan then
+ * takes a copy of them. Past the unmapping there is no way back: -1 then means the
+ * body is lost. */
 static int msgfd_seal(struct msg_body *b, struct msg_body *done)
 {
 	void *ro = msgfd_empty;
+	int fd;
 
 	if (!b->cap && msgfd_grow(b, 1))
 		return -1; /* an empty message has its memfd too */
-	if (b->len && (ro = mmap(NULL, b->len, PROT_READ, MAP_SHARED, b->fd, 0)) == MAP_FAILED)
-		return -1;
+	fd = b->fd;
 	munmap(b->p, b->cap);
-	done->p = ro;
 	done->len = b->len;
 	done->cap = 0;
-	done->fd = b->fd;
-	if (ftruncate(b->fd, (off_t)b->len) || fcntl(b->fd, F_ADD_SEALS, MSGFD_SEALS)) {
-		close(b->fd);
-		done->fd = -1;
-	}
+	done->fd = fd;
 	b->p = NULL;
 	b->len = b->cap = 0;
 	b->fd = -1;
+	if (ftruncate(fd, (off_t)done->len) || fcntl(fd, F_ADD_SEALS, MSGFD_SEALS))
+		done->fd = -1;
+	if (done->len && (ro = mmap(NULL, done->len, PROT_READ, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+		close(fd);
+		return -1;
+	}
+	if (done->fd < 0)
+		close(fd);
+	done->p = ro;
 	return 0;
 }
 
@@ -122,9 +128,8 @@ int msgfd_copy(const uint8_t *p, size_t len)
 {
 	int fd = msgfd_new();
 
-	if (fd >= 0 &&
-	    (ftruncate(fd, (off_t)len) || pwrite_all(fd, p, len) ||
-	     fcntl(fd, F_ADD_SEALS, MSGFD_SEALS))) {
+	if (fd >= 0 && (ftruncate(fd, (off_t)len) || pwrite_all(fd, p, len) ||
+			fcntl(fd, F_ADD_SEALS, MSGFD_SEALS))) {
 		int e = errno;
 
 		close(fd);

@@ -129,8 +129,8 @@ static void sync_counters(struct stats *st, const void *now, void *seen,
 /* A message (or candidate) ended: a scan job, or the oversize policy. FD, when not -1,
  * is the sealed memfd that holds MSG: the job takes it as it is. META says what logs
  * and the quarantine record of it. */
-static void message(struct session *s, const struct flow *f, const uint8_t *msg, size_t len,
-		    int fd, int oversize, int candidate, const char *meta, struct session_req *req)
+static void message(struct session *s, const struct flow *f, const uint8_t *msg, size_t len, int fd,
+		    int oversize, int candidate, const char *meta, struct session_req *req)
 {
 	const char *name = ports_proto_name(s->proto);
 	char flow[128];
