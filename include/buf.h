@@ -10,6 +10,9 @@ struct buf {
 	size_t len, cap;
 };
 
+/* Room for NEED bytes at *P (of *CAP), doubling from 256; -1 when memory runs out
+ * (*P is unchanged). */
+int buf_grow(uint8_t **p, size_t *cap, size_t need);
 /* Appends N bytes; -1 when memory runs out (the buffer is unchanged). */
 int buf_put(struct buf *, const void *, size_t n);
 void buf_free(struct buf *);

@@ -87,6 +87,11 @@ size_t msg_reader_mem(const struct msg_reader *);
  * is none (a candidate, a part, an oversize start): borrowed like MSG, its FD the
  * sealed memfd when the store made one. */
 const struct msg_body *msg_reader_done(const struct msg_reader *, const uint8_t *msg, size_t len);
+/* What an event reports of MSG (*N bytes, as reported at an end): the finished message
+ * itself, borrowed (*FD its sealed memfd, or -1), or else a copy in *COPY for the caller
+ * to free (*FD -1; *N 0 when memory runs out). */
+const uint8_t *msg_reader_take(const struct msg_reader *, const uint8_t *msg, size_t *n, int *fd,
+			       uint8_t **copy);
 /* The body read so far becomes the finished message (BDAT's last chunk): returns its
  * bytes, sealed where the store can (an oversize body stays the body). */
 const struct msg_body *msg_reader_seal(struct msg_reader *);

@@ -24,7 +24,11 @@
 # Rounds are interleaved (each round runs every workload in every mode); the tables give
 # medians. "cand/msg" is mailscand's candidate messages (other readings of an end or a
 # command, each scanned too) per message sent: ordinary mail has none.
-# Usage: [WORKLOADS=...] scripts/bench-mail.sh [ROUNDS]   (default 3)
+# With BASE=REV, mailscand as REV built it runs too ("mailscand@REV", interleaved with
+# the others): the packet engine's CPU per MB and peak RSS before and after, in one run.
+# At each side's PSS peak, its parts: per process kind (packet engine, scan master,
+# scanners; clamsmtpd, clamd), and the shared memory (memfds, tmpfs) among them.
+# Usage: [WORKLOADS=...] [BASE=REV] scripts/bench-mail.sh [ROUNDS]   (default 3)
 set -eu
 ROUNDS=${1:-3}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +39,13 @@ NS_PREFIX=msmail
 . "$top/tests/lib.sh"
 LOAD="$TOP/tests/tools/mailload.py"
 RES=$WORK/results
+MS_BUILD=$BUILD
+if [ -n "${BASE:-}" ]; then
+	mkdir -p "$WORK/base"
+	git -C "$top" archive "$BASE" | tar -x -C "$WORK/base"
+	make -C "$WORK/base" -s build/mailscand build/mailscanctl >/dev/null
+	chmod -R a+rX "$WORK/base"
+fi
 INBOX=$WORK/pf/mail/inbox/new
 : >"$RES"
 
@@ -86,15 +97,25 @@ pss_kb() { # PIDS: the sum of their proportional set sizes (shared pages split)
 	for p in "$@"; do t=$((t + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0))); done
 	echo "$t"
 }
+# pss_parts PIDS: "total kind=kb ... shmem=kb" over them: the PSS by process name
+# (ms-master, ms-scanner, the rest by their own), and how much of it is shared memory
+# (Pss_Shmem: memfds and tmpfs files mapped)
+pss_parts() {
+	local p
+	for p in "$@"; do
+		echo "$(cat "/proc/$p/comm" 2>/dev/null || echo gone) $(awk '/^Pss:/ {p = $2} /^Pss_Shmem:/ {s = $2} END {print p + 0, s + 0}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0 0)"
+	done | awk '{t += $2; k[$1] += $2; sh += $3} END {printf "%d", t; for (n in k) printf " %s=%d", n, k[n]; printf " shmem=%d\n", sh}'
+}
 # pss_peak OUT PIDS: the largest PSS of the PIDS' process trees, sampled every 0.2 s into
-# OUT until OUT.stop exists (at most an hour)
+# OUT (and its parts into OUT.parts) until OUT.stop exists (at most an hour)
 pss_peak() {
-	local out=$1 peak=0 v i
+	local out=$1 peak=0 v i parts
 	shift
 	for i in $(seq 18000); do
 		[ -e "$out.stop" ] && break
-		v=$(pss_kb $(tree "$@" | sort -u))
-		[ "$v" -gt "$peak" ] && peak=$v && echo "$peak" >"$out"
+		parts=$(pss_parts $(tree "$@" | sort -u))
+		v=${parts%% *}
+		[ "$v" -gt "$peak" ] && peak=$v && echo "$peak" >"$out" && echo "$parts" >"$out.parts"
 		sleep 0.2
 	done
 }
@@ -108,7 +129,7 @@ IPIDS=""
 up() {
 	case $1 in
 	none) IPIDS="" ;;
-	mailscand)
+	mailscand | mailscand@*)
 		start_daemon "queues = 0"
 		IPIDS=$(daemon_pids)
 		;;
@@ -134,7 +155,7 @@ NFT
 down() {
 	local p
 	case $1 in
-	mailscand) stop_daemon ;;
+	mailscand | mailscand@*) stop_daemon ;;
 	clamsmtp)
 		in_g nft delete table ip clamsmtp
 		for p in $IPIDS; do kill "$p"; done
@@ -158,7 +179,9 @@ candidates() {
 run() {
 	local round=$1 name=$2 proto=$3 count=$4 size=$5 conns=$6 mode=$7
 	local dir=$WORK/msg.$name.$mode.$round out c0 c1 k0 t0 hs="- -" scpu=- rss cpu check
-	local n0 cand=- e0 e1 erss=- ecpu=- pss=- spid
+	local n0 cand=- e0 e1 erss=- ecpu=- pss=- spid ms=0 BUILD=$MS_BUILD
+	# mailscand@REV: the same, from REV's build
+	case $mode in mailscand) ms=1 ;; mailscand@*) ms=1 BUILD=$WORK/base/build ;; esac
 	rm -rf "$WORK"/msg.*
 	"$PY" "$LOAD" make "$dir" "$count" "$size" "$name.$mode.$round"
 	if [ "$proto" = pop3 ]; then
@@ -173,8 +196,8 @@ run() {
 		pss_peak "$WORK/pss" $IPIDS &
 		spid=$!
 	fi
-	[ "$mode" = mailscand ] && e0=$(own_ticks "$DAEMON_PID")
-	[ "$mode" = mailscand ] && k0=$(mailscand_times) && t0=$(scan_ticks $IPIDS) &&
+	[ $ms = 1 ] && e0=$(own_ticks "$DAEMON_PID")
+	[ $ms = 1 ] && k0=$(mailscand_times) && t0=$(scan_ticks $IPIDS) &&
 		n0=$(candidates "$proto")
 	if [ "$proto" = smtp ]; then
 		out=$(in_c "$PY" "$LOAD" smtp $S4 25 "$conns" "$dir")
@@ -188,21 +211,22 @@ run() {
 	fi
 	case $out in *" failed=0 "*) ;; *) fail "$name/$mode: $out" ;; esac
 	# the processes now: scanners replaced during the run are new ones
-	[ "$mode" = mailscand ] && IPIDS=$(daemon_pids)
+	[ $ms = 1 ] && IPIDS=$(daemon_pids)
 	c1=$(cpu_ticks $IPIDS)
 	rss=$(hwm_kb $IPIDS)
 	if [ -n "$IPIDS" ]; then
 		touch "$WORK/pss.stop"
 		wait "$spid" || true
 		pss=$(cat "$WORK/pss" 2>/dev/null || echo 0)
+		echo "$name $mode $round $(cat "$WORK/pss.parts" 2>/dev/null)" >>"$RES.parts"
 	fi
-	if [ "$mode" = mailscand ]; then
+	if [ $ms = 1 ]; then
 		# the packet engine alone: its own CPU and peak resident size
 		e1=$(own_ticks "$DAEMON_PID")
 		ecpu=$(echo "$e0 $e1" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($2 - $1) / hz}')
 		erss=$(hwm_kb "$DAEMON_PID")
 	fi
-	if [ "$mode" = mailscand ]; then
+	if [ $ms = 1 ]; then
 		# per message: the mean wait for a scan thread, and what a held packet waited
 		# beyond that wait and the scan itself
 		hs=$(echo "$k0 $(mailscand_times)" | awk '{ n = $7 - $2; m = $9 - $4;
@@ -228,7 +252,7 @@ run() {
 			awk -v n="$name" -v r="$round" -v b="$(cat "$dir"/*.eml | wc -c)" \
 				'{print n, "libclamav", r, 0, 0, b, 0, 0, $1, 0, "-", "-", "-", "-", "-", "-", "-"}' >>"$RES"
 	fi
-	[ "$mode" = mailscand ] && out="$out cand/msg=$cand"
+	[ $ms = 1 ] && out="$out cand/msg=$cand"
 	echo "  $name $mode round $round: $out" >&2
 }
 
@@ -238,8 +262,8 @@ smtp-10m-1:smtp:10:10485760:1 pop3-1m-1:pop3:50:1048576:1"}
 for r in $(seq "$ROUNDS"); do
 	for w in $WORKLOADS; do
 		IFS=: read -r name proto count size conns <<<"$w"
-		modes="none mailscand clamsmtp"
-		[ "$proto" = pop3 ] && modes="none mailscand"
+		modes="none mailscand ${BASE:+mailscand@$BASE} clamsmtp"
+		[ "$proto" = pop3 ] && modes="none mailscand ${BASE:+mailscand@$BASE}"
 		for m in $modes; do run "$r" "$name" "$proto" "$count" "$size" "$conns" "$m"; done
 	done
 done
@@ -266,7 +290,14 @@ END {
 		if (kk[2] == "libclamav") { lib[kk[1]] = m[9] / (m[6] / 1e6); continue }
 		mb = m[6] / 1e6
 		wall[k] = m[4]; cpumb[k] = m[9] / mb; scanmb[k] = m[13] / mb; pss[k] = m[17]
-		if (kk[2] == "mailscand") engine[kk[1]] = sprintf("engine alone: CPU %.4f s/MB, peak RSS %.1f MB", m[15] / mb, m[16] / 1024)
+		if (kk[2] == "mailscand") {
+			engine[kk[1]] = sprintf("engine alone: CPU %.4f s/MB, peak RSS %.1f MB", m[15] / mb, m[16] / 1024)
+			ecpu[kk[1]] = m[15] / mb; erss[kk[1]] = m[16]
+		}
+		if (kk[2] ~ /^mailscand@/) {
+			base[kk[1]] = sprintf("engine alone, %s: CPU %.4f s/MB, peak RSS %.1f MB", kk[2], m[15] / mb, m[16] / 1024)
+			bcpu[kk[1]] = m[15] / mb; brss[kk[1]] = m[16]
+		}
 		printf "%-12s %-10s %7.2f %7.1f %6.1f %7.1f %7.1f %9s %7s %8s %8s %8s\n", kk[1], kk[2], m[4],
 			m[5] / m[4], mb / m[4], m[7] * 1000, m[8] * 1000,
 			kk[2] == "none" ? "-" : sprintf("%.4f", m[9] / mb),
@@ -287,10 +318,18 @@ END {
 			line = line sprintf("\n  %-12s PSS peak MB mailscand %.1f clamsmtp+clamd %.1f, mailscand/clamsmtp %.2f",
 				"", pss[k] / 1024, pss[cs] / 1024, pss[k] / pss[cs])
 		line = line sprintf("\n  %-12s %s", "", engine[n])
+		if (n in base)
+			line = line sprintf("\n  %-12s %s\n  %-12s engine now/before: CPU per MB %.2f, peak RSS %.2f", "", base[n], "",
+				bcpu[n] ? ecpu[n] / bcpu[n] : 0, brss[n] ? erss[n] / brss[n] : 0)
 		if (n in lib)
 			line = line sprintf("\n  %-12s CPU per MB mailscand/libclamav-alone %.2f (scan threads %.2f, the rest %.2f)",
 				"", cpumb[k] / lib[n], scanmb[k] / lib[n], (cpumb[k] - scanmb[k]) / lib[n])
 		print line
 	}
 }' "$RES"
+echo
+echo "PSS at each run's peak, MB (by process; shmem: memfds and tmpfs files mapped, within the total):"
+awk '{ printf "  %-12s %-22s round %s: total %.1f", $1, $2, $3, $4 / 1024
+	for (i = 5; i <= NF; i++) { split($i, kv, "="); printf "  %s %.1f", kv[1], kv[2] / 1024 }
+	print "" }' "$RES.parts" 2>/dev/null
 echo "(medians of $ROUNDS interleaved rounds; $(nproc) cores; $(uname -r))"

@@ -4,22 +4,27 @@
 
 #include "buf.h"
 
+int buf_grow(uint8_t **p, size_t *cap, size_t need)
+{
+	size_t c = *cap ? *cap : 256;
+	uint8_t *q;
+
+	while (c < need)
+		c *= 2;
+	q = realloc(*p, c);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
 int buf_put(struct buf *b, const void *d, size_t n)
 {
 	if (!n)
 		return 0;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		uint8_t *p;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p)
-			return -1;
-		b->p = p;
-		b->cap = cap;
-	}
+	if (b->len + n > b->cap && buf_grow(&b->p, &b->cap, b->len + n))
+		return -1;
 	memcpy(b->p + b->len, d, n);
 	b->len += n;
 	return 0;

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "msg.h"
 
 /* line starts (after CRLF, bare LF, bare CR), inside a line, a CR inside a line, a dot
@@ -13,17 +14,7 @@ enum { D_BOL_CRLF, D_BOL_LF, D_BOL_CR, D_MID, D_CR, D_DOT, D_DOT_CR, D_DOT_CRS }
 /* the heap store: what the reader uses when its user gives none */
 static int heap_grow(struct msg_body *b, size_t need)
 {
-	size_t cap = b->cap ? b->cap : 256;
-	uint8_t *p;
-
-	while (cap < need)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p)
-		return -1;
-	b->p = p;
-	b->cap = cap;
-	return 0;
+	return buf_grow(&b->p, &b->cap, need);
 }
 
 static void heap_drop(struct msg_body *b)
@@ -132,6 +123,24 @@ const struct msg_body *msg_reader_done(const struct msg_reader *m, const uint8_t
 		if (msg == m->done[i].p && len == m->done[i].len)
 			return &m->done[i];
 	return NULL;
+}
+
+const uint8_t *msg_reader_take(const struct msg_reader *m, const uint8_t *msg, size_t *n, int *fd,
+			       uint8_t **copy)
+{
+	const struct msg_body *done = msg_reader_done(m, msg, *n);
+
+	*fd = -1;
+	if (done) {
+		*fd = done->fd;
+		return done->p;
+	}
+	*copy = malloc(*n ? *n : 1);
+	if (!*copy)
+		*n = 0;
+	else if (*n)
+		memcpy(*copy, msg, *n);
+	return *copy;
 }
 
 /* An oversize body is never scanned: it stays a body. The finished message keeps its

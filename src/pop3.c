@@ -237,27 +237,14 @@ static struct pop3_event *event_add(struct pop3 *p, enum pop3_event_type t)
 static void emit(void *arg, const uint8_t *msg, size_t n, int candidate, int oversize)
 {
 	struct pop3 *p = arg;
-	const struct msg_body *done;
 	struct pop3_event *e;
 
 	if (p->cur.kind != P_RETR && p->cur.kind != P_TOP)
 		return; /* a listing, not a message */
-	done = msg_reader_done(&p->body, msg, n);
 	e = event_add(p, POP3_EV_MESSAGE);
 	if (!e)
 		return;
-	/* the finished body as the reader sealed it is borrowed; anything else copied */
-	e->fd = done ? done->fd : -1;
-	if (done) {
-		e->msg = done->p;
-	} else {
-		p->evq->buf[p->nev - 1] = malloc(n ? n : 1);
-		if (!p->evq->buf[p->nev - 1])
-			n = 0;
-		else if (n)
-			memcpy(p->evq->buf[p->nev - 1], msg, n);
-		e->msg = p->evq->buf[p->nev - 1];
-	}
+	e->msg = msg_reader_take(&p->body, msg, &n, &e->fd, &p->evq->buf[p->nev - 1]);
 	e->len = n;
 	e->oversize = oversize;
 	candidate = candidate || p->in_cont;

@@ -222,27 +222,15 @@ static struct smtp_event *event_add(struct smtp *s, enum smtp_event_type t)
 	return e;
 }
 
-/* A message (or candidate) as an event: the finished message as the reader sealed it
- * (borrowed), anything else a copy. */
+/* a message (or candidate) as an event */
 static void event_message(struct smtp *s, const uint8_t *msg, size_t n, int candidate, int oversize,
 			  int bdat, const uint8_t *end)
 {
-	const struct msg_body *done = msg_reader_done(&s->msg, msg, n);
 	struct smtp_event *e = event_add(s, SMTP_EV_MESSAGE);
 
 	if (!e)
 		return;
-	e->fd = done ? done->fd : -1;
-	if (done) {
-		e->msg = done->p;
-	} else {
-		s->evq->buf[s->nev - 1] = malloc(n ? n : 1);
-		if (!s->evq->buf[s->nev - 1])
-			n = 0;
-		else if (n)
-			memcpy(s->evq->buf[s->nev - 1], msg, n);
-		e->msg = s->evq->buf[s->nev - 1];
-	}
+	e->msg = msg_reader_take(&s->msg, msg, &n, &e->fd, &s->evq->buf[s->nev - 1]);
 	e->len = n;
 	e->oversize = oversize;
 	e->candidate = candidate;
