@@ -27,7 +27,8 @@
 # With BASE=REV, mailscand as REV built it runs too ("mailscand@REV", interleaved with
 # the others): the packet engine's CPU per MB and peak RSS before and after, in one run.
 # At each side's PSS peak, its parts: per process kind (packet engine, scan master,
-# scanners; clamsmtpd, clamd), and the shared memory (memfds, tmpfs) among them.
+# scanners; clamsmtpd, clamd), each process where a kind has several, and how much of
+# it is anonymous (heaps) and shared memory (memfds, tmpfs).
 # Usage: [WORKLOADS=...] [BASE=REV] scripts/bench-mail.sh [ROUNDS]   (default 3)
 set -eu
 ROUNDS=${1:-3}
@@ -103,8 +104,10 @@ pss_kb() { # PIDS: the sum of their proportional set sizes (shared pages split)
 pss_parts() {
 	local p
 	for p in "$@"; do
-		echo "$(cat "/proc/$p/comm" 2>/dev/null || echo gone) $(awk '/^Pss:/ {p = $2} /^Pss_Shmem:/ {s = $2} END {print p + 0, s + 0}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0 0)"
-	done | awk '{t += $2; k[$1] += $2; sh += $3} END {printf "%d", t; for (n in k) printf " %s=%d", n, k[n]; printf " shmem=%d\n", sh}'
+		echo "$(cat "/proc/$p/comm" 2>/dev/null || echo gone) $(awk '/^Pss:/ {p = $2} /^Pss_Shmem:/ {s = $2} /^Pss_Anon:/ {a = $2} END {print p + 0, s + 0, a + 0}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0 0 0)"
+	done | awk '{t += $2; k[$1] += $2; sh += $3; an += $4; one[$1] = one[$1] (one[$1] == "" ? "" : "+") $2}
+		END {printf "%d", t; for (n in k) printf " %s=%d", n, k[n]; printf " anon=%d shmem=%d", an, sh
+		for (n in one) if (one[n] ~ /\+/) printf " (%s %s)", n, one[n]; print ""}'
 }
 # pss_peak OUT PIDS: the largest PSS of the PIDS' process trees, sampled every 0.2 s into
 # OUT (and its parts into OUT.parts) until OUT.stop exists (at most an hour)
@@ -328,8 +331,12 @@ END {
 	}
 }' "$RES"
 echo
-echo "PSS at each run's peak, MB (by process; shmem: memfds and tmpfs files mapped, within the total):"
+echo "PSS at each run's peak, MB (by process name; anon: heaps and stacks, shmem: memfds and tmpfs files mapped, within the total; in brackets each process of a name, kB):"
 awk '{ printf "  %-12s %-22s round %s: total %.1f", $1, $2, $3, $4 / 1024
-	for (i = 5; i <= NF; i++) { split($i, kv, "="); printf "  %s %.1f", kv[1], kv[2] / 1024 }
+	for (i = 5; i <= NF; i++) {
+		if ($i ~ /^\(/) { printf "  %s", $i; continue }
+		if ($i ~ /\)$/) { printf " %s", $i; continue }
+		split($i, kv, "="); printf "  %s %.1f", kv[1], kv[2] / 1024
+	}
 	print "" }' "$RES.parts" 2>/dev/null
 echo "(medians of $ROUNDS interleaved rounds; $(nproc) cores; $(uname -r))"

@@ -5,6 +5,7 @@
  * under seccomp in its own temporary directory. A crashed scanner costs its message:
  * the engine asks for a new one, forked from the loaded engine at once. */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -533,6 +534,10 @@ scanner_main(int sock, struct scan_engine *e, const struct config *c)
 		if (scanproc_send(sock, &v, sizeof(v), NULL, 0) < 0 ||
 		    (v.flags & SCANPROC_RECYCLED))
 			break;
+		/* what libclamav took for this message goes back before the next: an idle
+		 * scanner would otherwise keep its largest message's worth (glibc keeps
+		 * freed heap), and every scanner would at once */
+		malloc_trim(0);
 	}
 	_exit(0);
 }
