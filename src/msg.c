@@ -147,6 +147,7 @@ const uint8_t *msg_reader_take(const struct msg_reader *m, const uint8_t *msg, s
  * place in the budget until msg_reader_trim. */
 const struct msg_body *msg_reader_seal(struct msg_reader *m)
 {
+	size_t len = m->body.len;
 	struct msg_body *d;
 
 	if (m->oversize || m->ndone >= MSG_DONE_MAX)
@@ -156,6 +157,7 @@ const struct msg_body *msg_reader_seal(struct msg_reader *m)
 	d = &m->done[m->ndone];
 	if (m->store->seal(&m->body, d)) {
 		m->oversize = 1; /* out of memory: not kept whole, never passed unscanned */
+		budget_release(m, len - m->body.len); /* what the store lost */
 		if (!m->ndone) {
 			free(m->done);
 			m->done = NULL;

@@ -175,10 +175,57 @@ static void test_fast_path(void)
 	}
 }
 
+/* a store whose seal loses the body (as a memfd whose read-only mapping fails): the
+ * message is reported as not kept whole, and its bytes leave the budget */
+static int lossy_grow(struct msg_body *b, size_t need)
+{
+	uint8_t *p = realloc(b->p, need);
+
+	if (!p)
+		return -1;
+	b->p = p;
+	b->cap = need;
+	return 0;
+}
+
+static void lossy_drop(struct msg_body *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+static int lossy_seal(struct msg_body *b, struct msg_body *done)
+{
+	(void)done;
+	lossy_drop(b);
+	return -1;
+}
+
+static void test_store_loses(void)
+{
+	static const struct msg_store_ops lossy = { lossy_grow, lossy_drop, lossy_seal,
+						    lossy_drop };
+	struct msg_budget b = { .cap = 100, .store = &lossy };
+	struct msg_reader m;
+	struct ends e;
+
+	msg_reader_init(&m, 100, &b, NULL, 0);
+	feed(&m, "abc\r\n.\r\n", 0, &e);
+	CHECK_STR(e.log, "o();");
+	CHECK_INT(b.used, 0);
+	msg_reader_reset(&m);
+	feed(&m, "de\r\n.\r\n", 0, &e); /* the next message is read as usual */
+	CHECK_STR(e.log, "o();");
+	msg_reader_free(&m);
+	CHECK_INT(b.used, 0);
+}
+
 int main(void)
 {
 	test_ends();
 	test_budget();
 	test_fast_path();
+	test_store_loses();
 	return unit_report("test_msg");
 }
