@@ -558,6 +558,24 @@ static void line_done(struct smtp *s)
 	memset(&s->piece, 0, sizeof(s->piece));
 }
 
+/* A whole line in these bytes that no server reads as a verb (most lines of a stream
+ * that is no SMTP): an unknown command, neither kept nor parsed. Returns its bytes, its
+ * LF included, or 0 for a line to be read in full. */
+static size_t cmd_unknown(struct smtp *s, const uint8_t *d, size_t n)
+{
+	size_t max = s->max_line < SMTPCMD_EXIM_LINE ? s->max_line : SMTPCMD_EXIM_LINE;
+	const uint8_t *lf;
+
+	if (s->line.len || s->line_long || s->piece.total)
+		return 0; /* a line begun in an earlier push */
+	lf = memchr(d, '\n', n <= max ? n : max + 1);
+	if (!lf || !smtpcmd_none(d, (size_t)(lf - d)))
+		return 0;
+	s->line_end = lf + 1;
+	command(s, &(struct smtpcmd){ .verb = SMTPCMD_NONE, .strict = 1, .arg = "" });
+	return (size_t)(lf - d) + 1;
+}
+
 /* Command lines, up to the next mode change. A line ends at LF: servers take a bare LF
  * too. */
 static size_t cmd_push(struct smtp *s, const uint8_t *d, size_t n)
@@ -566,6 +584,11 @@ static size_t cmd_push(struct smtp *s, const uint8_t *d, size_t n)
 	int done;
 
 	while (i < n && s->cmode == C_CMD) {
+		used = cmd_unknown(s, d + i, n - i);
+		if (used) {
+			i += used;
+			continue;
+		}
 		used = buf_line(&s->line, s->max_line, &s->line_long, d + i, n - i, &done);
 		smtpcmd_piece_feed(&s->piece, d + i, used - (done ? 1 : 0));
 		i += used;
