@@ -558,22 +558,24 @@ static void line_done(struct smtp *s)
 	memset(&s->piece, 0, sizeof(s->piece));
 }
 
-/* A whole line in these bytes that no server reads as a verb (most lines of a stream
- * that is no SMTP): an unknown command, neither kept nor parsed. Returns its bytes, its
- * LF included, or 0 for a line to be read in full. */
+/* Whole lines in these bytes that no server reads as a verb (most lines of a stream
+ * that is no SMTP): unknown commands, neither kept nor parsed. Returns the bytes they
+ * take, their LFs included; the line after them is read in full. */
 static size_t cmd_unknown(struct smtp *s, const uint8_t *d, size_t n)
 {
-	size_t max = s->max_line < SMTPCMD_EXIM_LINE ? s->max_line : SMTPCMD_EXIM_LINE;
+	static const struct smtpcmd none = { .verb = SMTPCMD_NONE, .strict = 1, .arg = "" };
+	size_t max = s->max_line < SMTPCMD_EXIM_LINE ? s->max_line : SMTPCMD_EXIM_LINE, i = 0;
 	const uint8_t *lf;
 
 	if (s->line.len || s->line_long || s->piece.total)
 		return 0; /* a line begun in an earlier push */
-	lf = memchr(d, '\n', n <= max ? n : max + 1);
-	if (!lf || !smtpcmd_none(d, (size_t)(lf - d)))
-		return 0;
-	s->line_end = lf + 1;
-	command(s, &(struct smtpcmd){ .verb = SMTPCMD_NONE, .strict = 1, .arg = "" });
-	return (size_t)(lf - d) + 1;
+	while (i < n && (lf = memchr(d + i, '\n', n - i <= max ? n - i : max + 1)) &&
+	       smtpcmd_none(d + i, (size_t)(lf - d) - i)) {
+		i = (size_t)(lf - d) + 1;
+		s->line_end = d + i;
+		command(s, &none);
+	}
+	return i;
 }
 
 /* Command lines, up to the next mode change. A line ends at LF: servers take a bare LF
