@@ -8,8 +8,9 @@
 # out-of-order data is a skip list of disjoint ranges, so the cost stays flat
 # (ooo_segments is raised to 40,000 so that none is refused). Then clean mail: 200
 # messages over 4 other connections, alone and during a flood on 8 connections, in
-# msgs/s. REPS repetitions of each, interleaved; prints the medians and the ratios to
-# the 10 case and to the mail alone; nothing is asserted.
+# msgs/s. REPS repetitions of each, interleaved; prints the medians, the ratios to the
+# 10 case (of the medians, and the median of each repetition's) and to the mail alone;
+# nothing is asserted.
 # Usage: scripts/bench-flood.sh [REPS]
 set -e
 REPS=${1:-3}
@@ -86,7 +87,11 @@ last() { echo $1 | awk '{print $NF}'; }
 declare -A C
 alone="" during=""
 for r in $(seq "$REPS"); do
-	for n in $SIZES; do
+	# every other repetition from the largest down, so that a load that changes meanwhile
+	# weighs on both ends alike
+	order=$SIZES
+	[ $((r % 2)) = 0 ] && order=$(echo $SIZES | tr ' ' '\n' | sort -rn)
+	for n in $order; do
 		C[$n]+="$(cost "$n") "
 	done
 	alone+="$(rate) " during+="$(rate_flood) "
@@ -97,10 +102,12 @@ done
 
 med() { echo $1 | tr ' ' '\n' | median; }
 c10=$(med "${C[10]}")
-printf '\n%-20s %16s %14s\n' "ooo segments/flow" "queue ns/packet" "vs 10"
+# each repetition's cost against its own 10 case
+ratios() { paste <(echo $1 | tr ' ' '\n') <(echo ${C[10]} | tr ' ' '\n') | awk '{printf "%.3f\n", $1 / $2}'; }
+printf '\n%-20s %16s %14s %22s\n' "ooo segments/flow" "queue ns/packet" "vs 10" "vs 10, per repetition"
 for n in $SIZES; do
-	awk -v n="$n" -v c="$(med "${C[$n]}")" -v c0="$c10" \
-		'BEGIN { printf "%-20s %16d %14.2f\n", n, c, c / c0 }'
+	awk -v n="$n" -v c="$(med "${C[$n]}")" -v c0="$c10" -v r="$(ratios "${C[$n]}" | median)" \
+		'BEGIN { printf "%-20s %16d %14.2f %22.2f\n", n, c, c / c0, r }'
 done
 a=$(med "$alone") d=$(med "$during")
 printf '\nclean mail, 200 x 20 KB over 4 connections: alone %s msgs/s, during a flood on 8 connections %s msgs/s (ratio %s)\n' \
