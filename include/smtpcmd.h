@@ -59,6 +59,11 @@ struct smtpcmd {
  * piece's (smtpcmd_piece_parse). */
 void smtpcmd_parse(struct smtpcmd *, char *line, size_t len, uint64_t total);
 
+/* 1 when LINE (LEN bytes, without its LF) is read by no server as a verb, a line as
+ * short as this (exim's pieces start past 16384 bytes): smtpcmd_parse would find
+ * SMTPCMD_NONE in it, nothing else. 0 when it may be a verb. */
+int smtpcmd_none(const uint8_t *line, size_t len);
+
 /* The piece of a command line that exim reads as a command of its own: the bytes after
  * the last 16385-byte boundary, white space runs folded to their first byte. */
 struct smtpcmd_piece {

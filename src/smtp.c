@@ -555,6 +555,26 @@ static void line_done(struct smtp *s)
 	memset(&s->piece, 0, sizeof(s->piece));
 }
 
+/* Whole lines in these bytes that no server reads as a verb (most lines of a stream
+ * that is no SMTP): unknown commands, neither kept nor parsed. Returns the bytes they
+ * take, their LFs included; the line after them is read in full. */
+static size_t cmd_unknown(struct smtp *s, const uint8_t *d, size_t n)
+{
+	static const struct smtpcmd none = { .verb = SMTPCMD_NONE, .strict = 1, .arg = "" };
+	size_t max = s->max_line < SMTPCMD_EXIM_LINE ? s->max_line : SMTPCMD_EXIM_LINE, i = 0;
+	const uint8_t *lf;
+
+	if (s->line.len || s->line_long || s->piece.total)
+		return 0; /* a line begun in an earlier push */
+	while (i < n && (lf = memchr(d + i, '\n', n - i <= max ? n - i : max + 1)) &&
+	       smtpcmd_none(d + i, (size_t)(lf - d) - i)) {
+		i = (size_t)(lf - d) + 1;
+		s->line_end = d + i;
+		command(s, &none);
+	}
+	return i;
+}
+
 /* Command lines, up to the next mode change. A line ends at LF: servers take a bare LF
  * too. */
 static size_t cmd_push(struct smtp *s, const uint8_t *d, size_t n)
@@ -563,6 +583,11 @@ static size_t cmd_push(struct smtp *s, const uint8_t *d, size_t n)
 	int done;
 
 	while (i < n && s->cmode == C_CMD) {
+		used = cmd_unknown(s, d + i, n - i);
+		if (used) {
+			i += used;
+			continue;
+		}
 		used = buf_line(&s->line, s->max_line, &s->line_long, d + i, n - i, &done);
 		smtpcmd_piece_feed(&s->piece, d + i, used - (done ? 1 : 0));
 		i += used;

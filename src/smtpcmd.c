@@ -6,27 +6,48 @@
 
 #define MAX_TOKENS 4
 
+/* name and length: the line is compared with every name, so no strlen per line */
+#define NAME(s) s, sizeof(s) - 1
+
 static const struct {
 	const char *name;
+	size_t len;
 	enum smtpcmd_verb verb;
 	const char *colon; /* exim and OpenSMTPD match "mail from:" with its colon */
+	size_t colon_len;
 } verbs[] = {
-	{ "EHLO", SMTPCMD_HELO, NULL },	      { "HELO", SMTPCMD_HELO, NULL },
-	{ "LHLO", SMTPCMD_HELO, NULL },	      { "MAIL", SMTPCMD_MAIL, "MAIL FROM:" },
-	{ "RCPT", SMTPCMD_RCPT, "RCPT TO:" }, { "DATA", SMTPCMD_DATA, NULL },
-	{ "BDAT", SMTPCMD_BDAT, NULL },	      { "STARTTLS", SMTPCMD_STARTTLS, NULL },
-	{ "RSET", SMTPCMD_RSET, NULL },	      { "QUIT", SMTPCMD_OTHER, NULL },
-	{ "NOOP", SMTPCMD_OTHER, NULL },      { "VRFY", SMTPCMD_OTHER, NULL },
-	{ "EXPN", SMTPCMD_OTHER, NULL },      { "HELP", SMTPCMD_OTHER, NULL },
-	{ "AUTH", SMTPCMD_OTHER, NULL },
+	{ NAME("EHLO"), SMTPCMD_HELO, NULL, 0 },
+	{ NAME("HELO"), SMTPCMD_HELO, NULL, 0 },
+	{ NAME("LHLO"), SMTPCMD_HELO, NULL, 0 },
+	{ NAME("MAIL"), SMTPCMD_MAIL, NAME("MAIL FROM:") },
+	{ NAME("RCPT"), SMTPCMD_RCPT, NAME("RCPT TO:") },
+	{ NAME("DATA"), SMTPCMD_DATA, NULL, 0 },
+	{ NAME("BDAT"), SMTPCMD_BDAT, NULL, 0 },
+	{ NAME("STARTTLS"), SMTPCMD_STARTTLS, NULL, 0 },
+	{ NAME("RSET"), SMTPCMD_RSET, NULL, 0 },
+	{ NAME("QUIT"), SMTPCMD_OTHER, NULL, 0 },
+	{ NAME("NOOP"), SMTPCMD_OTHER, NULL, 0 },
+	{ NAME("VRFY"), SMTPCMD_OTHER, NULL, 0 },
+	{ NAME("EXPN"), SMTPCMD_OTHER, NULL, 0 },
+	{ NAME("HELP"), SMTPCMD_OTHER, NULL, 0 },
+	{ NAME("AUTH"), SMTPCMD_OTHER, NULL, 0 },
 };
 
-#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
+#define NVERBS	 (sizeof(verbs) / sizeof(verbs[0]))
+#define VERB_MIN 4 /* the shortest name */
 
 /* postfix's ISSPACE and exim's isspace in the C locale */
+#define WS " \t\n\v\f\r"
+
 static int is_ws(unsigned char c)
 {
 	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* every verb starts with one */
+static int is_letter(unsigned char c)
+{
+	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
 }
 
 struct span {
@@ -34,38 +55,47 @@ struct span {
 	size_t n;
 };
 
+/* L (N bytes) starts with NAME (K bytes, a letter first) in any case; a NUL in L is no
+ * match. The first byte is compared here: most lines are not commands, and fail there. */
+static int starts_with(const char *l, size_t n, const char *name, size_t k)
+{
+	return n >= k && ((unsigned char)l[0] | 0x20) == ((unsigned char)name[0] | 0x20) &&
+	       !strncasecmp(l, name, k);
+}
+
 static enum smtpcmd_verb verb_of(const char *p, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < NVERBS; i++)
-		if (n == strlen(verbs[i].name) && !strncasecmp(p, verbs[i].name, n))
+		if (n == verbs[i].len && starts_with(p, n, verbs[i].name, n))
 			return verbs[i].verb;
 	return SMTPCMD_NONE;
 }
 
-/* postfix: tokens at white space, in the first 2048 bytes */
-static size_t pf_tokens(const char *l, size_t n, struct span *tok)
+/* postfix: tokens at white space, in the first 2048 bytes; at most MAX of them, and one
+ * more counted when more follow. Only BDAT needs its arguments: other lines are cut no
+ * further than their verb, so that a long line that is no command costs little. L ends
+ * with a NUL at N or after it (strspn and strcspn stop there; N bounds them). */
+static size_t pf_tokens(const char *l, size_t n, struct span *tok, size_t max)
 {
 	size_t i = 0, argc = 0;
 
 	if (n > SMTPCMD_POSTFIX_LINE)
 		n = SMTPCMD_POSTFIX_LINE;
-	while (argc < MAX_TOKENS) {
-		while (i < n && is_ws((unsigned char)l[i]))
-			i++;
-		if (i == n)
-			break;
+	for (;;) {
+		i += strspn(l + i, WS);
+		if (i >= n)
+			return argc;
+		if (argc == max)
+			return argc + 1;
 		tok[argc].p = l + i;
-		while (i < n && !is_ws((unsigned char)l[i]))
-			i++;
+		i += strcspn(l + i, WS);
+		if (i > n)
+			i = n;
 		tok[argc].n = (size_t)(l + i - tok[argc].p);
 		argc++;
 	}
-	/* more tokens than BDAT takes count as one more */
-	while (i < n && is_ws((unsigned char)l[i]))
-		i++;
-	return argc + (i < n);
 }
 
 /* exim and OpenSMTPD: the verb starts the line and ends at a space (SEP) or the end */
@@ -73,18 +103,19 @@ static enum smtpcmd_verb prefix_verb(const char *l, size_t n, size_t *vlen)
 {
 	size_t i, k;
 
+	if (!n || !is_letter((unsigned char)l[0]))
+		return SMTPCMD_NONE; /* most lines that are no command stop here */
 	for (i = 0; i < NVERBS; i++) {
 		const char *name = verbs[i].colon ? verbs[i].colon : verbs[i].name;
 
-		k = strlen(name);
-		if (n >= k && !strncasecmp(l, name, k) &&
-		    (verbs[i].colon || n == k || l[k] == ' ')) {
+		k = verbs[i].colon ? verbs[i].colon_len : verbs[i].len;
+		if (starts_with(l, n, name, k) && (verbs[i].colon || n == k || l[k] == ' ')) {
 			*vlen = k;
 			return verbs[i].verb;
 		}
 		/* "MAIL" alone, or "MAIL x": a verb with bad arguments */
-		k = strlen(verbs[i].name);
-		if (verbs[i].colon && n >= k && !strncasecmp(l, verbs[i].name, k) &&
+		k = verbs[i].len;
+		if (verbs[i].colon && starts_with(l, n, verbs[i].name, k) &&
 		    (n == k || l[k] == ' ')) {
 			*vlen = k;
 			return verbs[i].verb;
@@ -201,10 +232,13 @@ void smtpcmd_parse(struct smtpcmd *c, char *line, size_t len, uint64_t total)
 	/* a NUL ends the line for postfix and OpenSMTPD */
 	while (ex_len && is_ws((unsigned char)line[ex_len - 1]))
 		ex_len--;
-	argc = pf_tokens(line, n, tok);
+	/* the verb, and whether more follows (DATA takes no argument) */
+	argc = pf_tokens(line, n, tok, 1);
 	pf = argc ? verb_of(tok[0].p, tok[0].n) : SMTPCMD_NONE;
-	if (pf == SMTPCMD_BDAT)
+	if (pf == SMTPCMD_BDAT) {
+		argc = pf_tokens(line, n, tok, MAX_TOKENS);
 		pf_ok = pf_bdat(tok, argc, &pf_size, &pf_last);
+	}
 	/* OpenSMTPD (before the trailing white space goes): no leading space, no BDAT */
 	os = total < SMTPCMD_POSTFIX_LINE ? prefix_verb(line, n, &vlen) : SMTPCMD_NONE;
 	line[ex_len] = '\0';
@@ -224,6 +258,26 @@ void smtpcmd_parse(struct smtpcmd *c, char *line, size_t len, uint64_t total)
 	while (i < ex_len && is_ws((unsigned char)line[i]))
 		i++;
 	c->arg = line + i;
+}
+
+int smtpcmd_none(const uint8_t *line, size_t len)
+{
+	const char *l = (const char *)line;
+	size_t i = 0, k;
+
+	/* postfix's verb is the first token, exim's and OpenSMTPD's the line's start: any
+	 * of them is at the first byte that is not white space, and every name (with its
+	 * colon too) is 4 bytes or more */
+	while (i < len && is_ws(line[i]))
+		i++;
+	if (len > SMTPCMD_EXIM_LINE)
+		return 0;
+	if (i == len || !is_letter(line[i]))
+		return 1; /* most lines that are no command stop here */
+	for (k = 0; k < NVERBS; k++)
+		if (starts_with(l + i, len - i, verbs[k].name, VERB_MIN))
+			return 0;
+	return 1;
 }
 
 void smtpcmd_piece_feed(struct smtpcmd_piece *p, const uint8_t *d, size_t n)

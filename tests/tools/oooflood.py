@@ -4,11 +4,12 @@
 oooflood.py HOST PORT FLOWS PREFILL MEASURE: opens FLOWS hand-made connections to
 HOST:PORT, then gives each PREFILL one-byte out-of-order segments (every other byte,
 so none of them joins another), prints "ready", waits for a line on stdin, sends
-MEASURE more the same way (round-robin over the flows), prints "done sent=N", waits for
-a line again and ends. The kernel of the namespace it runs in must not answer for these
+MEASURE more the same way (round-robin over the flows; fewer when a line comes on stdin
+meanwhile), prints "done sent=N", waits for a line again and ends. The kernel of the namespace it runs in must not answer for these
 connections (rawtcp.py's quiet_kernel).
 """
 import random
+import select
 import struct
 import sys
 
@@ -54,9 +55,14 @@ def main():
             f.next()
     print("ready", flush=True)
     sys.stdin.readline()
-    for i in range(measure):
-        fl[i % flows].next()
-    print(f"done sent={measure}", flush=True)
+    sent = 0
+    while sent < measure:
+        fl[sent % flows].next()
+        sent += 1
+        if sent % 256 == 0 and select.select([sys.stdin], [], [], 0)[0]:
+            sys.stdin.readline()  # stop: the load it was sent for is over
+            break
+    print(f"done sent={sent}", flush=True)
     sys.stdin.readline()
     for f in fl:
         f.ep.seg("RA")
