@@ -552,7 +552,7 @@ CF
 start_opensmtpd() {
 	local d=$WORK/os root
 	root=$(mta_root) || fail "OpenSMTPD not unpacked"
-	mkdir -p "$d/varlib/opensmtpd/empty" "$d/spool" "$d/maildir"
+	mkdir -p "$d/varlib/opensmtpd/empty" "$d/spool" "$d/maildir" "$d/run"
 	chmod 777 "$d/maildir"
 	cp /etc/passwd "$d/passwd"
 	cp /etc/group "$d/group"
@@ -568,8 +568,11 @@ listen on $1 port 25 hostname opensmtpd.example.org
 action "store" maildir "$d/maildir" user nobody
 match from any for any action "store"
 CF
+	# its control socket (/var/run/smtpd.sock) in a /run of its own: another instance on
+	# the machine has one too
 	MTA_MOUNTS="mount --bind $d/resolv.conf /etc/resolv.conf && mount --bind $d/varlib /var/lib &&
-mount --bind $d/spool /var/spool && mount --bind $root/usr/libexec /usr/libexec" \
+mount --bind $d/spool /var/spool && mount --bind $root/usr/libexec /usr/libexec &&
+mount --bind $d/run /run" \
 		in_mta "$d" "$root/usr/sbin/smtpd" -d -f "$d/smtpd.conf"
 	wait_for in_s sh -c "ss -ltn | grep -q '$1:25 '" ||
 		fail "OpenSMTPD not listening on $1:25: $(tail -3 "$d/out.log" 2>/dev/null)"
