@@ -14,6 +14,11 @@ struct tcp_spec {
 	uint16_t window;
 	const uint8_t *payload;
 	size_t payload_len;
+	/* options: timestamps, and up to three SACK blocks ([start, end)) */
+	uint8_t ts_on;
+	uint32_t tsval, tsecr;
+	uint8_t nsack;
+	uint32_t sack[3][2];
 };
 
 #define PACKET_MAX 1500

@@ -22,7 +22,7 @@ static uint32_t get32(const uint8_t *b)
 }
 
 /* The options Linux acts on for sequence checks (tcp_parse_options): window scale and
- * timestamps; and those that make it drop a segment of a connection that did not set
+ * timestamps; MSS, SACK-permitted and SACK blocks (a held range's release); and those that make it drop a segment of a connection that did not set
  * them up (tcp_parse_md5sig_option, tcp_parse_auth_options). A malformed option ends
  * parsing, as there. */
 static void decode_options(const uint8_t *o, size_t len, struct pkt *p)
@@ -32,6 +32,9 @@ static void decode_options(const uint8_t *o, size_t len, struct pkt *p)
 	p->wscale = -1;
 	p->has_ts = 0;
 	p->auth = 0;
+	p->mss = 0;
+	p->sack_ok = 0;
+	p->nsack = 0;
 	while (i < len) {
 		uint8_t kind = o[i], olen;
 
@@ -48,6 +51,16 @@ static void decode_options(const uint8_t *o, size_t len, struct pkt *p)
 		else if (kind == 8 && olen == 10) {
 			p->has_ts = 1;
 			p->tsval = get32(o + i + 2);
+			p->tsecr = get32(o + i + 6);
+		} else if (kind == 2 && olen == 4) {
+			p->mss = (uint16_t)(o[i + 2] << 8 | o[i + 3]);
+		} else if (kind == 4 && olen == 2) {
+			p->sack_ok = 1;
+		} else if (kind == 5 && olen >= 10 && (olen - 2) % 8 == 0) {
+			for (size_t b = i + 2; b < i + olen && p->nsack < 4; b += 8, p->nsack++) {
+				p->sack[p->nsack][0] = get32(o + b);
+				p->sack[p->nsack][1] = get32(o + b + 4);
+			}
 		} else if ((kind == 19 && olen == 18) || (kind == 29 && olen >= 4)) {
 			p->auth = 1;
 		}

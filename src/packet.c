@@ -48,9 +48,40 @@ static uint16_t tcp_csum(uint8_t family, const uint8_t *saddr, const uint8_t *da
 	return fold(sum_bytes(sum, seg, seglen));
 }
 
+/* The options of S as Linux lays them out (NOP NOP TS, NOP NOP SACK); returns their
+ * length, a multiple of 4. */
+static size_t put_options(uint8_t *o, const struct tcp_spec *s)
+{
+	size_t n = 0;
+	unsigned int i, nsack = s->nsack > 3 ? 3 : s->nsack;
+
+	if (s->ts_on) {
+		o[n++] = 1;
+		o[n++] = 1;
+		o[n++] = 8;
+		o[n++] = 10;
+		put32(o + n, s->tsval);
+		put32(o + n + 4, s->tsecr);
+		n += 8;
+	}
+	if (nsack) {
+		o[n++] = 1;
+		o[n++] = 1;
+		o[n++] = 5;
+		o[n++] = (uint8_t)(2 + 8 * nsack);
+		for (i = 0; i < nsack; i++, n += 8) {
+			put32(o + n, s->sack[i][0]);
+			put32(o + n + 4, s->sack[i][1]);
+		}
+	}
+	return n;
+}
+
 size_t packet_build(uint8_t *buf, size_t cap, const struct tcp_spec *s)
 {
-	size_t l3 = s->family == 4 ? 20 : 40, total = l3 + 20 + s->payload_len;
+	uint8_t opt[40];
+	size_t l3 = s->family == 4 ? 20 : 40, l4 = 20 + put_options(opt, s);
+	size_t total = l3 + l4 + s->payload_len;
 	uint8_t *t = buf + l3;
 
 	if (total > cap || total > 0xffff)
@@ -77,12 +108,13 @@ size_t packet_build(uint8_t *buf, size_t cap, const struct tcp_spec *s)
 	put16(t + 2, s->dport);
 	put32(t + 4, s->seq);
 	put32(t + 8, s->ack);
-	t[12] = 5 << 4;
+	t[12] = (uint8_t)((l4 / 4) << 4);
 	t[13] = s->flags;
 	put16(t + 14, s->window);
+	memcpy(t + 20, opt, l4 - 20);
 	if (s->payload_len)
-		memcpy(t + 20, s->payload, s->payload_len);
-	put16(t + 16, tcp_csum(s->family, s->saddr, s->daddr, t, 20 + s->payload_len));
+		memcpy(t + l4, s->payload, s->payload_len);
+	put16(t + 16, tcp_csum(s->family, s->saddr, s->daddr, t, l4 + s->payload_len));
 	return total;
 }
 

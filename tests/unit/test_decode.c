@@ -49,6 +49,14 @@ static void test_options(void)
 	memcpy(b + 24 + 20, opts[0], 12);
 	decode_packet(b, sizeof(b), &p);
 	CHECK_INT(p.tsval, 0xaabbccdd);
+	CHECK_INT(p.mss, 0);
+	CHECK_INT(p.sack_ok, 0);
+	/* a SYN's MSS and SACK-permitted; a SACK block whose length is off is not read */
+	memcpy(b + 24 + 20, "\x02\x04\x05\xb4\x04\x02\x05\x09\x00\x00\x00\x00", 12);
+	decode_packet(b, sizeof(b), &p);
+	CHECK_INT(p.mss, 1460);
+	CHECK_INT(p.sack_ok, 1);
+	CHECK_INT(p.nsack, 0);
 	/* URG and its pointer */
 	b[24 + 13] |= TCPF_URG;
 	b[24 + 18] = 0x01;

@@ -147,8 +147,58 @@ static void test_normalise(uint8_t family)
 	CHECK(packet_csum_ok(buf, &p));
 }
 
+/* timestamps and SACK blocks, laid out as Linux does, read back by the decoder */
+static void test_options(uint8_t family)
+{
+	static const uint8_t a[16] = { 10, 89, 1, 2 }, b[16] = { 10, 89, 2, 2 };
+	struct tcp_spec s = { .family = family, .saddr = a, .daddr = b, .sport = 110,
+			      .dport = 40000, .seq = 7, .ack = 9, .flags = TCPF_ACK,
+			      .window = 501, .payload = (const uint8_t *)"+OK\r\n",
+			      .payload_len = 5 };
+	uint8_t buf[PACKET_MAX];
+	size_t len, l3 = family == 4 ? 20 : 40;
+	struct pkt p;
+
+	s.ts_on = 1;
+	s.tsval = 0x01020304;
+	s.tsecr = 0xa0b0c0d0;
+	s.nsack = 3;
+	for (unsigned int i = 0; i < 3; i++) {
+		s.sack[i][0] = 0xfffffff0 + 100 * i;
+		s.sack[i][1] = 0xfffffff0 + 100 * i + 50;
+	}
+	len = packet_build(buf, sizeof(buf), &s);
+	CHECK_INT(len, l3 + 20 + 12 + 28 + 5);
+	CHECK_INT(decode_packet(buf, len, &p), DECODE_OK);
+	CHECK(packet_csum_ok(buf, &p));
+	CHECK_INT(p.l4_len, 60);
+	CHECK_INT(p.has_ts, 1);
+	CHECK_INT(p.tsval, 0x01020304);
+	CHECK_INT(p.tsecr, 0xa0b0c0d0);
+	CHECK_INT(p.nsack, 3);
+	CHECK_INT(p.sack[2][0], 0xfffffff0 + 200);
+	CHECK_INT(p.sack[2][1], 0xfffffff0 + 250);
+	CHECK_INT(p.payload_len, 5);
+	CHECK(memcmp(p.payload, "+OK\r\n", 5) == 0);
+	/* one block, no timestamps */
+	s.ts_on = 0;
+	s.nsack = 1;
+	len = packet_build(buf, sizeof(buf), &s);
+	CHECK_INT(decode_packet(buf, len, &p), DECODE_OK);
+	CHECK(packet_csum_ok(buf, &p));
+	CHECK_INT(p.l4_len, 32);
+	CHECK_INT(p.has_ts, 0);
+	CHECK_INT(p.nsack, 1);
+	CHECK_INT(p.sack[0][1], 0xfffffff0 + 50);
+	/* the full packet must fit */
+	s.payload_len = PACKET_MAX;
+	CHECK_INT(packet_build(buf, sizeof(buf), &s), 0);
+}
+
 int main(void)
 {
+	test_options(4);
+	test_options(6);
 	test_normalise(4);
 	test_normalise(6);
 	check_family(4);
