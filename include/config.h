@@ -15,6 +15,8 @@ enum config_policy { POLICY_PASS, POLICY_BLOCK, POLICY_TEMPFAIL };
 enum config_midstream { MIDSTREAM_RESET, MIDSTREAM_PASS };
 /* the kernel's queue is full */
 enum config_queue_full { QUEUE_FULL_DROP, QUEUE_FULL_ACCEPT };
+/* POP3: a body is kept whole until its scan returns, or only its last segment */
+enum config_pop3_hold { POP3_HOLD_WHOLE, POP3_HOLD_END };
 /* what applies a changed key: a reload (live) or only a restart */
 enum config_class { CONFIG_RESTART, CONFIG_LIVE };
 
@@ -57,6 +59,8 @@ struct config {
 	enum config_midstream midstream;
 	unsigned int midstream_grace; /* seconds after start when mid-stream flows pass */
 	enum config_queue_full queue_full;
+	enum config_pop3_hold pop3_hold;
+	uint64_t pop3_hold_max; /* larger bodies are held at their end only */
 	unsigned int idle_timeout; /* seconds: an idle followed flow is reset */
 	unsigned int min_ttl;	   /* gateway: TTL / hop limit floor of protected packets; 0 off */
 	unsigned int ooo_segments; /* out-of-order ranges buffered per flow direction */

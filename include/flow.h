@@ -52,6 +52,8 @@ struct flow {
 	uint8_t open; /* the client acknowledged the SYN-ACK: a connection on both ends */
 	struct reasm dir[2];
 	void *app;	    /* the protocol parser's state */
+	void *cap;	    /* POP3: the server's bytes kept until their scans return */
+	uint32_t cap_next;  /* with CAP: the client's stream ends here (released so far) */
 	unsigned int holds; /* packets of this flow awaiting a verdict */
 	int linked;	    /* in the table */
 };

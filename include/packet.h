@@ -36,6 +36,9 @@ void packet_csum_set(uint8_t *buf, const struct pkt *);
 /* Cuts the payload of BUF (decoded into P) to LEN bytes: lengths and checksums set
  * again. Returns the packet's new length. */
 size_t packet_truncate(uint8_t *buf, struct pkt *, size_t len);
+/* Sets the acknowledgement number, clears FIN; the checksum is the caller's to set. */
+void packet_set_ack(uint8_t *buf, struct pkt *, uint32_t ack);
+void packet_clear_fin(uint8_t *buf, struct pkt *);
 /* Clears URG and the urgent pointer of BUF (decoded into P); the checksum is the
  * caller's to set. */
 void packet_clear_urg(uint8_t *buf, struct pkt *);

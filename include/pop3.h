@@ -15,6 +15,7 @@ enum pop3_dir { POP3_CLIENT = 0, POP3_SERVER = 1 };
 enum pop3_event_type {
 	POP3_EV_MESSAGE, /* a RETR or TOP body ended (or a candidate end) */
 	POP3_EV_STLS,	 /* the server agreed to STLS: the rest is TLS */
+	POP3_EV_BODY,	 /* a RETR or TOP body starts AT bytes into the server's push */
 };
 
 struct pop3_event {
@@ -28,6 +29,8 @@ struct pop3_event {
 	int top; /* a TOP response: a partial message */
 	unsigned long msgno;
 	const char *user;
+	size_t at;  /* POP3_EV_BODY */
+	size_t end; /* POP3_EV_MESSAGE: the bytes of the push up to its end; 0 at the close */
 };
 
 struct pop3_counters {

@@ -1,6 +1,7 @@
-/* A queue thread's state, shared by the three files of its packet path and no other:
+/* A queue thread's state, shared by the four files of its packet path and no other:
  * queue.c takes the packets and gives their verdicts, hold.c keeps the held packets and
- * carries out their outcomes, flows.c starts, resets, sweeps and ends the flows. */
+ * carries out their outcomes, capture.c keeps POP3 bodies whole and releases them,
+ * flows.c starts, resets, sweeps and ends the flows. */
 #ifndef MAILSCAN_QTHREAD_H
 #define MAILSCAN_QTHREAD_H
 
@@ -15,6 +16,7 @@
 #include "packet.h"
 #include "policy.h"
 #include "reasm.h"
+#include "release.h"
 #include "scan.h"
 #include "session.h"
 
@@ -38,6 +40,10 @@ struct hold {
 	long cut;		 /* SMTP: payload bytes before the message's last byte, or -1 */
 	unsigned long msgno;	 /* POP3: the message's number (0: unknown), and TOP */
 	int top;
+	/* POP3 whole: no packet, the capture's bytes from SEQ wait; an outcome other than
+	 * passing waits (cap_wait) until the client has all that went before */
+	int capture;
+	int cap_wait;
 };
 
 /* what processing the current packet decided */
@@ -49,6 +55,10 @@ struct pkt_ctx {
 	int mid_message; /* refused inside a message: the client is reset after the reply */
 	uint64_t owed;	 /* SMTP replies owed for the commands before this packet */
 	struct session_req req;
+	/* POP3 whole: the packet's messages wait from here (a body's start), and once
+	 * clean go up to their last end */
+	uint32_t cap_block, cap_end;
+	int cap_block_set, cap_end_set;
 };
 
 /* the packet being handled, as queued: normalisation changes it in place */
@@ -69,6 +79,7 @@ struct qthread {
 	struct reasm_limits lim;
 	size_t reasm_total;
 	struct hold *holds;
+	struct capture *captures;
 	uint64_t last_sweep;
 	uint64_t start_ms; /* mid-stream flows pass for midstream_grace after this */
 	struct pkt_ctx cur;
@@ -86,6 +97,9 @@ struct qthread {
 enum verdict { V_ACCEPT, V_DROP, V_OFFLOAD, V_HELD };
 
 /* hold.c: the held packets and their outcomes */
+/* The same for a server packet of a POP3 flow whose bytes are kept (capture.c): its
+ * messages wait there. */
+enum verdict hold_capture(struct qthread *, struct flow *, struct pkt *, uint64_t now);
 /* What the packet's bytes asked for: a reset, a block, a hold for scans, an offload. */
 enum verdict hold_settle(struct qthread *, struct flow *, enum flow_dir, const struct pkt *,
 			 uint32_t id, uint64_t now);
@@ -99,6 +113,35 @@ void holds_scans_done(struct qthread *);
 /* After a server packet of F: the waiting holds whose answers are all in. */
 void holds_waits_due(struct qthread *, struct flow *);
 void holds_free(struct qthread *);
+
+/* capture.c: POP3 bodies kept whole, acknowledged to the server, released to the client */
+struct capture;
+int capture_on(const struct flow *);
+/* Keeps F's server bytes from BASE on (where the bytes that start a body start). */
+void capture_start(struct qthread *, struct flow *, uint32_t base, uint64_t now);
+/* In-order server bytes at SEQ (those from the start on are kept). */
+void capture_bytes(struct qthread *, struct flow *, uint32_t seq, const uint8_t *, size_t);
+/* A body starts at BODY; where the body being read started. */
+void capture_body(struct flow *, uint32_t body);
+uint32_t capture_body_at(const struct flow *);
+/* The body being read was found clean up to END (a reading of it ends there). */
+void capture_clean_to(struct flow *, uint32_t end);
+/* The server's FIN, in order: 1 the first time. */
+int capture_fin(struct flow *);
+/* The end of what went to the client; whether it acknowledged all of it. */
+uint32_t capture_sent(const struct flow *);
+int capture_caught_up(const struct flow *);
+/* Whether a server segment at SEQ is taken (no: it is dropped and sent again). */
+int capture_taking(const struct flow *, uint32_t seq);
+/* Bytes from AT wait for a scan (BLOCKED), or none do. */
+void capture_limit(struct qthread *, struct flow *, int blocked, uint32_t at, uint64_t now);
+/* A server segment and a client segment of a flow with a capture. */
+void capture_server_pkt(struct qthread *, struct flow *, const struct pkt *, uint64_t now);
+void capture_client_pkt(struct qthread *, struct flow *, struct pkt *, uint8_t *buf,
+			uint64_t now);
+/* Timers, idle clients, ends; ms until the next timer (or -1). */
+int captures_due(struct qthread *, uint64_t now);
+void captures_free(struct qthread *);
 
 /* flows.c: the flows' lives, and what is sent to their two sides */
 struct flow *flows_start(struct qthread *, const struct pkt *, uint64_t now);
@@ -124,6 +167,8 @@ void flows_flush(struct qthread *);
 /* Sends a packet of F towards TO as if from the other side; 0 or -1 (counted). */
 int flows_send(struct qthread *, const struct flow *, enum flow_dir to, uint32_t seq, uint32_t ack,
 	       uint8_t flags, const char *payload);
+/* The same for a segment S whose addresses and ports are set here. */
+int flows_send_spec(struct qthread *, const struct flow *, enum flow_dir to, struct tcp_spec *s);
 /* The next sequence number the receiver of DIR expects. */
 uint32_t flows_rcv_nxt(const struct qthread *, const struct flow *, enum flow_dir);
 /* Resets both sides; SEQ is where the sender's stream stops for the receiver. */

@@ -65,6 +65,8 @@ enum release_ack {
 /* start releasing [start, start + len) to a receiver whose window is wnd bytes */
 void release_init(struct release *r, uint32_t start, uint32_t len, uint32_t mss, uint32_t wnd,
 		  uint64_t now);
+/* more of the range may go: it ends at END now (it never shrinks) */
+void release_extend(struct release *r, uint32_t end);
 /* an acknowledgement from the receiver: ack, its window in bytes, its SACK blocks */
 enum release_ack release_ack(struct release *r, uint32_t ack, uint32_t wnd,
 			     const struct release_sack *sack, unsigned int nsack, uint64_t now);

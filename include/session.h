@@ -26,6 +26,14 @@ struct session_req {
 	/* POP3: the first message ended here, and whether it was a TOP */
 	unsigned long msgno;
 	int top;
+	/* POP3: bodies started in the bytes of the last push, the first and the last of
+	 * them this many bytes into it */
+	int body;
+	size_t body_first, body_last;
+	/* POP3: messages ended in the bytes of the last push, the last of them this many
+	 * bytes into it */
+	int msg_end_set;
+	size_t msg_end;
 };
 
 struct session;

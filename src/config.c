@@ -30,6 +30,9 @@ static const char *const midstream_names[] = {
 static const char *const queue_full_names[] = {
 	[QUEUE_FULL_DROP] = "drop", [QUEUE_FULL_ACCEPT] = "accept"
 };
+static const char *const pop3_hold_names[] = {
+	[POP3_HOLD_WHOLE] = "whole", [POP3_HOLD_END] = "end"
+};
 
 const char *config_mode_name(enum config_mode m)
 {
@@ -82,6 +85,8 @@ void config_defaults(struct config *c)
 	c->midstream = MIDSTREAM_RESET;
 	c->midstream_grace = 60;
 	c->queue_full = QUEUE_FULL_DROP;
+	c->pop3_hold = POP3_HOLD_END;
+	c->pop3_hold_max = 32ULL << 20;
 	c->idle_timeout = 900;
 	c->min_ttl = 16;
 	c->ooo_segments = 4096;
@@ -252,6 +257,14 @@ enum key_kind {
 	K_SCANNERS,
 	K_MIDSTREAM,
 	K_QUEUE_FULL,
+	K_POP3_HOLD,
+};
+
+/* the words of the two-word keys */
+static const char *const *const choice_names[] = {
+	[K_MIDSTREAM] = midstream_names,
+	[K_QUEUE_FULL] = queue_full_names,
+	[K_POP3_HOLD] = pop3_hold_names,
 };
 
 /* A key is live when a reload applies it to the running daemon, restart when only a
@@ -307,6 +320,8 @@ static const struct key_def keys[] = {
 	{ "midstream", K_MIDSTREAM, F(midstream), 0, 0, LIVE },
 	{ "midstream_grace", K_UINT, F(midstream_grace), 0, 86400, LIVE },
 	{ "queue_full", K_QUEUE_FULL, F(queue_full), 0, 0, RESTART },
+	{ "pop3_hold", K_POP3_HOLD, F(pop3_hold), 0, 0, LIVE },
+	{ "pop3_hold_max", K_SIZE, F(pop3_hold_max), 1024, 1ULL << 32, LIVE },
 	{ "idle_timeout", K_UINT, F(idle_timeout), 5, 86400, LIVE },
 	{ "min_ttl", K_UINT, F(min_ttl), 0, 255, LIVE },
 	{ "ooo_segments", K_UINT, F(ooo_segments), 16, 1 << 20, LIVE },
@@ -461,8 +476,8 @@ int config_set(struct config *c, const char *key, const char *v, char *err, size
 		return 0;
 	case K_MIDSTREAM:
 	case K_QUEUE_FULL:
-		r = parse_enum(v, k->kind == K_MIDSTREAM ? midstream_names : queue_full_names, 2,
-			       k->name, err, errlen);
+	case K_POP3_HOLD:
+		r = parse_enum(v, choice_names[k->kind], 2, k->name, err, errlen);
 		if (r < 0)
 			return -1;
 		*(int *)(void *)field = r;

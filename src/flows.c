@@ -203,17 +203,29 @@ void flows_flush(struct qthread *qt)
 		log_warn("queue %u: sending verdicts", qt->queue);
 }
 
-/* Sends a packet of F towards TO as if from the other side; 0 or -1 (counted). */
+/* Sends a segment of F towards TO as if from the other side; 0 or -1 (counted). */
+int flows_send_spec(struct qthread *qt, const struct flow *f, enum flow_dir to, struct tcp_spec *s)
+{
+	const struct flow_key *k = &f->key;
+
+	s->family = k->family;
+	s->saddr = to == DIR_TO_SERVER ? k->caddr : k->saddr;
+	s->daddr = to == DIR_TO_SERVER ? k->saddr : k->caddr;
+	s->sport = to == DIR_TO_SERVER ? k->cport : k->sport;
+	s->dport = to == DIR_TO_SERVER ? k->sport : k->cport;
+	if (inject_send(qt->inj, s) < 0) {
+		STATS_ADD(&qt->st, inject_errors, 1);
+		log_warn("queue %u: injecting a packet", qt->queue);
+		return -1;
+	}
+	STATS_ADD(&qt->st, injected_packets, 1);
+	return 0;
+}
+
 int flows_send(struct qthread *qt, const struct flow *f, enum flow_dir to, uint32_t seq,
 	       uint32_t ack, uint8_t flags, const char *payload)
 {
-	const struct flow_key *k = &f->key;
 	struct tcp_spec s = {
-		.family = k->family,
-		.saddr = to == DIR_TO_SERVER ? k->caddr : k->saddr,
-		.daddr = to == DIR_TO_SERVER ? k->saddr : k->caddr,
-		.sport = to == DIR_TO_SERVER ? k->cport : k->sport,
-		.dport = to == DIR_TO_SERVER ? k->sport : k->cport,
 		.seq = seq,
 		.ack = ack,
 		.flags = flags,
@@ -222,13 +234,7 @@ int flows_send(struct qthread *qt, const struct flow *f, enum flow_dir to, uint3
 		.payload_len = payload ? strlen(payload) : 0,
 	};
 
-	if (inject_send(qt->inj, &s) < 0) {
-		STATS_ADD(&qt->st, inject_errors, 1);
-		log_warn("queue %u: injecting a packet", qt->queue);
-		return -1;
-	}
-	STATS_ADD(&qt->st, injected_packets, 1);
-	return 0;
+	return flows_send_spec(qt, f, to, &s);
 }
 
 /* The next sequence number the receiver of DIR expects: it has everything passed up to
@@ -240,6 +246,8 @@ uint32_t flows_rcv_nxt(const struct qthread *qt, const struct flow *f, enum flow
 
 	if (!f->dir[dir].started)
 		return 0;
+	if (dir == DIR_TO_CLIENT && f->cap)
+		nxt = f->cap_next; /* a capture's bytes go from there */
 	for (h = f->holds ? qt->holds : NULL; h; h = h->next) {
 		if (h->flow == f && h->dir == dir && !h->resolved && SEQ_LT(h->seq, nxt))
 			nxt = h->seq;

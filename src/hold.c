@@ -13,33 +13,20 @@
 
 #define REPLY_WAIT_MS 5000 /* a rejected message's 554 waits this long for owed replies */
 
-static struct hold *hold_add(struct qthread *qt, uint32_t id, const struct pkt *p, long cut,
-			     uint64_t now)
+/* a hold of the current packet's flow and side, linked, for SEQ..END */
+static struct hold *hold_new(struct qthread *qt, uint32_t seq, uint32_t end, uint64_t now)
 {
 	struct hold *h = calloc(1, sizeof(*h));
 
 	if (!h)
 		return NULL;
-	h->id = id;
 	h->flow = qt->cur.flow;
 	h->dir = qt->cur.dir;
-	h->seq = p->seq;
-	h->end = p->seq + (uint32_t)p->payload_len + (p->flags & TCPF_FIN ? 1 : 0);
+	h->seq = seq;
+	h->end = end;
 	h->start_us = now_us();
 	h->deadline_ms = now + qt->cfg->hold_timeout * 1000ULL;
-	h->cut = cut;
-	if (qt->pk.changed || cut >= 0) {
-		/* normalised, or to be cut on a reject: the verdict carries bytes of its
-		 * own, kept until then */
-		h->pkt = malloc(qt->pk.len);
-		if (!h->pkt) {
-			free(h);
-			return NULL;
-		}
-		packet_csum_set(qt->pk.buf, qt->pk.p);
-		memcpy(h->pkt, qt->pk.buf, qt->pk.len);
-		h->pkt_len = qt->pk.len;
-	}
+	h->cut = -1;
 	h->flow->holds++;
 	h->next = qt->holds;
 	qt->holds = h;
@@ -48,19 +35,53 @@ static struct hold *hold_add(struct qthread *qt, uint32_t id, const struct pkt *
 	return h;
 }
 
+static void hold_free(struct qthread *, struct hold *);
+
+static struct hold *hold_add(struct qthread *qt, uint32_t id, const struct pkt *p, long cut,
+			     uint64_t now)
+{
+	struct hold *h = hold_new(qt, p->seq,
+				  p->seq + (uint32_t)p->payload_len + (p->flags & TCPF_FIN ? 1 : 0),
+				  now);
+
+	if (!h)
+		return NULL;
+	h->id = id;
+	h->cut = cut;
+	if (qt->pk.changed || cut >= 0) {
+		/* normalised, or to be cut on a reject: the verdict carries bytes of its
+		 * own, kept until then */
+		h->pkt = malloc(qt->pk.len);
+		if (!h->pkt) {
+			h->resolved = 1; /* nothing to give a verdict to */
+			STATS_ADD(&qt->st, holds_current, (uint64_t)-1);
+			hold_free(qt, h);
+			return NULL;
+		}
+		packet_csum_set(qt->pk.buf, qt->pk.p);
+		memcpy(h->pkt, qt->pk.buf, qt->pk.len);
+		h->pkt_len = qt->pk.len;
+	}
+	return h;
+}
+
 /* Gives the held packet its verdict. */
 static void hold_verdict(struct qthread *qt, struct hold *h, int accept)
 {
 	uint64_t us = now_us() - h->start_us;
 
-	if (accept && h->pkt)
-		nfqueue_verdict_pkt(qt->nfq, h->id, h->pkt, h->pkt_len, 0);
-	else
-		nfqueue_verdict(qt->nfq, h->id, accept, 0);
-	if (accept)
+	if (h->capture) {
+		/* no packet: the capture's bytes go or stay */
+	} else if (accept) {
+		if (h->pkt)
+			nfqueue_verdict_pkt(qt->nfq, h->id, h->pkt, h->pkt_len, 0);
+		else
+			nfqueue_verdict(qt->nfq, h->id, 1, 0);
 		STATS_ADD(&qt->st, verdict_accept, 1);
-	else
+	} else {
+		nfqueue_verdict(qt->nfq, h->id, 0, 0);
 		STATS_ADD(&qt->st, verdict_drop, 1);
+	}
 	STATS_ADD(&qt->st, holds_current, (uint64_t)-1);
 	STATS_ADD(&qt->st, hold_time_us_total, us);
 	STATS_MAX(&qt->st, hold_time_us_max, us);
@@ -158,7 +179,9 @@ static int delete_start(struct qthread *qt, struct hold *h)
 	if (h->top || !h->msgno || f->state != FLOW_ESTABLISHED || c->ooo || !f->app)
 		return 0;
 	n = snprintf(cmd, sizeof(cmd), "DELE %lu\r\nQUIT\r\n", h->msgno);
-	if (flows_send(qt, f, DIR_TO_SERVER, seq, h->seq, TCPF_PSH | TCPF_ACK, cmd) < 0)
+	/* after a capture, the server has had its bytes acknowledged up to their end */
+	if (flows_send(qt, f, DIR_TO_SERVER, seq, h->capture ? f->dir[DIR_TO_CLIENT].next : h->seq,
+		       TCPF_PSH | TCPF_ACK, cmd) < 0)
 		return 0;
 	flows_send(qt, f, DIR_TO_CLIENT, h->seq, seq, TCPF_RST | TCPF_ACK, NULL);
 	/* the parser reads the answers: it takes the commands as the server does */
@@ -201,13 +224,28 @@ static int wait_met(const struct hold *h)
 {
 	const struct flow *f = h->flow;
 
+	if (h->cap_wait == 1)
+		return capture_caught_up(f);
 	if (f->state == FLOW_DELETING)
 		return session_quit_answered(f->app) || f->dir[DIR_TO_CLIENT].fin == FIN_DONE;
 	return session_replies(f->app) >= h->replies_before;
 }
 
+static void hold_act(struct qthread *, struct hold *);
+
 static void wait_over(struct qthread *qt, struct hold *h)
 {
+	if (h->cap_wait == 1) {
+		/* the client has all that went (or it took too long): the outcome now, where
+		 * the client's stream stops */
+		h->cap_wait = 2;
+		h->reply_wait = 0;
+		h->seq = capture_sent(h->flow);
+		hold_act(qt, h);
+		if (!h->reply_wait)
+			hold_free(qt, h);
+		return;
+	}
 	if (h->flow->state == FLOW_DELETING)
 		delete_finish(qt, h);
 	else
@@ -232,12 +270,39 @@ void holds_waits_due(struct qthread *qt, struct flow *f)
 	}
 }
 
+/* The lowest of F's capture holds still waiting: the capture's bytes stop there. */
+static void capture_holds_limit(struct qthread *qt, struct flow *f, uint64_t now)
+{
+	const struct hold *h;
+	uint32_t at = 0;
+	int blocked = 0;
+
+	for (h = qt->holds; h; h = h->next) {
+		if (h->flow == f && h->capture && !h->resolved && (!blocked || SEQ_LT(h->seq, at))) {
+			at = h->seq;
+			blocked = 1;
+		}
+	}
+	capture_limit(qt, f, blocked, at, now);
+}
+
 /* Carries out the outcome of a hold whose scans are all back. */
 static void hold_act(struct qthread *qt, struct hold *h)
 {
+	if (h->capture && h->outcome != OUTCOME_PASS && !h->cap_wait) {
+		/* nothing more goes to the client; the outcome once it has what went */
+		h->cap_wait = 1;
+		h->reply_wait = 1;
+		h->deadline_ms = now_ms() + REPLY_WAIT_MS;
+		return;
+	}
 	switch (h->outcome) {
 	case OUTCOME_PASS:
 		hold_verdict(qt, h, 1);
+		if (h->capture) {
+			capture_clean_to(h->flow, h->end);
+			capture_holds_limit(qt, h->flow, now_ms());
+		}
 		break;
 	case OUTCOME_REJECT:
 	case OUTCOME_TEMPFAIL:
@@ -294,7 +359,7 @@ int holds_due(struct qthread *qt, uint64_t now)
 
 	for (h = qt->holds; h; h = n) {
 		n = h->next;
-		if (h->reply_wait && now >= h->deadline_ms) {
+		if (h->reply_wait && (now >= h->deadline_ms || (h->cap_wait == 1 && wait_met(h)))) {
 			wait_over(qt, h); /* the server owes too long: go on without it */
 			continue;
 		}
@@ -318,7 +383,7 @@ int holds_due(struct qthread *qt, uint64_t now)
 				  ports_proto_name((enum ports_proto)h->flow->proto), name,
 				  qt->cfg->hold_timeout, policy_outcome_name(h->outcome));
 			hold_act(qt, h);
-			if (!h->pending)
+			if (!h->pending && !h->reply_wait)
 				hold_free(qt, h);
 		} else {
 			uint64_t t = h->release_us ? now + (h->release_us - nus + 999) / 1000
@@ -478,6 +543,44 @@ enum verdict hold_settle(struct qthread *qt, struct flow *f, enum flow_dir dir, 
 		scanner_submit(qt->d->scanner, j, &qt->sink);
 	}
 	return V_HELD;
+}
+
+enum verdict hold_capture(struct qthread *qt, struct flow *f, struct pkt *p, uint64_t now)
+{
+	struct session_req *req = &qt->cur.req;
+	uint32_t at = qt->cur.cap_block_set ? qt->cur.cap_block : capture_body_at(f);
+	struct scan_job *j, *n;
+	struct hold *h = NULL;
+
+	if (SEQ_LT(at, capture_sent(f)))
+		at = capture_sent(f); /* what went cannot be called back */
+	if (req->jobs || req->block || qt->cur.reset) {
+		h = hold_new(qt, at, qt->cur.cap_end_set ? qt->cur.cap_end : at, now);
+		if (!h) {
+			scan_jobs_free(req->jobs);
+			flows_reset(qt, f, DIR_TO_CLIENT, flows_rcv_nxt(qt, f, DIR_TO_CLIENT));
+			return V_DROP;
+		}
+		h->capture = 1;
+		h->msgno = req->msgno;
+		h->top = req->top;
+		if (req->block || qt->cur.reset) {
+			scan_jobs_free(req->jobs);
+			h->outcome = req->block ? req->block_outcome : OUTCOME_RESET;
+		}
+		for (j = req->block || qt->cur.reset ? NULL : req->jobs; j; j = n) {
+			n = j->next;
+			j->owner = h;
+			h->pending++;
+			scanner_submit(qt->d->scanner, j, &qt->sink);
+		}
+	}
+	/* the messages wait before anything more goes out */
+	capture_holds_limit(qt, f, now);
+	capture_server_pkt(qt, f, p, now);
+	if (h && !h->pending)
+		holds_settle(qt, f, DIR_TO_CLIENT);
+	return V_DROP; /* its bytes are kept: they go from here */
 }
 
 /* at the end: every hold goes, its packet without a verdict */

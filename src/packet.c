@@ -157,6 +157,18 @@ size_t packet_truncate(uint8_t *buf, struct pkt *p, size_t len)
 	return total;
 }
 
+void packet_set_ack(uint8_t *buf, struct pkt *p, uint32_t ack)
+{
+	put32(buf + p->l3_len + 8, ack);
+	p->ack = ack;
+}
+
+void packet_clear_fin(uint8_t *buf, struct pkt *p)
+{
+	buf[p->l3_len + 13] &= (uint8_t)~TCPF_FIN;
+	p->flags &= (uint8_t)~TCPF_FIN;
+}
+
 void packet_clear_urg(uint8_t *buf, struct pkt *p)
 {
 	uint8_t *t = buf + p->l3_len;

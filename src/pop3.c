@@ -96,6 +96,7 @@ struct rawline {
 	uint8_t nul;	  /* it holds a NUL */
 	uint8_t crs;	  /* nothing but CR, NUL and the LF in it so far */
 	uint8_t body;	  /* past the end of the headers (as fetchmail reads them) */
+	uint8_t dot;	  /* a mutt or mpop end started it: its LF is an end too */
 };
 
 struct pop3 {
@@ -110,6 +111,9 @@ struct pop3 {
 	int cont;    /* after the end: 1 the body is kept for curl's reading, 2 read on */
 	int in_cont; /* ends reported now are curl's, candidates */
 	int eof;     /* the candidate reported now completes only at the connection's end */
+	size_t at;   /* the server's bytes of this push read so far */
+	const uint8_t *push; /* the server's bytes of this push (NULL: none, the close) */
+	const uint8_t *end_at; /* while a lax end is reported: its last byte */
 	char user[128];
 	int dele, quit;		 /* the last DELE's answer (1 +OK, -1 -ERR), QUIT answered */
 	struct pop3_events *evq; /* while there are events: until the next push or trim */
@@ -237,6 +241,7 @@ static struct pop3_event *event_add(struct pop3 *p, enum pop3_event_type t)
 static void emit(void *arg, const uint8_t *msg, size_t n, int candidate, int oversize)
 {
 	struct pop3 *p = arg;
+	const uint8_t *last = p->end_at ? p->end_at : p->body.at;
 	struct pop3_event *e;
 
 	if (p->cur.kind != P_RETR && p->cur.kind != P_TOP)
@@ -252,6 +257,8 @@ static void emit(void *arg, const uint8_t *msg, size_t n, int candidate, int ove
 	e->eof = p->eof;
 	e->top = p->cur.kind == P_TOP;
 	e->msgno = p->cur.arg;
+	if (p->push && last >= p->push)
+		e->end = (size_t)(last - p->push) + 1;
 	if (candidate)
 		p->cnt.candidates++;
 	else
@@ -352,13 +359,19 @@ static size_t raw_next(struct rawline *r, const uint8_t *d, size_t n)
 
 		while (i < end && r->len < sizeof(r->head)) {
 			raw_take(r, d + i++, 1);
-			if (raw_dot_end(r))
+			if (raw_dot_end(r)) {
+				r->dot = 1;
 				return i - 1;
+			}
 		}
 		raw_take(r, d + i, end - i);
 		i = end;
-		if (lf && raw_end(r))
+		/* a client that reads whole lines has that end only with the line's LF: the
+		 * body through that line is a candidate too */
+		if (lf && (r->dot | raw_end(r))) {
+			raw_reset(r);
 			return end - 1;
+		}
 	}
 	return n;
 }
@@ -492,6 +505,16 @@ static void status(struct pop3 *p, const char *line, size_t len, int is_long)
 		p->cnt.retr++;
 	if (e.kind == P_TOP)
 		p->cnt.top++;
+	if (e.multi && (e.kind == P_RETR || e.kind == P_TOP)) {
+		struct pop3_event *b = event_add(p, POP3_EV_BODY);
+
+		if (b) {
+			/* fetchmail's body starts inside a long status line: from its start */
+			b->at = len > FM_STATUS ? 0 : p->at;
+			b->top = e.kind == P_TOP;
+			b->msgno = e.arg;
+		}
+	}
 	if (e.multi) {
 		p->cur = e;
 		p->cont = 0;
@@ -517,7 +540,9 @@ static size_t body_push(struct pop3 *p, const uint8_t *d, size_t n, int *done)
 		i += msg_reader_push(&p->body, d + i, h - i, done, emit, p);
 		if (*done || h == n)
 			return i;
+		p->end_at = d + h;
 		candidate(p, 0);
+		p->end_at = NULL;
 	}
 }
 
@@ -548,6 +573,7 @@ static void server_push(struct pop3 *p, const uint8_t *d, size_t n)
 			if (p->sline.is_long)
 				p->cnt.long_lines++;
 			/* a status is at the line's start: a long one is still read */
+			p->at = i;
 			if (p->sline.b.p)
 				status(p, (const char *)p->sline.b.p, p->sline.b.len,
 				       p->sline.is_long);
@@ -563,6 +589,7 @@ static void server_push(struct pop3 *p, const uint8_t *d, size_t n)
 void pop3_close(struct pop3 *p)
 {
 	events_clear(p);
+	p->push = NULL;
 	/* curl takes what it has, poplib a last ".x" line, mpop a last "." */
 	if (p->smode == S_MULTI || p->cont == 2)
 		candidate(p, 1);
@@ -572,9 +599,12 @@ void pop3_close(struct pop3 *p)
 int pop3_push(struct pop3 *p, enum pop3_dir dir, const uint8_t *d, size_t n)
 {
 	events_clear(p);
-	if (dir == POP3_CLIENT)
+	if (dir == POP3_CLIENT) {
 		client_push(p, d, n);
-	else
+	} else {
+		p->push = d;
 		server_push(p, d, n);
+		p->push = NULL;
+	}
 	return 0;
 }

@@ -119,8 +119,44 @@ static enum verdict total_full(struct qthread *qt, struct flow *f, enum flow_dir
 	return v;
 }
 
+/* In-order bytes: to the session; a POP3 body's from its first byte kept whole */
+static void deliver(void *arg, const uint8_t *d, size_t len)
+{
+	struct qthread *qt = arg;
+	struct flow *f = qt->cur.flow;
+	struct session_req *req = &qt->cur.req;
+	uint32_t seq;
+
+	flows_deliver(qt, d, len);
+	if (qt->cur.dir != DIR_TO_CLIENT || f->state != FLOW_ESTABLISHED)
+		return;
+	seq = f->dir[DIR_TO_CLIENT].next - (uint32_t)len;
+	if (req->body) {
+		uint32_t first = seq + (uint32_t)req->body_first;
+
+		req->body = 0;
+		/* from these bytes on (the status line too: none of this packet passes) */
+		if (!capture_on(f) && qt->cfg->pop3_hold == POP3_HOLD_WHOLE)
+			capture_start(qt, f, seq, now_ms());
+		if (!qt->cur.cap_block_set) {
+			qt->cur.cap_block = first;
+			qt->cur.cap_block_set = 1;
+		}
+		capture_body(f, seq + (uint32_t)req->body_last);
+	}
+	if (req->msg_end_set) {
+		uint32_t end = seq + (uint32_t)req->msg_end;
+
+		req->msg_end_set = 0;
+		if (!qt->cur.cap_end_set || SEQ_GT(end, qt->cur.cap_end))
+			qt->cur.cap_end = end;
+		qt->cur.cap_end_set = 1;
+	}
+	capture_bytes(qt, f, seq, d, len);
+}
+
 static enum verdict handle_data(struct qthread *qt, struct flow *f, enum flow_dir dir,
-				const struct pkt *p, uint32_t id, uint64_t now)
+				struct pkt *p, uint32_t id, uint64_t now)
 {
 	/* the bytes as queued: a conflicting copy is rewritten there */
 	uint8_t *data = qt->pk.buf + (p->payload - qt->pk.buf);
@@ -131,7 +167,11 @@ static enum verdict handle_data(struct qthread *qt, struct flow *f, enum flow_di
 	qt->cur.dir = dir;
 	/* if this packet is dropped, the server answers only what came before it */
 	qt->cur.owed = session_owed(f->app);
-	res = reasm_add(&f->dir[dir], &qt->lim, p->seq, data, p->payload_len, flows_deliver, qt);
+	if (dir == DIR_TO_CLIENT && capture_on(f)) {
+		qt->cur.cap_block = capture_body_at(f);
+		qt->cur.cap_block_set = 1;
+	}
+	res = reasm_add(&f->dir[dir], &qt->lim, p->seq, data, p->payload_len, deliver, qt);
 	count_reasm(qt, res);
 	if (res & REASM_AFTER_FIN) {
 		/* never read by the receiver; no legitimate sender does it */
@@ -151,6 +191,13 @@ static enum verdict handle_data(struct qthread *qt, struct flow *f, enum flow_di
 		norm_event(qt, f, NORM_REWRITE);
 		qt->pk.changed = 1;
 	}
+	if ((res & REASM_QUEUED) && dir == DIR_TO_CLIENT && f->proto == PROTO_POP3 &&
+	    qt->cfg->pop3_hold == POP3_HOLD_WHOLE && !capture_on(f)) {
+		/* a body's bytes ahead of its status line would reach the client before
+		 * mailscand knows they are a body: the server sends them again */
+		STATS_ADD(&qt->st, pop3_ooo_dropped, 1);
+		return V_DROP;
+	}
 	if ((res & REASM_RETRANS) && hold_in_range(qt, f, dir, p->seq, p->payload_len)) {
 		STATS_ADD(&qt->st, held_retransmissions_dropped, 1);
 		return V_DROP;
@@ -160,7 +207,45 @@ static enum verdict handle_data(struct qthread *qt, struct flow *f, enum flow_di
 	    ((res & REASM_FIN) || ((p->flags & TCPF_FIN) && f->dir[dir].fin != FIN_DONE &&
 				   f->dir[dir].next == p->seq + (uint32_t)p->payload_len)))
 		session_close(f->app, f, dir, &qt->cur.req);
+	if (dir == DIR_TO_CLIENT && capture_on(f) && f->state == FLOW_ESTABLISHED)
+		return hold_capture(qt, f, p, now);
 	return hold_settle(qt, f, dir, p, id, now);
+}
+
+/* A flow whose server bytes are kept (capture.c): the client's segments drive the
+ * release, the server's wait behind what is kept, and its FIN until all went. */
+static enum verdict captured(struct qthread *qt, struct flow *f, enum flow_dir dir, struct pkt *p,
+			     uint64_t now)
+{
+	if (dir == DIR_TO_SERVER) {
+		capture_client_pkt(qt, f, p, qt->pk.buf, now);
+		return V_ACCEPT;
+	}
+	if (p->payload_len && !capture_taking(f, p->seq))
+		return V_DROP; /* sent again once what is kept is out */
+	if (p->flags & TCPF_FIN) {
+		if (!p->payload_len && p->seq == f->dir[DIR_TO_CLIENT].next && capture_fin(f)) {
+			/* the stream ends: what a client takes as complete at its end waits
+			 * for its scans too; the FIN itself passes once all went */
+			memset(&qt->cur, 0, sizeof(qt->cur));
+			qt->cur.flow = f;
+			qt->cur.dir = dir;
+			qt->cur.cap_block = capture_body_at(f);
+			qt->cur.cap_block_set = 1;
+			qt->cur.cap_end = p->seq;
+			qt->cur.cap_end_set = 1;
+			session_close(f->app, f, dir, &qt->cur.req);
+			return hold_capture(qt, f, p, now);
+		}
+		if (!p->payload_len) {
+			capture_server_pkt(qt, f, p, now);
+			return V_DROP;
+		}
+		p->flags &= (uint8_t)~TCPF_FIN; /* the bytes are kept, the FIN sent again */
+	}
+	if (!p->payload_len)
+		capture_server_pkt(qt, f, p, now);
+	return V_ACCEPT;
 }
 
 /* A FIN alone ends the stream: the session may want it held like a completing segment. */
@@ -363,6 +448,8 @@ static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint6
 		return handle_rst(qt, f, dir, p);
 	if (f->state == FLOW_RESET)
 		return tombstone(qt, f, dir, p);
+	if (capture_on(f) && f->state == FLOW_ESTABLISHED && captured(qt, f, dir, p, now) == V_DROP)
+		return V_DROP;
 	if (p->payload_len || (p->flags & TCPF_FIN)) {
 		why = tcpnorm_check(f, dir, p);
 		if (why != DROP_NONE) {
@@ -497,10 +584,12 @@ static void *qthread_main(void *arg)
 
 	while (!qt->d->stop) {
 		uint64_t now = now_ms();
-		int timeout = holds_due(qt, now), i, n;
+		int timeout = holds_due(qt, now), t = captures_due(qt, now), i, n;
 
 		flows_flush(qt);
 		config_follow(qt);
+		if (t >= 0 && (timeout < 0 || t < timeout))
+			timeout = t;
 		if (timeout < 0 || timeout > 200)
 			timeout = 200;
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
@@ -585,6 +674,7 @@ void qthread_free(struct qthread *qt)
 	if (!qt)
 		return;
 	scan_sink_destroy(&qt->sink);
+	captures_free(qt);
 	holds_free(qt);
 	if (qt->flows) {
 		struct flow *f;

@@ -145,6 +145,12 @@ void release_init(struct release *r, uint32_t start, uint32_t len, uint32_t mss,
 	r->rto = RELEASE_RTO_INIT;
 }
 
+void release_extend(struct release *r, uint32_t end)
+{
+	if (SEQ_GT(end, r->end))
+		r->end = end;
+}
+
 /* RFC 6298 2.2, 2.3 */
 static void rtt_sample(struct release *r, uint64_t m64)
 {

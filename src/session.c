@@ -200,7 +200,16 @@ static void pop3_events(struct session *s, const struct flow *f, struct session_
 	struct pop3_event e;
 	char meta[256];
 
+	req->body = 0;
+	req->msg_end_set = 0;
 	while (pop3_next(s->pop3, &e)) {
+		if (e.type == POP3_EV_BODY) {
+			if (!req->body)
+				req->body_first = e.at;
+			req->body_last = e.at;
+			req->body = 1;
+			continue;
+		}
 		if (e.type == POP3_EV_STLS) {
 			STATS_ADD(s->st, pop3_stls, 1);
 			req->offload = 1;
@@ -212,6 +221,10 @@ static void pop3_events(struct session *s, const struct flow *f, struct session_
 			req->ended = 1;
 			req->msgno = e.msgno;
 			req->top = e.top;
+		}
+		if (e.end && (!req->msg_end_set || e.end > req->msg_end)) {
+			req->msg_end = e.end;
+			req->msg_end_set = 1;
 		}
 		message(s, f, e.msg, e.len, e.fd, e.oversize, e.candidate, meta, req);
 	}

@@ -29,6 +29,8 @@ static void log_events(struct pop3 *p, char *log, size_t cap)
 			snprintf(log + n, cap - n, "STLS;");
 			continue;
 		}
+		if (e.type == POP3_EV_BODY)
+			continue; /* test_body_start */
 		snprintf(log + n, cap - n, "%s%lu%s%s%s[%s](", e.top ? "T" : "R", e.msgno,
 			 e.candidate ? "c" : "", e.eof ? "e" : "", e.oversize ? "o" : "", e.user);
 		for (size_t i = 0; i < e.len && (n = strlen(log)) + 3 < cap; i++)
@@ -312,15 +314,17 @@ static void check_bin(const char *name, const char *pipelined, const uint8_t *sr
 /* the ends of a body that lax clients read, each a candidate of the body before it */
 static void test_end_spellings(void)
 {
-	/* mutt: a '.' line that is not ".."; mpop: "." and a NUL */
+	/* mutt: a '.' line that is not ".."; mpop: "." and a NUL; both read whole lines,
+	 * so the body through that line is a candidate too (POP3 whole releases it) */
 	check_bin("dot x", "RETR 1\r\n", BIN("+OK\r\nvirus\r\n.x\r\nmore\r\n.\r\n"),
-		  "R1c[alice](virus\r\n);R1[alice](virus\r\nx\r\nmore\r\n);");
+		  "R1c[alice](virus\r\n);R1c[alice](virus\r\nx\r);R1[alice](virus\r\nx\r\nmore\r\n);");
 	check_bin("dot NUL", "RETR 1\r\n", BIN("+OK\r\nvirus\r\n.\0\r\nmore\r\n.\r\n"),
-		  "R1c[alice](virus\r\n);R1[alice](virus\r\n\\0\r\nmore\r\n);");
+		  "R1c[alice](virus\r\n);R1c[alice](virus\r\n\\0\r);"
+		  "R1[alice](virus\r\n\\0\r\nmore\r\n);");
 	check_bin("dot CR x", "RETR 1\r\n", BIN("+OK\r\nvirus\r\n.\rx\r\n.\r\n"),
-		  "R1c[alice](virus\r\n);R1[alice](virus\r\n\rx\r\n);");
+		  "R1c[alice](virus\r\n);R1c[alice](virus\r\n\rx\r);R1[alice](virus\r\n\rx\r\n);");
 	check_bin("first line", "RETR 1\r\n", BIN("+OK\r\n. virus\r\n.\r\n"),
-		  "R1c[alice]();R1[alice]( virus\r\n);");
+		  "R1c[alice]();R1c[alice]( virus\r);R1[alice]( virus\r\n);");
 	/* fetchmail drops NULs from header lines (not from body lines) */
 	check_bin("NUL dot header", "RETR 1\r\n",
 		  BIN("+OK\r\nA: virus\r\n\0.\r\nB: c\r\n\r\n\0.\r\n.\r\n"),
@@ -457,8 +461,79 @@ static void test_memory(void)
 	pop3_free(p);
 }
 
+/* Where each RETR and TOP body starts in the server's stream, however the stream is cut
+ * into pushes: after the +OK line, never for a listing or an error. */
+static void test_body_start(void)
+{
+	static const char cli[] = "USER a\r\nPASS b\r\nLIST\r\nRETR 1\r\nRETR 9\r\nTOP 2 0\r\n";
+	static const char srv[] = "+OK hi\r\n+OK\r\n+OK\r\n+OK 2\r\n1 10\r\n.\r\n"
+				  "+OK 10 octets\r\nbody\r\n.\r\n-ERR no\r\n+OK\r\nH: x\r\n\r\n.\r\n";
+	const size_t want[] = { (size_t)(strstr(srv, "body") - srv), (size_t)(strstr(srv, "H: x") - srv) };
+	size_t n = strlen(srv);
+
+	for (size_t k = 1; k <= n; k++) {
+		struct pop3 *p = pop3_new(1 << 20, NULL, 256);
+		struct pop3_event e;
+		size_t got[4], ngot = 0, top = 0, ends = 0;
+
+		pop3_push(p, POP3_CLIENT, (const uint8_t *)cli, strlen(cli));
+		for (size_t off = 0; off < n; off += k) {
+			size_t len = n - off < k ? n - off : k;
+
+			pop3_push(p, POP3_SERVER, (const uint8_t *)srv + off, len);
+			while (pop3_next(p, &e)) {
+				if (e.type == POP3_EV_MESSAGE) {
+					/* each message ends after its ".CRLF" */
+					CHECK(e.end > 0 && e.end <= len);
+					CHECK(!memcmp(srv + off + e.end - 3, ".\r\n", 3));
+					ends++;
+				}
+				if (e.type != POP3_EV_BODY)
+					continue;
+				CHECK(e.at <= len);
+				if (ngot < 4)
+					got[ngot++] = off + e.at;
+				top += (size_t)e.top;
+				CHECK_INT(e.msgno, ngot == 1 ? 1 : 2);
+			}
+		}
+		CHECK_INT(ngot, 2);
+		CHECK_INT(got[0], want[0]);
+		CHECK_INT(got[1], want[1]);
+		CHECK_INT(top, 1);
+		CHECK_INT(ends, 2);
+		pop3_free(p);
+	}
+}
+
+/* A lax client's end (here a bare-LF ".") is reported where it ends in the push. */
+static void test_candidate_end(void)
+{
+	static const char srv[] = "+OK\r\nSubject: x\n\nbody\n.\nmore\r\n";
+	struct pop3 *p = pop3_new(1 << 20, NULL, 256);
+	struct pop3_event e;
+	size_t n = 0;
+
+	pop3_push(p, POP3_CLIENT, (const uint8_t *)"RETR 1\r\n", 8);
+	pop3_push(p, POP3_SERVER, (const uint8_t *)srv, strlen(srv));
+	while (pop3_next(p, &e)) {
+		if (e.type != POP3_EV_MESSAGE)
+			continue;
+		CHECK(e.candidate);
+		CHECK_INT(e.end, strstr(srv, ".\nmore") - srv + 2);
+		n++;
+	}
+	CHECK(n >= 1);
+	pop3_close(p);
+	while (pop3_next(p, &e))
+		CHECK_INT(e.end, 0); /* at the close: no bytes */
+	pop3_free(p);
+}
+
 int main(void)
 {
+	test_candidate_end();
+	test_body_start();
 	test_memory();
 	test_retr();
 	test_stuffed_and_top();
