@@ -28,6 +28,7 @@ struct capture {
 	uint32_t body;	 /* where the body being read started */
 	uint32_t open_to; /* its bytes go up to here while it is read (a clean reading's end) */
 	int fin;	 /* the server's FIN came, in order */
+	int read;	 /* the client spoke after a clean reading's end: it read no further */
 	int draining;	 /* nothing more is taken: once all is out, the capture ends */
 	struct release rel;
 	uint32_t srv_ack; /* the server's last acknowledgement and window field */
@@ -166,8 +167,10 @@ void capture_body(struct flow *f, uint32_t body)
 {
 	struct capture *c = cap_of(f);
 
-	if (c)
+	if (c) {
 		c->body = c->open_to = body;
+		c->read = 0;
+	}
 }
 
 void capture_clean_to(struct flow *f, uint32_t end)
@@ -263,7 +266,7 @@ static void pump(struct qthread *qt, struct capture *c, uint64_t now)
 
 	/* a body being read waits from its start, or from where a reading of it was found
 	 * clean (past the fallback, only its end waits) */
-	if (!c->draining && session_busy(f->app) && SEQ_LT(c->open_to, allowed))
+	if (!c->draining && !c->read && session_busy(f->app) && SEQ_LT(c->open_to, allowed))
 		allowed = c->open_to;
 	release_extend(&c->rel, allowed);
 	for (i = 0; i < RELEASE_ROUNDS && release_next(&c->rel, now, &seg); i++) {
@@ -329,6 +332,10 @@ void capture_client_pkt(struct qthread *qt, struct flow *f, struct pkt *p, uint8
 	if (SEQ_GEQ(p->ack, c->base))
 		release_ack(&c->rel, p->ack, (uint32_t)p->window << cli_wscale(f), sack, p->nsack,
 			    now);
+	/* a client that speaks once it has a reading's end took the body as ended there:
+	 * what follows is not body to it (a strict one would still be reading) */
+	if (p->payload_len && SEQ_GT(c->open_to, c->body) && SEQ_GEQ(c->rel.una, c->open_to))
+		c->read = 1;
 	if (SEQ_LT(p->ack, cap_end(c))) {
 		packet_set_ack(buf, p, cap_end(c));
 		qt->pk.changed = 1;

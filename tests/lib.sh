@@ -227,6 +227,8 @@ write_config() {
 		echo "tmpdir = $WORK/tmp"
 		echo "database = $(testsigs)"
 		echo "test_signatures = yes"
+		# CONF_EXTRA: lines for every daemon of a run (a test's own lines come after)
+		[ -n "${CONF_EXTRA:-}" ] && printf '%s\n' "$CONF_EXTRA"
 		for l in "$@"; do echo "$l"; done
 	} >"$CONF"
 }
