@@ -35,7 +35,7 @@ struct capture {
 	uint16_t srv_win;
 	uint16_t cli_win; /* the client's last window field */
 	uint32_t cli_ts, srv_ts; /* each side's newest timestamp value, pure ACKs included */
-	uint64_t last_ack_ms;
+	uint64_t last_ack_ms; /* the client last took bytes (or the capture started) */
 	size_t budget; /* message_memory taken */
 };
 
@@ -268,6 +268,8 @@ static void pump(struct qthread *qt, struct capture *c, uint64_t now)
 	 * clean (past the fallback, only its end waits) */
 	if (!c->draining && !c->read && session_busy(f->app) && SEQ_LT(c->open_to, allowed))
 		allowed = c->open_to;
+	if (SEQ_GT(allowed, c->rel.end) && c->rel.una == c->rel.end)
+		c->last_ack_ms = now; /* the client had it all: its idle time starts now */
 	release_extend(&c->rel, allowed);
 	for (i = 0; i < RELEASE_ROUNDS && release_next(&c->rel, now, &seg); i++) {
 		seg_spec(f, c, DIR_TO_CLIENT, &s);
@@ -323,15 +325,16 @@ void capture_client_pkt(struct qthread *qt, struct flow *f, struct pkt *p, uint8
 	if (!c || !(p->flags & TCPF_ACK))
 		return;
 	c->cli_win = p->window;
-	c->last_ack_ms = now;
 	ts_newer(&c->cli_ts, p);
 	for (i = 0; i < p->nsack; i++) {
 		sack[i].start = p->sack[i][0];
 		sack[i].end = p->sack[i][1];
 	}
-	if (SEQ_GEQ(p->ack, c->base))
-		release_ack(&c->rel, p->ack, (uint32_t)p->window << cli_wscale(f), sack, p->nsack,
-			    now);
+	/* idle is a client that takes nothing (a zero window answers the probes) */
+	if (SEQ_GEQ(p->ack, c->base) &&
+	    release_ack(&c->rel, p->ack, (uint32_t)p->window << cli_wscale(f), sack, p->nsack,
+			now) == RELEASE_ACK_NEW)
+		c->last_ack_ms = now;
 	/* a client that speaks once it has a reading's end took the body as ended there:
 	 * what follows is not body to it (a strict one would still be reading) */
 	if (p->payload_len && SEQ_GT(c->open_to, c->body) && SEQ_GEQ(c->rel.una, c->open_to))
@@ -393,7 +396,7 @@ int captures_due(struct qthread *qt, uint64_t now)
 			continue;
 		}
 		if (now - c->last_ack_ms > qt->cfg->idle_timeout * 1000ULL &&
-		    c->rel.una != c->rel.nxt) {
+		    SEQ_LT(c->rel.una, c->rel.end)) {
 			/* a client that stopped reading: as any idle flow */
 			STATS_ADD(&qt->st, flows_timed_out, 1);
 			flows_reset(qt, f, DIR_TO_CLIENT, c->rel.una);

@@ -5,7 +5,7 @@ make KIND OUT: writes a test message: clean, stuffed (lines starting with dots),
   big (5 MiB attachment), eicar (EICAR in a base64 MIME attachment), zip (ClamAV's
   clam.zip attached), mbox (clam.exe.mbox.base64 as a message), plaineicar (EICAR in
   the plain text body), plainclean, bigplaineicar and bigplainclean (the same after
-  400 KB of text).
+  400 KB of text), earlyeicar (EICAR in the plain text body, then 2 MB of text).
 send HOST PORT FILE MODE [FILE2]: sends FILE from a@example.org to b@example.org and
   prints the server's (or mailscan's) final answer: "CODE text", or "reset"/"closed".
   MODE: smtplib | starttls | pipeline | bdat | bytes (1-byte segments) | splitend (the end of
@@ -47,11 +47,14 @@ def make(kind, out):
     if kind.startswith("big"):
         # filler past a receive window before the text (plaineicar: EICAR in plain text)
         body += "".join(f"line {i:06d} of filler text for a long message\n" for i in range(8000))
+    if kind == "earlyeicar":
+        body += EICAR.decode() + "\n"
+        body += "".join(f"line {i:06d} of filler text after the virus\n" for i in range(40000))
     if kind.endswith("plaineicar"):
         body += EICAR.decode() + "\n"
     elif kind.endswith("plainclean"):
         body += "the middle of a clean message\n"
-    m.set_content(body, cte="7bit" if kind.startswith(("plain", "bigplain")) else None)
+    m.set_content(body, cte="7bit" if kind.startswith(("plain", "bigplain", "early")) else None)
     if kind == "big":
         m.add_attachment(os.urandom(5 << 20), maintype="application", subtype="octet-stream",
                          filename="big.bin")
