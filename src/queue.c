@@ -234,6 +234,8 @@ static enum verdict captured(struct qthread *qt, struct flow *f, enum flow_dir d
 			qt->cur.cap_block_set = 1;
 			qt->cur.cap_end = p->seq;
 			qt->cur.cap_end_set = 1;
+			/* its place is known: bytes after it are never read (a reset) */
+			reasm_fin(&f->dir[dir], &qt->lim, p->seq);
 			session_close(f->app, f, dir, &qt->cur.req);
 			return hold_capture(qt, f, p, now);
 		}
