@@ -12,7 +12,7 @@ LDLIBS     += $(PKG_LIBS) -pthread
 
 B := build
 # pure modules: libc only
-PURE    := config live scanners ports iana_tcp log buf decode reasm tcpnorm flow packet stats policy msg smtpcmd smtp pop3 release
+PURE    := config live scanners ports iana_tcp log buf decode reasm tcpnorm flow packet stats policy msg smtpcmd smtp pop3 release notice
 DAEMON  := main daemon reload queue hold capture flows nfqueue inject ctl_server metrics service session
 CTL     := ctl/mailscanctl ctl_client
 SYS     := rules

@@ -9,7 +9,7 @@
 #define CONFIG_DEFAULT_PATH "/etc/mailscan/mailscan.conf"
 
 enum config_mode { MODE_GATEWAY, MODE_HOST };
-enum config_action { ACTION_REJECT, ACTION_RESET, ACTION_MONITOR, ACTION_DELETE };
+enum config_action { ACTION_REJECT, ACTION_RESET, ACTION_MONITOR, ACTION_DELETE, ACTION_REPLACE };
 enum config_policy { POLICY_PASS, POLICY_BLOCK, POLICY_TEMPFAIL };
 /* a flow first seen mid-stream, after midstream_grace */
 enum config_midstream { MIDSTREAM_RESET, MIDSTREAM_PASS };

@@ -12,6 +12,7 @@ enum outcome {
 	OUTCOME_RESET,	  /* drop and reset both sides */
 	OUTCOME_DELETE,	  /* POP3: drop, DELE and QUIT to the server, reset the client */
 	OUTCOME_TEMPFAIL, /* SMTP: as a reject, with 451 4.7.1: the sender retries later */
+	OUTCOME_REPLACE,  /* POP3 whole: a notice of the same length goes in its place */
 };
 
 /* The configured action for an infected message of PROTO. */

@@ -44,6 +44,8 @@ struct hold {
 	 * passing waits (cap_wait) until the client has all that went before */
 	int capture;
 	int cap_wait;
+	/* an infected message: what a notice in its place says */
+	char virus[128], qid[64], user[64];
 };
 
 /* what processing the current packet decided */
@@ -135,6 +137,10 @@ int capture_caught_up(const struct flow *);
 int capture_taking(const struct flow *, uint32_t seq);
 /* Bytes from AT wait for a scan (BLOCKED), or none do. */
 void capture_limit(struct qthread *, struct flow *, int blocked, uint32_t at, uint64_t now);
+/* Writes over the kept body [FROM, TO) (its ".CRLF" last, nothing of it sent yet) a
+ * notice of the same length; 0, or -1 if it cannot (then it is not changed). */
+struct notice_info;
+int capture_replace(struct flow *, uint32_t from, uint32_t to, const struct notice_info *);
 /* A server segment and a client segment of a flow with a capture. */
 void capture_server_pkt(struct qthread *, struct flow *, const struct pkt *, uint64_t now);
 void capture_client_pkt(struct qthread *, struct flow *, struct pkt *, uint8_t *buf,

@@ -72,6 +72,7 @@ struct scan_job {
 	/* out */
 	enum scan_result result;
 	char virus[128];
+	char qid[64]; /* the quarantine's name for it, "" if not kept */
 	uint64_t scan_us;
 };
 
@@ -116,7 +117,7 @@ unsigned int scanner_backends(struct scanner *, struct backend_report *, unsigne
 /* quarantine.c: writes an infected message and its record (names start with the
  * time, then the pid and SEQ), then trims the directory to quarantine_max */
 void quarantine_write(const struct config *, struct stats *, uint64_t *seq,
-		      const struct scan_job *);
+		      struct scan_job *);
 
 /* --- scanjob.c: jobs, their queues, the sinks --- */
 

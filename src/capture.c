@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "notice.h"
 #include "qthread.h"
 
 #define RELEASE_ROUNDS 64 /* segments sent per call at most */
@@ -373,6 +374,23 @@ static int cap_done(const struct qthread *qt, const struct capture *c)
 	if (c->blocked || c->rel.una != cap_end(c))
 		return 0;
 	return c->draining || !session_busy(f->app);
+}
+
+int capture_replace(struct flow *f, uint32_t from, uint32_t to, const struct notice_info *in)
+{
+	struct capture *c = cap_of(f);
+	size_t off, len;
+
+	/* the body and its end are kept, none of it went, and it ends as the standard
+	 * reader's does */
+	if (!c || SEQ_LT(from, c->rel.nxt) || SEQ_LT(from, c->base) || SEQ_GT(to, cap_end(c)) ||
+	    SEQ_LT(to - 5, from))
+		return -1;
+	off = from - c->base;
+	len = to - from;
+	if (memcmp(c->buf + off + len - 5, "\r\n.\r\n", 5))
+		return -1;
+	return notice_build(c->buf + off, len - 3, c->buf + off, len - 3, in);
 }
 
 /* Timers, ends and idle clients; returns ms until the next timer (or -1). */

@@ -18,6 +18,7 @@ static const char *const action_names[] = {
 	[ACTION_RESET] = "reset",
 	[ACTION_MONITOR] = "monitor",
 	[ACTION_DELETE] = "delete",
+	[ACTION_REPLACE] = "replace",
 };
 static const char *const policy_names[] = {
 	[POLICY_PASS] = "pass",
@@ -296,7 +297,8 @@ static const struct key_def keys[] = {
 	{ "smtp_action", K_ACTION, F(smtp_action),
 	  (1 << ACTION_REJECT) | (1 << ACTION_RESET) | (1 << ACTION_MONITOR), 0, LIVE },
 	{ "pop3_action", K_ACTION, F(pop3_action),
-	  (1 << ACTION_RESET) | (1 << ACTION_MONITOR) | (1 << ACTION_DELETE), 0, LIVE },
+	  (1 << ACTION_RESET) | (1 << ACTION_MONITOR) | (1 << ACTION_DELETE) | (1 << ACTION_REPLACE), 0,
+	  LIVE },
 	{ "oversize", K_POLICY, F(oversize), 0, 0, LIVE },
 	{ "on_error", K_POLICY, F(on_error), 0, 0, LIVE },
 	{ "on_limit", K_POLICY, F(on_limit), 0, 0, LIVE },
@@ -381,15 +383,15 @@ unsigned int config_key_line(const struct config *c, const char *name)
 static int set_action(enum config_action *dst, const char *v, uint64_t allowed, char *err,
 		      size_t errlen)
 {
-	const char *names[ACTION_DELETE + 1] = { NULL };
+	const char *names[ACTION_REPLACE + 1] = { NULL };
 	unsigned int i;
 	int r;
 
-	for (i = 0; i <= ACTION_DELETE; i++) {
+	for (i = 0; i <= ACTION_REPLACE; i++) {
 		if (allowed & (1u << i))
 			names[i] = action_names[i];
 	}
-	r = parse_enum(v, names, ACTION_DELETE + 1, "action", err, errlen);
+	r = parse_enum(v, names, ACTION_REPLACE + 1, "action", err, errlen);
 	if (r < 0)
 		return -1;
 	*dst = (enum config_action)r;

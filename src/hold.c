@@ -9,6 +9,7 @@
 
 #include "decode.h"
 #include "log.h"
+#include "notice.h"
 #include "qthread.h"
 
 #define REPLY_WAIT_MS 5000 /* a rejected message's 554 waits this long for owed replies */
@@ -286,9 +287,34 @@ static void capture_holds_limit(struct qthread *qt, struct flow *f, uint64_t now
 	capture_limit(qt, f, blocked, at, now);
 }
 
+/* pop3_action = replace: the kept body becomes a notice of its length and goes out as
+ * if clean; where it cannot (a reading that is not the message, part of it already
+ * out, too short), the client is reset. */
+static void replace(struct qthread *qt, struct hold *h)
+{
+	struct notice_info in = { h->virus, h->qid, h->msgno };
+	char name[160];
+
+	session_flow_name(h->flow, name, sizeof(name));
+	if (!h->capture || capture_replace(h->flow, h->seq, h->end, &in) < 0) {
+		log_event("action=replace result=reset proto=pop3 flow=%s user=%s msg=%lu", name,
+			  h->user, h->msgno);
+		h->outcome = OUTCOME_RESET;
+		return;
+	}
+	STATS_ADD(&qt->st, pop3_replaced, 1);
+	log_event("action=replace result=replaced proto=pop3 flow=%s user=%s msg=%lu%s virus=%s "
+		  "quarantine=%s",
+		  name, h->user, h->msgno, h->top ? " top=yes" : "", h->virus,
+		  h->qid[0] ? h->qid : "-");
+	h->outcome = OUTCOME_PASS;
+}
+
 /* Carries out the outcome of a hold whose scans are all back. */
 static void hold_act(struct qthread *qt, struct hold *h)
 {
+	if (h->outcome == OUTCOME_REPLACE)
+		replace(qt, h);
 	if (h->capture && h->outcome != OUTCOME_PASS && !h->cap_wait) {
 		/* nothing more goes to the client; the outcome once it has what went */
 		h->cap_wait = 1;
@@ -319,6 +345,7 @@ static void hold_act(struct qthread *qt, struct hold *h)
 			    h->reason[0] ? h->reason : "Message not accepted by policy",
 			    h->outcome == OUTCOME_TEMPFAIL);
 		break;
+	case OUTCOME_REPLACE: /* made a pass or a reset above */
 	case OUTCOME_RESET:
 		hold_verdict(qt, h, 0);
 		flows_reset(qt, h->flow, h->dir, h->seq);
@@ -477,10 +504,19 @@ void holds_scans_done(struct qthread *qt)
 			log_event("detection result=%s %s action=%s detail=\"%s\"",
 				  scan_result_name(j->result), j->meta, policy_outcome_name(o),
 				  j->virus);
-		if (o != OUTCOME_PASS && h->outcome == OUTCOME_PASS) {
+		/* the worst so far; a notice in place of the message is better than a reset */
+		if (o != OUTCOME_PASS && (h->outcome == OUTCOME_PASS ||
+					  (h->outcome == OUTCOME_REPLACE && o != OUTCOME_REPLACE))) {
 			h->outcome = o;
-			if (j->result == SCAN_INFECTED)
+			if (j->result == SCAN_INFECTED) {
+				const char *u = strstr(j->meta, " user=");
+
 				snprintf(h->reason, sizeof(h->reason), "Virus found: %s", j->virus);
+				snprintf(h->virus, sizeof(h->virus), "%s", j->virus);
+				snprintf(h->qid, sizeof(h->qid), "%s", j->qid);
+				snprintf(h->user, sizeof(h->user), "%.*s", u ? (int)strcspn(u + 6, " ") : 1,
+					 u ? u + 6 : "-");
+			}
 			else
 				snprintf(h->reason, sizeof(h->reason),
 					 "Message not accepted: scan %s (%s)",

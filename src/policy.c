@@ -8,6 +8,7 @@
 static const char *const outcome_names[] = {
 	[OUTCOME_PASS] = "pass",     [OUTCOME_REJECT] = "reject",     [OUTCOME_RESET] = "reset",
 	[OUTCOME_DELETE] = "delete", [OUTCOME_TEMPFAIL] = "tempfail",
+	[OUTCOME_REPLACE] = "replace",
 };
 
 const char *policy_outcome_name(enum outcome o)
@@ -48,6 +49,8 @@ enum outcome policy_outcome(const struct config *c, enum ports_proto p, enum sca
 	case SCAN_INFECTED:
 		if (policy_action(c, p) == ACTION_DELETE)
 			return OUTCOME_DELETE; /* only a detection deletes mail, never an error */
+		if (policy_action(c, p) == ACTION_REPLACE)
+			return OUTCOME_REPLACE; /* only a detection, too */
 		return policy_action(c, p) == ACTION_MONITOR ? OUTCOME_PASS : block(c, p);
 	case SCAN_LIMIT:
 		return apply(c, p, c->on_limit);

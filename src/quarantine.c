@@ -82,7 +82,7 @@ static int write_file(const char *path, const void *data, size_t len)
 }
 
 void quarantine_write(const struct config *c, struct stats *st, uint64_t *qseq,
-		      const struct scan_job *j)
+		      struct scan_job *j)
 {
 	char base[PATH_MAX + 64], path[PATH_MAX + 80], stamp[32], *meta = NULL;
 	time_t now = time(NULL);
@@ -94,6 +94,7 @@ void quarantine_write(const struct config *c, struct stats *st, uint64_t *qseq,
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(base, sizeof(base), "%s/%s-%d-%06llu", c->quarantine, stamp, (int)getpid(),
 		 (unsigned long long)seq);
+
 	len = asprintf(&meta, "time=%s\nvirus=%s\naction=%s\nsize=%zu\n%s\n", stamp, j->virus,
 		       j->action ? j->action : "-", j->len, j->meta);
 	snprintf(path, sizeof(path), "%s.eml", base);
@@ -107,6 +108,8 @@ void quarantine_write(const struct config *c, struct stats *st, uint64_t *qseq,
 	if (write_file(path, meta, (size_t)len))
 		log_warn("quarantine %s", path);
 	free(meta);
+	snprintf(j->qid, sizeof(j->qid), "%s-%d-%06llu", stamp, (int)getpid(),
+		 (unsigned long long)seq);
 	STATS_ADD(st, quarantined, 1);
 	trim(c, st);
 }

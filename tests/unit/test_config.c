@@ -161,7 +161,7 @@ static void test_errors(void)
 		{ "smtp_action = delete\n",
 		  "1: smtp_action: invalid action 'delete' (expected reject, reset, monitor)" },
 		{ "pop3_action = reject\n",
-		  "1: pop3_action: invalid action 'reject' (expected reset, monitor, delete)" },
+		  "1: pop3_action: invalid action 'reject' (expected reset, monitor, delete, replace)" },
 		{ "oversize = maybe\n",
 		  "1: oversize: invalid policy 'maybe' (expected pass, block, tempfail)" },
 		{ "midstream = drop\n",
@@ -231,6 +231,9 @@ static void test_actions(void)
 	CHECK_INT(config_set(&c, "pop3_action", "delete", err, sizeof(err)), 0);
 	CHECK_INT(c.pop3_action, ACTION_DELETE);
 	CHECK_STR(config_action_name(c.pop3_action), "delete");
+	CHECK_INT(config_set(&c, "pop3_action", "replace", err, sizeof(err)), 0);
+	CHECK_STR(config_action_name(c.pop3_action), "replace");
+	CHECK(config_set(&c, "smtp_action", "replace", err, sizeof(err)) < 0);
 	CHECK_INT(config_set(&c, "smtp_action", "delete", err, sizeof(err)), -1);
 	CHECK_INT(c.smtp_action, ACTION_REJECT);
 }

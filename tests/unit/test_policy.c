@@ -112,6 +112,12 @@ int main(void)
 	CHECK_INT(policy_oversize(&c, PROTO_POP3), OUTCOME_RESET);
 	CHECK_STR(policy_outcome_name(OUTCOME_DELETE), "delete");
 	CHECK_STR(policy_outcome_name(OUTCOME_REJECT), "reject");
+	/* replace: only a detection becomes a notice; the rest resets */
+	c.pop3_action = ACTION_REPLACE;
+	CHECK_INT(policy_outcome(&c, PROTO_POP3, SCAN_INFECTED), OUTCOME_REPLACE);
+	CHECK_INT(policy_outcome(&c, PROTO_POP3, SCAN_ERROR), OUTCOME_RESET);
+	CHECK_INT(policy_oversize(&c, PROTO_POP3), OUTCOME_RESET);
+	CHECK_STR(policy_outcome_name(OUTCOME_REPLACE), "replace");
 	test_exceptions();
 	return unit_report("test_policy");
 }
