@@ -60,7 +60,7 @@ struct config {
 	unsigned int midstream_grace; /* seconds after start when mid-stream flows pass */
 	enum config_queue_full queue_full;
 	enum config_pop3_hold pop3_hold;
-	uint64_t pop3_hold_max; /* larger bodies are held at their end only */
+	uint64_t pop3_hold_max;	   /* larger bodies are held at their end only */
 	unsigned int idle_timeout; /* seconds: an idle followed flow is reset */
 	unsigned int min_ttl;	   /* gateway: TTL / hop limit floor of protected packets; 0 off */
 	unsigned int ooo_segments; /* out-of-order ranges buffered per flow direction */

@@ -35,9 +35,9 @@ struct pkt {
 	uint8_t ttl;	/* IPv4 TTL or IPv6 hop limit */
 	uint32_t tsval;
 	uint32_t tsecr;
-	uint16_t mss;	  /* MSS option (SYNs), 0 if absent */
-	uint8_t sack_ok;  /* SACK permitted (SYNs) */
-	uint8_t nsack;	  /* SACK blocks: [start, end) */
+	uint16_t mss;	 /* MSS option (SYNs), 0 if absent */
+	uint8_t sack_ok; /* SACK permitted (SYNs) */
+	uint8_t nsack;	 /* SACK blocks: [start, end) */
 	uint32_t sack[4][2];
 	uint16_t l3_len; /* IP header(s) */
 	uint16_t l4_len; /* TCP header with options */

@@ -8,9 +8,9 @@
 #include <stdint.h>
 
 struct notice_info {
-	const char *virus;    /* the name the scanner gave */
-	const char *qid;      /* the quarantine's name for the original, "" if none */
-	unsigned long msgno;  /* the message's number on the server */
+	const char *virus;   /* the name the scanner gave */
+	const char *qid;     /* the quarantine's name for the original, "" if none */
+	unsigned long msgno; /* the message's number on the server */
 };
 
 /* Fills OUT with LEN bytes: a notice in the wire form of a POP3 body (CRLF lines, none

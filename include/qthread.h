@@ -143,8 +143,7 @@ struct notice_info;
 int capture_replace(struct flow *, uint32_t from, uint32_t to, const struct notice_info *);
 /* A server segment and a client segment of a flow with a capture. */
 void capture_server_pkt(struct qthread *, struct flow *, const struct pkt *, uint64_t now);
-void capture_client_pkt(struct qthread *, struct flow *, struct pkt *, uint8_t *buf,
-			uint64_t now);
+void capture_client_pkt(struct qthread *, struct flow *, struct pkt *, uint8_t *buf, uint64_t now);
 /* Timers, idle clients, ends; ms until the next timer (or -1). */
 int captures_due(struct qthread *, uint64_t now);
 void captures_free(struct qthread *);

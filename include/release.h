@@ -33,7 +33,7 @@ struct release {
 	uint8_t backoff;
 	uint8_t rexmit_now; /* a retransmission is due whatever the pipe */
 	uint8_t limited;    /* new segments the first duplicates let go past cwnd */
-	uint32_t recover; /* nxt when recovery began: its end */
+	uint32_t recover;   /* nxt when recovery began: its end */
 	uint32_t lost_end;
 	uint32_t rexmit;
 	struct release_sack sacked[RELEASE_SACK_MAX]; /* sorted, disjoint, above una */

@@ -116,8 +116,7 @@ unsigned int scanner_backends(struct scanner *, struct backend_report *, unsigne
 
 /* quarantine.c: writes an infected message and its record (names start with the
  * time, then the pid and SEQ), then trims the directory to quarantine_max */
-void quarantine_write(const struct config *, struct stats *, uint64_t *seq,
-		      struct scan_job *);
+void quarantine_write(const struct config *, struct stats *, uint64_t *seq, struct scan_job *);
 
 /* --- scanjob.c: jobs, their queues, the sinks --- */
 

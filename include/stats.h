@@ -144,9 +144,9 @@
 	X(pop3_released, C, "POP3 captures whose bytes all went out to the client")                \
 	X(pop3_retransmits, C, "POP3 released segments sent again to the client")                  \
 	X(pop3_acks_sent, C, "POP3 acknowledgements sent to the server in the client's name")      \
-	X(pop3_replaced, C, "POP3 infected messages sent on as a notice of the same length")      \
+	X(pop3_replaced, C, "POP3 infected messages sent on as a notice of the same length")       \
 	X(pop3_hold_fallbacks, C, "POP3 bodies held at their end only (pop3_hold_max, memory)")    \
-	X(pop3_ooo_dropped, C, "POP3 server segments out of order before a body (sent again)")    \
+	X(pop3_ooo_dropped, C, "POP3 server segments out of order before a body (sent again)")     \
 	X(resets, C, "connections reset (both sides)")
 
 #define STATS_FIELD(name, kind, help) uint64_t name;

@@ -21,23 +21,23 @@
 struct capture {
 	struct capture *next;
 	struct flow *flow;
-	uint32_t base;	 /* the first byte kept */
-	uint8_t *buf;	 /* [base, base + len) */
+	uint32_t base; /* the first byte kept */
+	uint8_t *buf;  /* [base, base + len) */
 	size_t len, size;
-	uint32_t limit;	 /* with blocked: bytes from here wait for a scan */
+	uint32_t limit; /* with blocked: bytes from here wait for a scan */
 	int blocked;
-	uint32_t body;	 /* where the body being read started */
+	uint32_t body;	  /* where the body being read started */
 	uint32_t open_to; /* its bytes go up to here while it is read (a clean reading's end) */
-	int fin;	 /* the server's FIN came, in order */
-	int read;	 /* the client spoke after a clean reading's end: it read no further */
-	int draining;	 /* nothing more is taken: once all is out, the capture ends */
+	int fin;	  /* the server's FIN came, in order */
+	int read;	  /* the client spoke after a clean reading's end: it read no further */
+	int draining;	  /* nothing more is taken: once all is out, the capture ends */
 	struct release rel;
 	uint32_t srv_ack; /* the server's last acknowledgement and window field */
 	uint16_t srv_win;
-	uint16_t cli_win; /* the client's last window field */
+	uint16_t cli_win;	 /* the client's last window field */
 	uint32_t cli_ts, srv_ts; /* each side's newest timestamp value, pure ACKs included */
-	uint64_t last_ack_ms; /* the client last took bytes (or the capture started) */
-	size_t budget; /* message_memory taken */
+	uint64_t last_ack_ms;	 /* the client last took bytes (or the capture started) */
+	size_t budget;		 /* message_memory taken */
 };
 
 static struct capture *cap_of(const struct flow *f)
@@ -80,7 +80,7 @@ static void cap_free(struct qthread *qt, struct capture *c)
 		}
 	}
 	qt->budget.used -= c->budget;
-	STATS_ADD(&qt->st, pop3_held_bytes, (uint64_t)-(int64_t)c->len);
+	STATS_ADD(&qt->st, pop3_held_bytes, (uint64_t) - (int64_t)c->len);
 	free(c->buf);
 	free(c);
 	f->cap = NULL;

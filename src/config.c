@@ -14,11 +14,8 @@
 
 static const char *const mode_names[] = { [MODE_GATEWAY] = "gateway", [MODE_HOST] = "host" };
 static const char *const action_names[] = {
-	[ACTION_REJECT] = "reject",
-	[ACTION_RESET] = "reset",
-	[ACTION_MONITOR] = "monitor",
-	[ACTION_DELETE] = "delete",
-	[ACTION_REPLACE] = "replace",
+	[ACTION_REJECT] = "reject", [ACTION_RESET] = "reset",	  [ACTION_MONITOR] = "monitor",
+	[ACTION_DELETE] = "delete", [ACTION_REPLACE] = "replace",
 };
 static const char *const policy_names[] = {
 	[POLICY_PASS] = "pass",
@@ -297,8 +294,9 @@ static const struct key_def keys[] = {
 	{ "smtp_action", K_ACTION, F(smtp_action),
 	  (1 << ACTION_REJECT) | (1 << ACTION_RESET) | (1 << ACTION_MONITOR), 0, LIVE },
 	{ "pop3_action", K_ACTION, F(pop3_action),
-	  (1 << ACTION_RESET) | (1 << ACTION_MONITOR) | (1 << ACTION_DELETE) | (1 << ACTION_REPLACE), 0,
-	  LIVE },
+	  (1 << ACTION_RESET) | (1 << ACTION_MONITOR) | (1 << ACTION_DELETE) |
+		  (1 << ACTION_REPLACE),
+	  0, LIVE },
 	{ "oversize", K_POLICY, F(oversize), 0, 0, LIVE },
 	{ "on_error", K_POLICY, F(on_error), 0, 0, LIVE },
 	{ "on_limit", K_POLICY, F(on_limit), 0, 0, LIVE },

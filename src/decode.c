@@ -22,9 +22,9 @@ static uint32_t get32(const uint8_t *b)
 }
 
 /* The options Linux acts on for sequence checks (tcp_parse_options): window scale and
- * timestamps; MSS, SACK-permitted and SACK blocks (a held range's release); and those that make it drop a segment of a connection that did not set
- * them up (tcp_parse_md5sig_option, tcp_parse_auth_options). A malformed option ends
- * parsing, as there. */
+ * timestamps; MSS, SACK-permitted and SACK blocks (a held range's release); and those that make it
+ * drop a segment of a connection that did not set them up (tcp_parse_md5sig_option,
+ * tcp_parse_auth_options). A malformed option ends parsing, as there. */
 static void decode_options(const uint8_t *o, size_t len, struct pkt *p)
 {
 	size_t i = 0;

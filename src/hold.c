@@ -41,9 +41,8 @@ static void hold_free(struct qthread *, struct hold *);
 static struct hold *hold_add(struct qthread *qt, uint32_t id, const struct pkt *p, long cut,
 			     uint64_t now)
 {
-	struct hold *h = hold_new(qt, p->seq,
-				  p->seq + (uint32_t)p->payload_len + (p->flags & TCPF_FIN ? 1 : 0),
-				  now);
+	struct hold *h = hold_new(
+		qt, p->seq, p->seq + (uint32_t)p->payload_len + (p->flags & TCPF_FIN ? 1 : 0), now);
 
 	if (!h)
 		return NULL;
@@ -279,7 +278,8 @@ static void capture_holds_limit(struct qthread *qt, struct flow *f, uint64_t now
 	int blocked = 0;
 
 	for (h = qt->holds; h; h = h->next) {
-		if (h->flow == f && h->capture && !h->resolved && (!blocked || SEQ_LT(h->seq, at))) {
+		if (h->flow == f && h->capture && !h->resolved &&
+		    (!blocked || SEQ_LT(h->seq, at))) {
 			at = h->seq;
 			blocked = 1;
 		}
@@ -505,8 +505,9 @@ void holds_scans_done(struct qthread *qt)
 				  scan_result_name(j->result), j->meta, policy_outcome_name(o),
 				  j->virus);
 		/* the worst so far; a notice in place of the message is better than a reset */
-		if (o != OUTCOME_PASS && (h->outcome == OUTCOME_PASS ||
-					  (h->outcome == OUTCOME_REPLACE && o != OUTCOME_REPLACE))) {
+		if (o != OUTCOME_PASS &&
+		    (h->outcome == OUTCOME_PASS ||
+		     (h->outcome == OUTCOME_REPLACE && o != OUTCOME_REPLACE))) {
 			h->outcome = o;
 			if (j->result == SCAN_INFECTED) {
 				const char *u = strstr(j->meta, " user=");
@@ -514,10 +515,9 @@ void holds_scans_done(struct qthread *qt)
 				snprintf(h->reason, sizeof(h->reason), "Virus found: %s", j->virus);
 				snprintf(h->virus, sizeof(h->virus), "%s", j->virus);
 				snprintf(h->qid, sizeof(h->qid), "%s", j->qid);
-				snprintf(h->user, sizeof(h->user), "%.*s", u ? (int)strcspn(u + 6, " ") : 1,
-					 u ? u + 6 : "-");
-			}
-			else
+				snprintf(h->user, sizeof(h->user), "%.*s",
+					 u ? (int)strcspn(u + 6, " ") : 1, u ? u + 6 : "-");
+			} else
 				snprintf(h->reason, sizeof(h->reason),
 					 "Message not accepted: scan %s (%s)",
 					 scan_result_name(j->result), j->virus);

@@ -65,23 +65,24 @@ static size_t text(char *t, size_t cap, int shortest, const uint8_t *orig, size_
 	header(orig, olen, "Date", date, sizeof(date));
 	header(orig, olen, "Message-ID", mid, sizeof(mid));
 	printable(in->qid ? in->qid : "", qid, sizeof(qid));
-	n = snprintf(t, cap,
-		     "From: mailscan <mailscan@localhost>\r\n"
-		     "Subject: [virus removed] %s\r\n"
-		     "%s%s%s%s%s%s"
-		     "X-Mailscan-Virus: %s\r\n"
-		     "MIME-Version: 1.0\r\n"
-		     "Content-Type: text/plain; charset=us-ascii\r\n"
-		     "\r\n"
-		     "mailscan removed this message (number %lu on the server): it carried\r\n"
-		     "a virus, %s.\r\n"
-		     "%s%s%s"
-		     "Ask the sender to send it again if you expected it. Deleting this\r\n"
-		     "notice deletes the original from the server.\r\n",
-		     subj, date[0] ? "Date: " : "", date, date[0] ? "\r\n" : "",
-		     mid[0] ? "Message-ID: " : "", mid, mid[0] ? "\r\n" : "", virus, in->msgno,
-		     virus, qid[0] ? "Your administrator can find the original in the quarantine as\r\n" : "",
-		     qid, qid[0] ? ".\r\n" : "");
+	n = snprintf(
+		t, cap,
+		"From: mailscan <mailscan@localhost>\r\n"
+		"Subject: [virus removed] %s\r\n"
+		"%s%s%s%s%s%s"
+		"X-Mailscan-Virus: %s\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: text/plain; charset=us-ascii\r\n"
+		"\r\n"
+		"mailscan removed this message (number %lu on the server): it carried\r\n"
+		"a virus, %s.\r\n"
+		"%s%s%s"
+		"Ask the sender to send it again if you expected it. Deleting this\r\n"
+		"notice deletes the original from the server.\r\n",
+		subj, date[0] ? "Date: " : "", date, date[0] ? "\r\n" : "",
+		mid[0] ? "Message-ID: " : "", mid, mid[0] ? "\r\n" : "", virus, in->msgno, virus,
+		qid[0] ? "Your administrator can find the original in the quarantine as\r\n" : "",
+		qid, qid[0] ? ".\r\n" : "");
 	return n < 0 ? cap + 1 : (size_t)n;
 }
 

@@ -7,8 +7,7 @@
 
 static const char *const outcome_names[] = {
 	[OUTCOME_PASS] = "pass",     [OUTCOME_REJECT] = "reject",     [OUTCOME_RESET] = "reset",
-	[OUTCOME_DELETE] = "delete", [OUTCOME_TEMPFAIL] = "tempfail",
-	[OUTCOME_REPLACE] = "replace",
+	[OUTCOME_DELETE] = "delete", [OUTCOME_TEMPFAIL] = "tempfail", [OUTCOME_REPLACE] = "replace",
 };
 
 const char *policy_outcome_name(enum outcome o)

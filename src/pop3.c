@@ -108,10 +108,10 @@ struct pop3 {
 	struct pending cur; /* the command whose multi-line response is being read */
 	struct msg_reader body;
 	struct rawline raw;
-	int cont;    /* after the end: 1 the body is kept for curl's reading, 2 read on */
-	int in_cont; /* ends reported now are curl's, candidates */
-	int eof;     /* the candidate reported now completes only at the connection's end */
-	size_t at;   /* the server's bytes of this push read so far */
+	int cont;	     /* after the end: 1 the body is kept for curl's reading, 2 read on */
+	int in_cont;	     /* ends reported now are curl's, candidates */
+	int eof;	     /* the candidate reported now completes only at the connection's end */
+	size_t at;	     /* the server's bytes of this push read so far */
 	const uint8_t *push; /* the server's bytes of this push (NULL: none, the close) */
 	const uint8_t *end_at; /* while a lax end is reported: its last byte */
 	char user[128];

@@ -81,8 +81,7 @@ static int write_file(const char *path, const void *data, size_t len)
 	return close(fd);
 }
 
-void quarantine_write(const struct config *c, struct stats *st, uint64_t *qseq,
-		      struct scan_job *j)
+void quarantine_write(const struct config *c, struct stats *st, uint64_t *qseq, struct scan_job *j)
 {
 	char base[PATH_MAX + 64], path[PATH_MAX + 80], stamp[32], *meta = NULL;
 	time_t now = time(NULL);

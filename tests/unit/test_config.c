@@ -160,8 +160,8 @@ static void test_errors(void)
 		  "1: smtp_action: invalid action 'drop' (expected reject, reset, monitor)" },
 		{ "smtp_action = delete\n",
 		  "1: smtp_action: invalid action 'delete' (expected reject, reset, monitor)" },
-		{ "pop3_action = reject\n",
-		  "1: pop3_action: invalid action 'reject' (expected reset, monitor, delete, replace)" },
+		{ "pop3_action = reject\n", "1: pop3_action: invalid action 'reject' (expected "
+					    "reset, monitor, delete, replace)" },
 		{ "oversize = maybe\n",
 		  "1: oversize: invalid policy 'maybe' (expected pass, block, tempfail)" },
 		{ "midstream = drop\n",

@@ -55,7 +55,8 @@ int main(void)
 		if (!full && memmem(b, len, "Subject: [virus removed] Invoice\r\n", 34))
 			full = len;
 		if (full) {
-			CHECK(memmem(b, len, "Date: Tue, 1 Dec 2026 10:00:00 +0000\r\n", 38) != NULL);
+			CHECK(memmem(b, len, "Date: Tue, 1 Dec 2026 10:00:00 +0000\r\n", 38) !=
+			      NULL);
 			CHECK(memmem(b, len, "Message-ID: <a.b@example.org>\r\n", 31) != NULL);
 			CHECK(memmem(b, len, "20261201T100000-42-000007", 25) != NULL);
 		}

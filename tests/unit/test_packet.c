@@ -151,9 +151,16 @@ static void test_normalise(uint8_t family)
 static void test_options(uint8_t family)
 {
 	static const uint8_t a[16] = { 10, 89, 1, 2 }, b[16] = { 10, 89, 2, 2 };
-	struct tcp_spec s = { .family = family, .saddr = a, .daddr = b, .sport = 110,
-			      .dport = 40000, .seq = 7, .ack = 9, .flags = TCPF_ACK,
-			      .window = 501, .payload = (const uint8_t *)"+OK\r\n",
+	struct tcp_spec s = { .family = family,
+			      .saddr = a,
+			      .daddr = b,
+			      .sport = 110,
+			      .dport = 40000,
+			      .seq = 7,
+			      .ack = 9,
+			      .flags = TCPF_ACK,
+			      .window = 501,
+			      .payload = (const uint8_t *)"+OK\r\n",
 			      .payload_len = 5 };
 	uint8_t buf[PACKET_MAX];
 	size_t len, l3 = family == 4 ? 20 : 40;

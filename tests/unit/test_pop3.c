@@ -317,7 +317,8 @@ static void test_end_spellings(void)
 	/* mutt: a '.' line that is not ".."; mpop: "." and a NUL; both read whole lines,
 	 * so the body through that line is a candidate too (POP3 whole releases it) */
 	check_bin("dot x", "RETR 1\r\n", BIN("+OK\r\nvirus\r\n.x\r\nmore\r\n.\r\n"),
-		  "R1c[alice](virus\r\n);R1c[alice](virus\r\nx\r);R1[alice](virus\r\nx\r\nmore\r\n);");
+		  "R1c[alice](virus\r\n);R1c[alice](virus\r\nx\r);R1[alice](virus\r\nx\r\nmore\r\n)"
+		  ";");
 	check_bin("dot NUL", "RETR 1\r\n", BIN("+OK\r\nvirus\r\n.\0\r\nmore\r\n.\r\n"),
 		  "R1c[alice](virus\r\n);R1c[alice](virus\r\n\\0\r);"
 		  "R1[alice](virus\r\n\\0\r\nmore\r\n);");
@@ -466,9 +467,11 @@ static void test_memory(void)
 static void test_body_start(void)
 {
 	static const char cli[] = "USER a\r\nPASS b\r\nLIST\r\nRETR 1\r\nRETR 9\r\nTOP 2 0\r\n";
-	static const char srv[] = "+OK hi\r\n+OK\r\n+OK\r\n+OK 2\r\n1 10\r\n.\r\n"
-				  "+OK 10 octets\r\nbody\r\n.\r\n-ERR no\r\n+OK\r\nH: x\r\n\r\n.\r\n";
-	const size_t want[] = { (size_t)(strstr(srv, "body") - srv), (size_t)(strstr(srv, "H: x") - srv) };
+	static const char srv[] =
+		"+OK hi\r\n+OK\r\n+OK\r\n+OK 2\r\n1 10\r\n.\r\n"
+		"+OK 10 octets\r\nbody\r\n.\r\n-ERR no\r\n+OK\r\nH: x\r\n\r\n.\r\n";
+	const size_t want[] = { (size_t)(strstr(srv, "body") - srv),
+				(size_t)(strstr(srv, "H: x") - srv) };
 	size_t n = strlen(srv);
 
 	for (size_t k = 1; k <= n; k++) {

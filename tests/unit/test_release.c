@@ -220,9 +220,9 @@ static void test_zero_window(uint32_t isn)
  * from pause_at for pause_ms; with sack the receiver reports up to three ranges */
 struct sim {
 	uint32_t isn, len, cap;
-	uint8_t *got;	 /* per byte: received */
-	uint32_t rcv;	 /* bytes delivered in order */
-	uint32_t read;	 /* bytes the reader took */
+	uint8_t *got;  /* per byte: received */
+	uint32_t rcv;  /* bytes delivered in order */
+	uint32_t read; /* bytes the reader took */
 	int sack;
 	int drop_data, drop_ack, ndata, nack;
 	uint64_t pause_at, pause_ms;
@@ -345,10 +345,9 @@ static void test_whole(uint32_t isn)
 		int sack, drop_data, drop_ack;
 		uint64_t pause_at, pause_ms;
 	} cases[] = {
-		{ 1, 0, 0, 0, 0 },	   { 0, 0, 0, 0, 0 },	    { 1, 7, 0, 0, 0 },
-		{ 0, 7, 0, 0, 0 },	   { 1, 3, 5, 0, 0 },	    { 0, 3, 5, 0, 0 },
-		{ 1, 0, 2, 0, 0 },	   { 1, 0, 0, 20, 3000 }, { 0, 11, 3, 20, 3000 },
-		{ 1, 4, 0, 0, 0 },	   { 0, 4, 7, 0, 0 },
+		{ 1, 0, 0, 0, 0 },	{ 0, 0, 0, 0, 0 }, { 1, 7, 0, 0, 0 }, { 0, 7, 0, 0, 0 },
+		{ 1, 3, 5, 0, 0 },	{ 0, 3, 5, 0, 0 }, { 1, 0, 2, 0, 0 }, { 1, 0, 0, 20, 3000 },
+		{ 0, 11, 3, 20, 3000 }, { 1, 4, 0, 0, 0 }, { 0, 4, 7, 0, 0 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -361,8 +360,8 @@ static void test_whole(uint32_t isn)
 		m.pause_at = cases[i].pause_at;
 		m.pause_ms = cases[i].pause_ms;
 		if (!sim_run(&m, &took, &rexmits)) {
-			fprintf(stderr, "release case %zu: %u of %u bytes in order after %llu ms\n", i,
-				m.rcv, m.len, (unsigned long long)took);
+			fprintf(stderr, "release case %zu: %u of %u bytes in order after %llu ms\n",
+				i, m.rcv, m.len, (unsigned long long)took);
 			CHECK(0);
 		}
 		if (cases[i].drop_data)
