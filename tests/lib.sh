@@ -695,6 +695,24 @@ mailbox_count() { ls "$WORK/dc/home/alice/Maildir/cur" "$WORK/dc/home/alice/Mail
 
 POP3GET="$TOP/tests/tools/pop3get.py"
 
+# fetchmail_mda DIR [keep]: fetchmail retrieves alice's mail from $S4 into an MDA that
+# writes each message it is given to DIR/m.PID (keep: left on the server); its log in
+# DIR/log
+fetchmail_mda() {
+	mkdir -p "$1"
+	printf '#!/bin/sh\ncat >"%s/m.$$"\n' "$1" >"$1/mda"
+	chmod 755 "$1/mda"
+	cat >"$1/rc" <<RC
+set no bouncemail
+poll $S4 proto pop3 port 110 user "alice" password secret ${2:-} fetchall
+  mda "$1/mda"
+RC
+	chmod 600 "$1/rc"
+	in_c timeout "$DEADLINE" env HOME="$1" FETCHMAILHOME="$1" fetchmail -f "$1/rc" \
+		--pidfile "$1/pid" --nosyslog --sslproto '' -v >"$1/log" 2>&1
+	return 0
+}
+
 RAWTCP="$TOP/tests/tools/rawtcp.py"
 # quiet_kernel NS: the kernel of NS sends no RSTs of its own, so that rawtcp.py can play
 # a TCP end there (its own packets carry mark 0x77)

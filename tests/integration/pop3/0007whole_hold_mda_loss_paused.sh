@@ -17,21 +17,6 @@ same() { # KIND FILE: the message as sent (dovecot and fetchmail store LF)
 	cmp -s <(tr -d '\r' <"$WORK/$1.eml") <(tr -d '\r' <"$2")
 }
 
-# fetchmail into an MDA that writes each message it is given to a file of its own
-fetch_mda() { # DIR
-	mkdir -p "$1"
-	printf '#!/bin/sh\ncat >"%s/m.$$"\n' "$1" >"$1/mda"
-	chmod 755 "$1/mda"
-	cat >"$1/rc" <<RC
-set no bouncemail
-poll $S4 proto pop3 port 110 user "alice" password secret keep fetchall
-  mda "$1/mda"
-RC
-	chmod 600 "$1/rc"
-	in_c timeout 60 env HOME="$1" FETCHMAILHOME="$1" fetchmail -f "$1/rc" --pidfile "$1/pid" \
-		--nosyslog --sslproto '' -v >"$1/log" 2>&1
-	return 0
-}
 # how many of the files in DIR/m.* hold EICAR, and whether one is the clean message
 eicar_files() { grep -l 'EICAR-STANDARD' "$1"/m.* 2>/dev/null | wc -l; }
 # fetchmail puts a Received header of its own first
@@ -45,14 +30,14 @@ has_clean() {
 }
 
 start_daemon "queues = 0" "pop3_hold = end"
-fetch_mda "$WORK/end"
+fetchmail_mda "$WORK/end" keep
 has_clean "$WORK/end" || fail "end: the clean message was not delivered: $(tail -5 "$WORK/end/log")"
 expect_eq "end: the MDA kept the start of the infected message, EICAR in it" \
 	"$(eicar_files "$WORK/end")" 1
 stop_daemon
 
 start_daemon "queues = 0" "pop3_hold = whole" "idle_timeout = 5"
-fetch_mda "$WORK/whole"
+fetchmail_mda "$WORK/whole" keep
 has_clean "$WORK/whole" || fail "whole: the clean message was not delivered: $(tail -5 "$WORK/whole/log")"
 expect_eq "whole: no file the MDA wrote holds EICAR" "$(eicar_files "$WORK/whole")" 0
 expect_eq "whole: nothing of the infected body reached the client" \

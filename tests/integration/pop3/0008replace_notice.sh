@@ -59,18 +59,7 @@ run_checks() { # MODE
 	ok "$1: the notice names the quarantine file that holds the original ($qid)"
 
 	# fetchmail deletes after download: the mailbox ends empty
-	mkdir -p "$WORK/fm.$1"
-	printf '#!/bin/sh\ncat >"%s/m.$$"\n' "$WORK/fm.$1" >"$WORK/fm.$1/mda"
-	chmod 755 "$WORK/fm.$1/mda"
-	cat >"$WORK/fm.$1/rc" <<RC
-set no bouncemail
-poll $S4 proto pop3 port 110 user "alice" password secret fetchall
-  mda "$WORK/fm.$1/mda"
-RC
-	chmod 600 "$WORK/fm.$1/rc"
-	in_c timeout 60 env HOME="$WORK/fm.$1" FETCHMAILHOME="$WORK/fm.$1" fetchmail \
-		-f "$WORK/fm.$1/rc" --pidfile "$WORK/fm.$1/pid" --nosyslog --sslproto '' \
-		>"$WORK/fm.$1/log" 2>&1
+	fetchmail_mda "$WORK/fm.$1"
 	expect_eq "$1: fetchmail stored three messages" "$(ls "$WORK/fm.$1"/m.* | wc -l)" 3
 	expect_eq "$1: none holds EICAR" "$(grep -l EICAR-STANDARD "$WORK/fm.$1"/m.* | wc -l)" 0
 	expect_eq "$1: one is the notice" "$(grep -l '^Subject: \[virus removed\]' "$WORK/fm.$1"/m.* | wc -l)" 1
