@@ -234,6 +234,7 @@ static struct pop3_event *event_add(struct pop3 *p, enum pop3_event_type t)
 	e = &p->evq->ev[p->nev++];
 	memset(e, 0, sizeof(*e));
 	e->type = t;
+	e->fd = -1;
 	e->user = p->user;
 	return e;
 }

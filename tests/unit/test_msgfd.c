@@ -245,7 +245,7 @@ static void test_pop3(void)
 	push_pop3(p, POP3_CLIENT, "RETR 1\r\n");
 	push_pop3(p, POP3_SERVER, "+OK\r\nbody\r\n.\r\n");
 	while (pop3_next(p, &e))
-		if (!e.candidate) {
+		if (e.type == POP3_EV_MESSAGE && !e.candidate) {
 			CHECK(e.fd >= 0);
 			if (e.fd >= 0)
 				check_sealed(e.fd, "body\r\n");
