@@ -4,11 +4,13 @@
 # the server. Every workload runs through
 #   none       the gateway only forwards (no interception)
 #   mailscand  mailscand on the gateway (NFQUEUE), mailscan's test signatures
+#   mailscand+whole  the same with pop3_hold = whole (POP3 only): bodies kept until their
+#              scans return, then sent on by mailscand (its retransmissions counted)
 #   clamsmtp   clamsmtpd as a transparent proxy on the gateway (nft redirect of port 25)
 #              in front of a private clamd with the same signatures (SMTP only: no POP3
 #              interceptor is packaged in Debian)
 # Workloads: SMTP 100 KiB x 200 over 1 and over 4 connections, 10 MiB x 10 over 1; POP3
-# 1 MiB x 50 RETR over 1. Every message is unique (fresh per run: no scanner cache helps)
+# 1 MiB x 50 and 20 MiB x 5 RETR over 1. Every message is unique (fresh per run: no scanner cache helps)
 # and checked byte for byte in the maildir (SMTP) or against the original (POP3).
 # Interceptors start fresh for each run: CPU is the interceptor processes' user + system
 # time over the run (mailscand: the packet engine, scan master and scanners; clamsmtp: clamd
@@ -136,6 +138,10 @@ up() {
 		start_daemon "queues = 0"
 		IPIDS=$(daemon_pids)
 		;;
+	mailscand+whole) # POP3 bodies held whole until their scans return
+		start_daemon "queues = 0" "pop3_hold = whole"
+		IPIDS=$(daemon_pids)
+		;;
 	clamsmtp)
 		rm -f "$WORK/clamd/clamd.sock"
 		bg in_g sh -c "exec clamd -c $WORK/clamd/clamd.conf >/dev/null"
@@ -158,7 +164,7 @@ NFT
 down() {
 	local p
 	case $1 in
-	mailscand | mailscand@*) stop_daemon ;;
+	mailscand | mailscand@* | mailscand+whole) stop_daemon ;;
 	clamsmtp)
 		in_g nft delete table ip clamsmtp
 		for p in $IPIDS; do kill "$p"; done
@@ -184,7 +190,7 @@ run() {
 	local dir=$WORK/msg.$name.$mode.$round out c0 c1 k0 t0 hs="- -" scpu=- rss cpu check
 	local n0 cand=- e0 e1 erss=- ecpu=- pss=- spid ms=0 BUILD=$MS_BUILD
 	# mailscand@REV: the same, from REV's build
-	case $mode in mailscand) ms=1 ;; mailscand@*) ms=1 BUILD=$WORK/base/build ;; esac
+	case $mode in mailscand | mailscand+whole) ms=1 ;; mailscand@*) ms=1 BUILD=$WORK/base/build ;; esac
 	rm -rf "$WORK"/msg.*
 	"$PY" "$LOAD" make "$dir" "$count" "$size" "$name.$mode.$round"
 	if [ "$proto" = pop3 ]; then
@@ -238,6 +244,8 @@ run() {
 		scpu=$(echo "$t0 $(scan_ticks $IPIDS)" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($2 - $1) / hz}')
 		cand=$(echo "$n0 $(candidates "$proto")" | awk -v n="$count" '{printf "%.3f", ($2 - $1) / n}')
 	fi
+	# segments mailscand sent again to a POP3 client (pop3_hold = whole)
+	[ $ms = 1 ] && out="$out rexmit=$(stat pop3_retransmits)"
 	down "$mode"
 	cpu=$(echo "$c0 $c1" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($2 - $1) / hz}')
 	# name mode round wall msgs bytes p50 p95 cpu rss_kb wait_ms beyond_ms scan_cpu cand/msg
@@ -261,12 +269,12 @@ run() {
 
 # WORKLOADS (NAME:PROTO:COUNT:SIZE:CONNS ...) in the environment runs only those
 WORKLOADS=${WORKLOADS:-"smtp-100k-1:smtp:200:102400:1 smtp-100k-4:smtp:200:102400:4
-smtp-10m-1:smtp:10:10485760:1 pop3-1m-1:pop3:50:1048576:1"}
+smtp-10m-1:smtp:10:10485760:1 pop3-1m-1:pop3:50:1048576:1 pop3-20m-1:pop3:5:20971520:1"}
 for r in $(seq "$ROUNDS"); do
 	for w in $WORKLOADS; do
 		IFS=: read -r name proto count size conns <<<"$w"
 		modes="none mailscand ${BASE:+mailscand@$BASE} clamsmtp"
-		[ "$proto" = pop3 ] && modes="none mailscand ${BASE:+mailscand@$BASE}"
+		[ "$proto" = pop3 ] && modes="none mailscand mailscand+whole ${BASE:+mailscand@$BASE}"
 		for m in $modes; do run "$r" "$name" "$proto" "$count" "$size" "$conns" "$m"; done
 	done
 done
@@ -284,7 +292,7 @@ function median(k,   n, i, j, t, a) {
 	for (f = 4; f <= 17; f++) vals[k, f] = vals[k, f] " " $f
 }
 END {
-	printf "%-12s %-10s %7s %7s %6s %7s %7s %9s %7s %8s %8s %8s\n", "workload", "path", "wall s",
+	printf "%-12s %-16s %7s %7s %6s %7s %7s %9s %7s %8s %8s %8s\n", "workload", "path", "wall s",
 		"msgs/s", "MB/s", "p50 ms", "p95 ms", "CPU s/MB", "RSS MB", "wait ms", "held+ ms",
 		"cand/msg"
 	for (i = 1; i <= nk; i++) {
@@ -301,7 +309,7 @@ END {
 			base[kk[1]] = sprintf("engine alone, %s: CPU %.4f s/MB, peak RSS %.1f MB", kk[2], m[15] / mb, m[16] / 1024)
 			bcpu[kk[1]] = m[15] / mb; brss[kk[1]] = m[16]
 		}
-		printf "%-12s %-10s %7.2f %7.1f %6.1f %7.1f %7.1f %9s %7s %8s %8s %8s\n", kk[1], kk[2], m[4],
+		printf "%-12s %-16s %7.2f %7.1f %6.1f %7.1f %7.1f %9s %7s %8s %8s %8s\n", kk[1], kk[2], m[4],
 			m[5] / m[4], mb / m[4], m[7] * 1000, m[8] * 1000,
 			kk[2] == "none" ? "-" : sprintf("%.4f", m[9] / mb),
 			kk[2] == "none" ? "-" : sprintf("%.1f", m[10] / 1024), m[11], m[12], m[14]
@@ -311,6 +319,11 @@ END {
 	print "ratios (wall time; CPU per scanned MB):"
 	for (i = 1; i <= nk; i++) {
 		k = order[i]; split(k, kk, SUBSEP)
+		if (kk[2] == "mailscand+whole") {
+			printf "  %-12s mailscand+whole/none %.2f  mailscand+whole/mailscand %.2f\n", kk[1],
+				wall[k] / wall[kk[1] SUBSEP "none"], wall[k] / wall[kk[1] SUBSEP "mailscand"]
+			continue
+		}
 		if (kk[2] != "mailscand") continue
 		n = kk[1]; none = wall[n SUBSEP "none"]; cs = n SUBSEP "clamsmtp"
 		line = sprintf("  %-12s mailscand/none %.2f", n, wall[k] / none)
