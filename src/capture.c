@@ -38,6 +38,7 @@ struct capture {
 	uint32_t cli_ts, srv_ts; /* each side's newest timestamp value, pure ACKs included */
 	uint64_t last_ack_ms;	 /* the client last took bytes (or the capture started) */
 	size_t budget;		 /* message_memory taken */
+	uint64_t reset_by;	 /* a side reset the flow: the client hears of it by then at most */
 };
 
 static struct capture *cap_of(const struct flow *f)
@@ -265,6 +266,9 @@ static void pump(struct qthread *qt, struct capture *c, uint64_t now)
 
 	uint32_t allowed = cap_allowed(c);
 
+	if (f->state != FLOW_ESTABLISHED)
+		return; /* reset: nothing more goes */
+
 	/* a body being read waits from its start, or from where a reading of it was found
 	 * clean (past the fallback, only its end waits) */
 	if (!c->draining && !c->read && session_busy(f->app) && SEQ_LT(c->open_to, allowed))
@@ -405,11 +409,23 @@ int captures_due(struct qthread *qt, uint64_t now)
 
 		n = c->next;
 		if (f->state != FLOW_ESTABLISHED) {
-			/* a reset from either side: the client hears of it where it is; the
+			/* a reset from either side: the client hears of it at its next sequence
+			 * number, known once it has acknowledged all that went (a moment); the
 			 * other ends (ours, a delete under way) are already taken care of */
-			if (f->state == FLOW_RESET)
-				flows_send(qt, f, DIR_TO_CLIENT, c->rel.una, c->srv_ack,
+			if (f->state == FLOW_RESET && c->rel.una != c->rel.nxt &&
+			    (!c->reset_by || now < c->reset_by)) {
+				if (!c->reset_by)
+					c->reset_by = now + 2 * RELEASE_RTO_INIT;
+				next = c->reset_by < next ? c->reset_by : next;
+				continue;
+			}
+			if (f->state == FLOW_RESET) {
+				flows_send(qt, f, DIR_TO_CLIENT, c->rel.nxt, c->srv_ack,
 					   TCPF_RST | TCPF_ACK, NULL);
+				if (c->rel.una != c->rel.nxt) /* where it may be instead */
+					flows_send(qt, f, DIR_TO_CLIENT, c->rel.una, c->srv_ack,
+						   TCPF_RST | TCPF_ACK, NULL);
+			}
 			cap_free(qt, c);
 			continue;
 		}

@@ -448,6 +448,9 @@ static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint6
 		return handle_syn(qt, f, dir, p, id, now);
 	if (p->flags & TCPF_RST)
 		return handle_rst(qt, f, dir, p);
+	if (f->state == FLOW_RESET && capture_on(f) && dir == DIR_TO_SERVER)
+		capture_client_pkt(qt, f, p, qt->pk.buf,
+				   now); /* where the client is, for its reset */
 	if (f->state == FLOW_RESET)
 		return tombstone(qt, f, dir, p);
 	if (capture_on(f) && f->state == FLOW_ESTABLISHED && captured(qt, f, dir, p, now) == V_DROP)
