@@ -161,6 +161,8 @@ enum policy_act flows_exception(struct qthread *, struct flow *, enum policy_cau
 /* The same, with LIVE as the policy's question (policy_exception) given by the caller. */
 enum policy_act flows_exception_at(struct qthread *, struct flow *, enum policy_cause, int live);
 void flows_end(struct qthread *, struct flow *);
+/* F becomes a tombstone (STATE: reset or aborted) and gives its buffers back. */
+void flows_bury(struct qthread *, struct flow *, enum flow_state);
 /* Ends the flows past their timeout; the others give back their idle buffers. */
 void flows_sweep(struct qthread *, uint64_t now);
 /* In-order bytes of the current packet's direction (a reasm_add callback; ARG is the

@@ -70,6 +70,9 @@ typedef void (*reasm_deliver_fn)(void *arg, const uint8_t *data, size_t len);
 
 /* NEXT is the first data sequence number (ISN + 1). */
 void reasm_init(struct reasm *, uint32_t next);
+/* Gives every buffer back. The positions stay: where the receiver is (reasm_rcv_nxt),
+ * and new bytes are taken as before; older ones are retransmissions that cannot be
+ * checked (REASM_UNVERIFIED). */
 void reasm_free(struct reasm *, const struct reasm_limits *);
 
 /* Adds a segment. Bytes that were delivered or buffered before are compared with the

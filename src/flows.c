@@ -29,6 +29,18 @@ void flows_end(struct qthread *qt, struct flow *f)
 	flow_free(f);
 }
 
+/* A flow reset or aborted is a tombstone: it reads no more bytes, so its buffers go back
+ * now rather than at the end of its TIME-WAIT (unacknowledged and out-of-order bytes
+ * would keep total_buffer taken from the flows that are read). */
+void flows_bury(struct qthread *qt, struct flow *f, enum flow_state state)
+{
+	f->state = state;
+	if (f->dir[0].started)
+		reasm_free(&f->dir[0], &qt->lim);
+	if (f->dir[1].started)
+		reasm_free(&f->dir[1], &qt->lim);
+}
+
 static void flow_trim(struct qthread *qt, struct flow *f)
 {
 	if (f->dir[0].started)
@@ -265,7 +277,7 @@ void flows_reset(struct qthread *qt, struct flow *f, enum flow_dir dir, uint32_t
 	flows_send(qt, f, dir, seq, other_next, TCPF_RST | TCPF_ACK, NULL);
 	flows_send(qt, f, other, other_next, seq, TCPF_RST | TCPF_ACK, NULL);
 	STATS_ADD(&qt->st, resets, 1);
-	f->state = FLOW_ABORTED;
+	flows_bury(qt, f, FLOW_ABORTED);
 }
 
 void flows_reset_by_pkt(struct qthread *qt, struct flow *f, enum flow_dir dir, const struct pkt *p)

@@ -135,7 +135,7 @@ static void reject_smtp(struct qthread *qt, struct flow *f, uint32_t seq, const 
 			flows_send(qt, f, DIR_TO_CLIENT, cnxt + (uint32_t)n + 1,
 				   f->dir[DIR_TO_SERVER].next, TCPF_RST | TCPF_ACK, NULL);
 	}
-	f->state = FLOW_ABORTED;
+	flows_bury(qt, f, FLOW_ABORTED);
 }
 
 /* A rejected message's packet: the server gets what comes before the message's last
@@ -215,7 +215,7 @@ static void delete_finish(struct qthread *qt, struct hold *h)
 	flows_send(qt, f, DIR_TO_SERVER, flows_rcv_nxt(qt, f, DIR_TO_SERVER),
 		   f->dir[DIR_TO_CLIENT].next, TCPF_RST | TCPF_ACK, NULL);
 	STATS_ADD(&qt->st, resets, 1);
-	f->state = FLOW_ABORTED;
+	flows_bury(qt, f, FLOW_ABORTED);
 	hold_free(qt, h);
 }
 

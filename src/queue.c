@@ -323,7 +323,7 @@ static enum verdict handle_rst(struct qthread *qt, struct flow *f, enum flow_dir
 {
 	if (f->state == FLOW_SYN || !f->dir[dir].started ||
 	    tcpnorm_rst_taken(f, dir, p->seq, flows_rcv_nxt(qt, f, dir))) {
-		f->state = FLOW_RESET;
+		flows_bury(qt, f, FLOW_RESET);
 		f->rst_dir = (uint8_t)dir;
 	} else {
 		norm_event(qt, f, NORM_RST);

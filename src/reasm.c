@@ -61,7 +61,9 @@ void reasm_free(struct reasm *r, const struct reasm_limits *lim)
 {
 	ooo_purge(r, lim);
 	keep_release(r, lim);
+	/* nothing delivered is kept any more: older copies cannot be checked */
 	r->keep_len = 0;
+	r->keep_seq = r->next;
 }
 
 /* --- the ring of delivered bytes --- */

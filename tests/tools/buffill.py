@@ -4,8 +4,10 @@
 buffill.py HOST PORT BYTES: connects to HOST:PORT, reads the banner, sends BYTES in
 100-byte segments out of order (the stream's first byte left out, so none of them can be
 delivered and mailscand must keep them all), prints "ready", waits for a line on stdin,
-then sends the missing byte and a reset in order, so the memory is given back, and
-prints "released". The kernel of its namespace must not answer (rawtcp.py's quiet_kernel).
+then sends the missing byte and a reset in order, back to back (the reset reaches
+mailscand before the server's acknowledgement of the bytes: the flow must give its
+memory back as it becomes a tombstone, not when the server acknowledges), and prints
+"released". The kernel of its namespace must not answer (rawtcp.py's quiet_kernel).
 """
 import sys
 
@@ -23,8 +25,11 @@ def main():
         ep.seg("PA", seq=base + off, data=b"x" * 100)
     print("ready", flush=True)
     sys.stdin.readline()
-    ep.seg("PA", seq=base, data=b"x")
-    ep.seg("R", seq=base + 1 + ((nbytes - 1 + 99) // 100) * 100)
+    # built first, then sent together
+    pkts = [ep.seg("PA", seq=base, data=b"x", send=False),
+            ep.seg("R", seq=base + 1 + ((nbytes - 1 + 99) // 100) * 100, send=False)]
+    for p in pkts:
+        ep.tx.sendto(p, (ep.raddr, 0))
     print("released", flush=True)
     ep.close()
 

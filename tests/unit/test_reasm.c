@@ -470,6 +470,37 @@ static void test_memory(uint32_t isn)
 	CHECK_INT(total, 0);
 }
 
+/* a direction that is freed mid-stream (its flow reset) gives back everything it holds,
+ * unacknowledged and out of order, and still knows where the receiver is */
+static void test_free_mid_stream(uint32_t isn)
+{
+	static uint8_t big[6000], copy[10];
+	struct reasm r;
+	struct sink s = { .len = 0 };
+
+	memset(big, 'x', sizeof(big));
+	reasm_init(&r, isn);
+	CHECK_INT(add(&r, &lim, isn, big, 3000, &s, NULL), REASM_DATA);
+	CHECK_INT(add(&r, &lim, isn + 3100, big, 100, &s, NULL), REASM_QUEUED);
+	CHECK(total > 3100);
+	reasm_free(&r, &lim);
+	CHECK_INT(total, 0);
+	CHECK_INT(reasm_mem(&r), 0);
+	CHECK_INT(reasm_rcv_nxt(&r), (uint32_t)(isn + 3000));
+	/* an old copy cannot be compared any more: taken as it is, never rewritten */
+	memcpy(copy, "yyyyyyyyyy", 10);
+	CHECK_INT(add(&r, &lim, isn + 100, copy, 10, &s, copy), REASM_RETRANS | REASM_UNVERIFIED);
+	CHECK(memcmp(copy, "yyyyyyyyyy", 10) == 0);
+	/* freed twice: nothing happens */
+	reasm_free(&r, &lim);
+	CHECK_INT(total, 0);
+	/* new bytes go on from where the stream was */
+	CHECK_INT(add(&r, &lim, isn + 3000, text, 5, &s, NULL), REASM_DATA);
+	CHECK_INT(s.len, 3005);
+	reasm_free(&r, &lim);
+	CHECK_INT(total, 0);
+}
+
 static void test_paws(void)
 {
 	struct reasm r;
@@ -510,6 +541,7 @@ int main(void)
 		test_fin(isns[i]);
 		test_ooo_many(isns[i]);
 		test_memory(isns[i]);
+		test_free_mid_stream(isns[i]);
 	}
 	test_paws();
 	return unit_report("test_reasm");
