@@ -839,3 +839,23 @@ start_host_daemon() {
 	DAEMON_PID=$!
 	wait_for ctl status || { cat "$WORK/mailscand.log"; fail "mailscand (host) did not answer"; }
 }
+# start_daemon_mode MODE [EXTRA CONFIG LINES...]: mailscand on queue 0 in MODE, gateway
+# (on the gateway) or host (on the server host), for a test that runs in both
+start_daemon_mode() {
+	local m=$1
+	shift
+	case $m in
+	gateway) start_daemon "queues = 0" "$@" ;;
+	host) start_host_daemon "$NS_S" "$@" ;;
+	*) fail "start_daemon_mode: no mode '$m'" ;;
+	esac
+	DAEMON_MODE=$m
+}
+# stop_daemon_mode: ends the daemon of start_daemon_mode and removes its rules
+stop_daemon_mode() {
+	local ns=$NS_G
+	[ "$DAEMON_MODE" = host ] && ns=$NS_S
+	kill "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	ip netns exec "$ns" "$BUILD/mailscanctl" -c "$CONF" rules remove >/dev/null
+}
