@@ -31,9 +31,15 @@ void flows_end(struct qthread *qt, struct flow *f)
 
 /* A flow reset or aborted is a tombstone: it reads no more bytes, so its buffers go back
  * now rather than at the end of its TIME-WAIT (unacknowledged and out-of-order bytes
- * would keep total_buffer taken from the flows that are read). */
+ * would keep total_buffer taken from the flows that are read, a message cut short or
+ * kept for a reading that goes on would keep message_memory). A handshake reset before
+ * the server answered has read nothing, and its SYN-ACK may still start it. */
 void flows_bury(struct qthread *qt, struct flow *f, enum flow_state state)
 {
+	if (f->state != FLOW_SYN) {
+		session_free(f->app);
+		f->app = NULL;
+	}
 	f->state = state;
 	if (f->dir[0].started)
 		reasm_free(&f->dir[0], &qt->lim);
