@@ -1,7 +1,8 @@
 #!/bin/bash
 # A flood of connections at max_flows never evicts an open connection: a client 1 KiB
-# into an infected DATA, then 40 more connections through a table of 16: the SYNs that
-# find no room are dropped and counted (the clients send them again), the message in
+# into an infected DATA, then 40 more connections through a table of 16 (15 of them
+# open first, so that every place is an open connection): the SYNs that find no room
+# are dropped and counted (the clients send them again), the message in
 # progress is still followed and rejected (were it forgotten, the rest would be
 # mid-stream), and no open flow is evicted. Memory stays within the caps.
 . "$(dirname "$0")/../../lib.sh"
@@ -27,8 +28,10 @@ a.sendall(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
 for _ in range(3):
     fa.readline()
 a.sendall(msg[:100])
-flood = []
-for _ in range(40):
+# the table filled with open connections first (a half-open one could make room), then
+# more than it holds
+flood = [socket.create_connection((host, 25), timeout=20) for _ in range(15)]
+for _ in range(25):
     s = socket.socket()
     s.setblocking(False)
     s.connect_ex((host, 25))
