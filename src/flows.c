@@ -221,7 +221,9 @@ void flows_flush(struct qthread *qt)
 		log_warn("queue %u: sending verdicts", qt->queue);
 }
 
-/* Sends a segment of F towards TO as if from the other side; 0 or -1 (counted). */
+/* Sends a segment of F towards TO as if from the other side; 0 or -1 (counted). The
+ * verdicts given so far go first: a reset at the receiver's next sequence number that
+ * overtook the packets before it would be off that number, and ignored. */
 int flows_send_spec(struct qthread *qt, const struct flow *f, enum flow_dir to, struct tcp_spec *s)
 {
 	const struct flow_key *k = &f->key;
@@ -231,6 +233,7 @@ int flows_send_spec(struct qthread *qt, const struct flow *f, enum flow_dir to, 
 	s->daddr = to == DIR_TO_SERVER ? k->saddr : k->caddr;
 	s->sport = to == DIR_TO_SERVER ? k->cport : k->sport;
 	s->dport = to == DIR_TO_SERVER ? k->sport : k->cport;
+	flows_flush(qt);
 	if (inject_send(qt->inj, s) < 0) {
 		STATS_ADD(&qt->st, inject_errors, 1);
 		log_warn("queue %u: injecting a packet", qt->queue);
