@@ -173,10 +173,12 @@ int main(int argc, char **argv)
 		qthread_join(d.qt[i]);
 	ctl_server_stop(&d);
 	metrics_stop(&d);
+	/* the scans still running deliver their results to the queue threads' sinks: those
+	 * go after the scanner */
+	scanner_free(d.scanner);
 	for (i = 0; i < d.nq; i++)
 		qthread_free(d.qt[i]);
 	free(d.qt);
-	scanner_free(d.scanner);
 	live_free(d.live);
 	return 0;
 }
