@@ -853,9 +853,5 @@ start_daemon_mode() {
 }
 # stop_daemon_mode: ends the daemon of start_daemon_mode and removes its rules
 stop_daemon_mode() {
-	local ns=$NS_G
-	[ "$DAEMON_MODE" = host ] && ns=$NS_S
-	kill "$DAEMON_PID"
-	wait "$DAEMON_PID" 2>/dev/null
-	ip netns exec "$ns" "$BUILD/mailscanctl" -c "$CONF" rules remove >/dev/null
+	if [ "$DAEMON_MODE" = host ]; then stop_host_daemon "$NS_S"; else stop_daemon; fi
 }
