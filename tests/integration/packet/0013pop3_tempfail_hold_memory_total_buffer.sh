@@ -6,7 +6,8 @@
 # connection's buffers fill it while the RETR is in progress). Each time the client gets
 # a reset within seconds, never the whole message and never a bare timeout; it is
 # counted and logged; dovecot's connection is released and it keeps the message; clean
-# mail afterwards is retrieved byte-identical.
+# mail afterwards is retrieved byte-identical. (pop3_hold = end, where a body's bytes
+# reach the client before its scan.)
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 start_dovecot
@@ -44,7 +45,7 @@ retr_reset() {
 }
 new_daemon() {
 	LOG0=$(($(cat "$WORK/mailscand.log" 2>/dev/null | wc -l) + 1))
-	start_daemon_mode "$MODE" "$@"
+	start_daemon_mode "$MODE" "pop3_hold = end" "$@"
 }
 
 slow_scan_over() {
