@@ -12,12 +12,13 @@ tests=$(find "$top/tests/integration" -name '*.sh' | $order)
 [ "$order" = shuf ] && echo "order: $(echo "$tests" | sed "s|^$top/tests/integration/||" | tr '\n' ' ')"
 passed=0 failed=0 bad="" checks=""
 for t in $tests; do
+	name=${t#"$top/tests/integration/"}
 	if [ $# -gt 0 ]; then
+		# patterns match the test's own name, never the checkout's path
 		hit=0
-		for pat in "$@"; do case "$t" in *"$pat"*) hit=1 ;; esac; done
+		for pat in "$@"; do case "$name" in *"$pat"*) hit=1 ;; esac; done
 		[ $hit = 1 ] || continue
 	fi
-	name=${t#"$top/tests/integration/"}
 	start=$(date +%s)
 	if out=$(timeout 600 bash "$t" 2>&1); then
 		passed=$((passed + 1))
