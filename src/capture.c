@@ -370,14 +370,11 @@ int capture_caught_up(const struct flow *f)
 }
 
 /* the capture is over: everything kept is out and acknowledged, nothing waits */
-static int cap_done(const struct qthread *qt, const struct capture *c)
+static int cap_done(const struct capture *c)
 {
-	const struct flow *f = c->flow;
-
-	(void)qt;
 	if (c->blocked || c->rel.una != cap_end(c))
 		return 0;
-	return c->draining || !session_busy(f->app);
+	return c->draining || !session_busy(c->flow->app);
 }
 
 int capture_replace(struct flow *f, uint32_t from, uint32_t to, const struct notice_info *in)
@@ -438,7 +435,7 @@ int captures_due(struct qthread *qt, uint64_t now)
 			continue;
 		}
 		pump(qt, c, now);
-		if (cap_done(qt, c)) {
+		if (cap_done(c)) {
 			STATS_ADD(&qt->st, pop3_released, 1);
 			cap_free(qt, c);
 			continue;
