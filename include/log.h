@@ -32,6 +32,9 @@ void log_switch(const struct log_dest *);
 /* warnings: one format floods at most 20 lines per 10 s, then it is counted */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* with errno */
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* the same, limited as KIND (a string that lives as long as the program): warnings of one
+ * format but of different kinds do not share a limit */
+void log_warnx_kind(const char *kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* the limit: BURST warnings of one kind per PERIOD_MS (20 per 10 s unless set) */
 void log_set_limit(unsigned int burst, unsigned int period_ms);
 /* says what the limit suppressed in periods that are over */

@@ -115,8 +115,9 @@ enum policy_act flows_exception_at(struct qthread *qt, struct flow *f, enum poli
 		f->policy_logged |= (uint16_t)(1u << cause);
 		session_flow_name(f, name, sizeof(name));
 	}
-	log_warnx("policy=%s action=%s flow=%s", policy_cause_name(cause), policy_act_name(a),
-		  name);
+	/* one limit per cause: a flood of one kind of exception hides no other */
+	log_warnx_kind(policy_cause_name(cause), "policy=%s action=%s flow=%s",
+		       policy_cause_name(cause), policy_act_name(a), name);
 	return a;
 }
 

@@ -31,7 +31,7 @@ static struct sockaddr_un log_addr;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct limit {
-	const char *fmt;
+	const char *kind; /* the key: a warning's format, or the kind it was given */
 	uint64_t start;
 	unsigned int lines, suppressed;
 } limits[LOG_KINDS];
@@ -179,17 +179,17 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void say_suppressed(const char *fmt, unsigned int n)
+static void say_suppressed(const char *kind, unsigned int n)
 {
 	char msg[160];
 
-	snprintf(msg, sizeof(msg), "suppressed=%u warnings like \"%.80s\" in the last %u s", n, fmt,
-		 log_period_ms / 1000);
+	snprintf(msg, sizeof(msg), "suppressed=%u warnings like \"%.80s\" in the last %u s", n,
+		 kind, log_period_ms / 1000);
 	emit(SEV_WARNING, msg);
 }
 
-/* May a warning of kind FMT go out now? Says first what the last period suppressed. */
-static int allowed(const char *fmt)
+/* May a warning of KIND go out now? Says first what the last period suppressed. */
+static int allowed(const char *kind)
 {
 	uint64_t now = mono_ms();
 	struct limit *l;
@@ -197,8 +197,8 @@ static int allowed(const char *fmt)
 	int ok;
 
 	pthread_mutex_lock(&log_lock);
-	for (i = 0; i < LOG_KINDS && limits[i].fmt; i++) {
-		if (limits[i].fmt == fmt)
+	for (i = 0; i < LOG_KINDS && limits[i].kind; i++) {
+		if (limits[i].kind == kind)
 			break;
 	}
 	if (i == LOG_KINDS) {
@@ -206,9 +206,9 @@ static int allowed(const char *fmt)
 		return 1; /* more kinds than slots: not limited */
 	}
 	l = &limits[i];
-	if (!l->fmt || now - l->start >= log_period_ms) {
+	if (!l->kind || now - l->start >= log_period_ms) {
 		suppressed = l->suppressed;
-		l->fmt = fmt;
+		l->kind = kind;
 		l->start = now;
 		l->lines = l->suppressed = 0;
 	}
@@ -219,7 +219,7 @@ static int allowed(const char *fmt)
 		l->suppressed++;
 	pthread_mutex_unlock(&log_lock);
 	if (suppressed)
-		say_suppressed(fmt, suppressed);
+		say_suppressed(kind, suppressed);
 	return ok;
 }
 
@@ -227,26 +227,27 @@ void log_flush(void)
 {
 	uint64_t now = mono_ms();
 	unsigned int i, n;
-	const char *fmt;
+	const char *kind;
 
 	for (i = 0; i < LOG_KINDS; i++) {
 		pthread_mutex_lock(&log_lock);
-		fmt = limits[i].fmt;
-		n = fmt && now - limits[i].start >= log_period_ms ? limits[i].suppressed : 0;
+		kind = limits[i].kind;
+		n = kind && now - limits[i].start >= log_period_ms ? limits[i].suppressed : 0;
 		if (n)
 			limits[i].suppressed = 0;
 		pthread_mutex_unlock(&log_lock);
 		if (n)
-			say_suppressed(fmt, n);
+			say_suppressed(kind, n);
 	}
 }
 
-static void vlog(int sev, const char *level, int with_errno, const char *fmt, va_list ap)
+static void vlog(int sev, const char *level, int with_errno, const char *kind, const char *fmt,
+		 va_list ap)
 {
 	char msg[1024], line[1200];
 	int saved = errno;
 
-	if (sev == SEV_WARNING && !allowed(fmt)) {
+	if (sev == SEV_WARNING && !allowed(kind ? kind : fmt)) {
 		errno = saved;
 		return;
 	}
@@ -266,7 +267,7 @@ static void vlog(int sev, const char *level, int with_errno, const char *fmt, va
 		if (!(cond))                                                                       \
 			return;                                                                    \
 		va_start(ap, fmt);                                                                 \
-		vlog(sev, level, with_errno, fmt, ap);                                             \
+		vlog(sev, level, with_errno, NULL, fmt, ap);                                       \
 		va_end(ap);                                                                        \
 	}
 
@@ -276,12 +277,21 @@ LOG_FN(log_event, SEV_NOTICE, "", 0, 1)
 LOG_FN(log_info, SEV_INFO, "", 0, 1)
 LOG_FN(log_debug, SEV_DEBUG, "debug: ", 0, log_verbose)
 
+void log_warnx_kind(const char *kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(SEV_WARNING, "", 0, kind, fmt, ap);
+	va_end(ap);
+}
+
 void fatal(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(SEV_ERR, "fatal: ", 1, fmt, ap);
+	vlog(SEV_ERR, "fatal: ", 1, NULL, fmt, ap);
 	va_end(ap);
 	exit(2);
 }
@@ -291,7 +301,7 @@ void fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(SEV_ERR, "fatal: ", 0, fmt, ap);
+	vlog(SEV_ERR, "fatal: ", 0, NULL, fmt, ap);
 	va_end(ap);
 	exit(2);
 }

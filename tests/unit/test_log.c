@@ -78,6 +78,21 @@ int main(void)
 	log_warnx("tcp urgent pointer: flow=%u", 11u);
 	CHECK(strstr(next(buf, sizeof(buf)), "flow=11") != NULL);
 
+	/* one format, two kinds: each has its own limit, and its count names the kind */
+	for (i = 0; i < 10; i++)
+		log_warnx_kind("policy=midstream", "policy=%s n=%u", "midstream", i);
+	for (i = 0; i < 2; i++)
+		log_warnx_kind("policy=idle_timeout", "policy=%s n=%u", "idle_timeout", i);
+	for (got = 0; *next(buf, sizeof(buf)) && strstr(buf, "policy=midstream n="); got++)
+		;
+	CHECK_INT(got, 3); /* the loop ended on the first idle_timeout line */
+	CHECK(strstr(buf, "policy=idle_timeout n=0") != NULL);
+	CHECK(strstr(next(buf, sizeof(buf)), "policy=idle_timeout n=1") != NULL);
+	usleep(350000);
+	log_flush();
+	CHECK(strstr(next(buf, sizeof(buf)), "suppressed=7 warnings like \"policy=midstream\"") !=
+	      NULL);
+
 	/* auto with no journal stream: stderr, and nothing more on the socket */
 	unsetenv("JOURNAL_STREAM");
 	CHECK_INT(log_open(LOG_TARGET_AUTO, 1, sun.sun_path, err, sizeof(err)), 0);
