@@ -212,10 +212,12 @@ static void delete_finish(struct qthread *qt, struct hold *h)
 		log_event("action=delete result=%s proto=pop3 flow=%s msg=%lu client=reset",
 			  r < 0 ? "refused" : "unanswered", name, h->msgno);
 	}
-	flows_send(qt, f, DIR_TO_SERVER, flows_rcv_nxt(qt, f, DIR_TO_SERVER),
-		   f->dir[DIR_TO_CLIENT].next, TCPF_RST | TCPF_ACK, NULL);
-	STATS_ADD(&qt->st, resets, 1);
-	flows_bury(qt, f, FLOW_ABORTED);
+	if (f->state == FLOW_DELETING) { /* not reset by the server already */
+		flows_send(qt, f, DIR_TO_SERVER, flows_rcv_nxt(qt, f, DIR_TO_SERVER),
+			   f->dir[DIR_TO_CLIENT].next, TCPF_RST | TCPF_ACK, NULL);
+		STATS_ADD(&qt->st, resets, 1);
+		flows_bury(qt, f, FLOW_ABORTED);
+	}
 	hold_free(qt, h);
 }
 
@@ -226,7 +228,9 @@ static int wait_met(const struct hold *h)
 
 	if (h->cap_wait == 1)
 		return capture_caught_up(f);
-	if (f->state == FLOW_DELETING)
+	if (f->state == FLOW_RESET || f->state == FLOW_ABORTED)
+		return 1; /* the connection is gone: no answer comes any more */
+	if (h->outcome == OUTCOME_DELETE)
 		return session_quit_answered(f->app) || f->dir[DIR_TO_CLIENT].fin == FIN_DONE;
 	return session_replies(f->app) >= h->replies_before;
 }
@@ -246,10 +250,12 @@ static void wait_over(struct qthread *qt, struct hold *h)
 			hold_free(qt, h);
 		return;
 	}
-	if (h->flow->state == FLOW_DELETING)
+	if (h->outcome == OUTCOME_DELETE)
 		delete_finish(qt, h);
-	else
+	else if (h->flow->state == FLOW_REJECTING)
 		reject_now(qt, h);
+	else
+		hold_free(qt, h); /* the server reset the connection first: no reply to give */
 }
 
 /* After a server packet of F: the waiting holds whose answers are all in. */

@@ -772,7 +772,7 @@ raw_pop3d_expect() {
 	fi
 	wait "$pid"
 	srv=$(cat "$d/server")
-	[[ $srv =~ ^server:\ (quit|reset|closed)$ ]] || fail "$3 $2 from $1: the server's connection: '$srv'"
+	[[ $srv =~ ^server:\ (quit|reset|closed|sent\ a\ reset)$ ]] || fail "$3 $2 from $1: the server's connection: '$srv'"
 	ok "$3 $2 from $1: $out ($srv)"
 }
 # next_hop NS: a drop rule for TTL 1 and hop limit 1 in NS, standing for the hop after

@@ -17,6 +17,7 @@ pop3d ADDR PORT FILE TRICK: a POP3 server for one connection (any USER/PASS, one
   READY=PATH it creates PATH once it can take a connection. Prints how the connection
   ended for it: "server: quit" (the client's QUIT), "server: reset", "server: closed"
   or "server: timeout" (nothing came within DEADLINE: the connection was left hanging).
+  With DELE_RST=1 it answers DELE with a reset ("server: sent a reset").
 pop3 HOST PORT OUTDIR TRICK N...: a POP3 client (alice / secret) that connects with
   TRICK (syn2, syn2data, syn2datarev and their "lost" forms: the two SYNs below, the
   data being POP3 commands) and RETRs each N into OUTDIR/N (CRLF lines, unstuffed);
@@ -552,9 +553,13 @@ def pop3d(addr, port, path, trick):
             ep.send(b"+OK bye\r\n")
             ep.seg("FA")
             break
+        elif cmd == "DELE" and os.environ.get("DELE_RST"):
+            ep.seg("RA")  # a server that resets the connection rather than answer
+            line = "sent a reset"
+            break
         else:
             ep.send(b"+OK\r\n")
-    print("server:", line if line in ("reset", "closed", "timeout") else "quit")
+    print("server:", line if line in ("reset", "closed", "timeout", "sent a reset") else "quit")
     ep.close()
 
 

@@ -3,7 +3,8 @@
 # POP3 server bends its segments towards a real client (python poplib). The infected
 # body never completes (the client is reset within seconds); a clean one, and one whose
 # trick the normalisation neutralised, is retrieved exactly as mailscand scanned it.
-# Gateway mode (IPv4 and IPv6), then host mode on the client.
+# Gateway mode (IPv4 and IPv6), then host mode on the client; then pop3_action = delete
+# with a server that resets the connection rather than answer the DELE.
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 start_daemon "queues = 0"
@@ -41,3 +42,15 @@ for t in urg badsum syn paws; do
 done
 raw_pop3d_expect $S4 plainclean badsum ok
 expect_eq "host: pop3_messages_infected" "$(stat pop3_messages_infected)" 3
+
+# pop3_action = delete, and the server resets the connection rather than answer the DELE
+# sent in the client's place: the delete is unanswered (counted as refused), and nothing
+# else is sent to either side (no SMTP reply on a POP3 connection)
+stop_host_daemon "$NS_C"
+start_daemon "queues = 0" "pop3_action = delete"
+DELE_RST=1 raw_pop3d_expect $S4 plaineicar none "$R"
+await_stat pop3_delete_refused 1
+grep -q "action=delete result=unanswered proto=pop3 .*msg=1 client=reset" "$WORK/mailscand.log" ||
+	fail "no unanswered delete logged"
+expect_eq "delete: smtp_rejects" "$(stat smtp_rejects)" 0
+expect_eq "delete: pop3_deletes" "$(stat pop3_deletes)" 0
