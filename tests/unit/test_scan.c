@@ -633,7 +633,7 @@ static int wait_processes(struct stats *st, uint64_t n)
 {
 	int i;
 
-	for (i = 0; i < 500 && __atomic_load_n(&st->scanner_processes, __ATOMIC_RELAXED) != n; i++)
+	for (i = 0; i < 3000 && __atomic_load_n(&st->scanner_processes, __ATOMIC_RELAXED) != n; i++)
 		usleep(10000);
 	return (int)__atomic_load_n(&st->scanner_processes, __ATOMIC_RELAXED);
 }
@@ -657,6 +657,24 @@ static void proc_status(int pid, const char *key, char *out, size_t cap)
 	}
 	if (f)
 		fclose(f);
+}
+
+/* a process counted as soon as it is forked: waits (30 s at most) until it has named
+ * itself and entered its own sandbox (a filter more than the master's, which it
+ * inherits), as it does before it takes a message */
+static void sandboxed(int pid, int master)
+{
+	char name[64], mine[64], masters[64];
+	int i;
+
+	proc_status(master, "Seccomp_filters", masters, sizeof(masters));
+	for (i = 0; i < 3000; i++) {
+		proc_status(pid, "Name", name, sizeof(name));
+		proc_status(pid, "Seccomp_filters", mine, sizeof(mine));
+		if (!strcmp(name, "ms-scanner") && atoi(mine) > atoi(masters))
+			return;
+		usleep(10000);
+	}
 }
 
 /* the soft limit of one line of /proc/PID/limits; -1 for unlimited or missing */
@@ -701,6 +719,7 @@ static void test_processes(void)
 	CHECK_INT(n, 2);
 	/* no capability, the sandbox, and as root the configured user */
 	for (i = 0; i < (unsigned int)n; i++) {
+		sandboxed(pids[i], scanner_master_pid(s));
 		proc_status(pids[i], "CapEff", buf, sizeof(buf));
 		CHECK_STR(buf, "0000000000000000");
 		proc_status(pids[i], "Seccomp", buf, sizeof(buf));
