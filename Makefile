@@ -6,9 +6,14 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpo
 	    -Wformat=2 -Wno-format-nonliteral -Werror=implicit-function-declaration
 CPPFLAGS += -Iinclude -D_GNU_SOURCE
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libclamav is not linked: src/scan.c opens it (dlopen) in the processes that scan, by
+# the name of the library its headers came with
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libclamav,$(PKGS)) 2>/dev/null)
+CLAMAV_SONAME := $(shell objdump -p $$(pkg-config --variable=libdir libclamav 2>/dev/null)/libclamav.so 2>/dev/null | \
+	awk '$$1 == "SONAME" {print $$2}')
+CPPFLAGS   += $(if $(CLAMAV_SONAME),-DCLAMAV_SONAME='"$(CLAMAV_SONAME)"')
 ALL_CFLAGS  = $(CFLAGS) $(WARN) $(PKG_CFLAGS) -MMD -MP -pthread
-LDLIBS     += $(PKG_LIBS) -pthread
+LDLIBS     += $(PKG_LIBS) -ldl -pthread
 
 B := build
 # pure modules: libc only

@@ -24,7 +24,8 @@ Source: https://github.com/mailscan/mailscan
 Files: *
 Copyright: 2026 the mailscan developers
 License: GPL-2+
- mailscan links libclamav, which is licensed under the GPL version 2.
+ mailscan uses libclamav (opened at run time), which is licensed under the GPL
+ version 2.
  .
  On Debian systems, the full text of the GNU General Public License version 2
  can be found in /usr/share/common-licenses/GPL-2.
@@ -38,6 +39,12 @@ mkdir -p "$work/debian"
 printf 'Source: mailscan\n\nPackage: mailscan\nArchitecture: any\n' >"$work/debian/control"
 depends=$(cd "$work" && dpkg-shlibdeps -O "$root/usr/sbin/mailscand" "$root/usr/sbin/mailscanctl" |
 	sed -n 's/^shlibs:Depends=//p')
+# libclamav is opened at run time (dlopen), not linked: the package that has it by the
+# name the programs open
+so=$(objdump -p "$(pkg-config --variable=libdir libclamav)/libclamav.so" | awk '$1 == "SONAME" {print $2}')
+clamav=$(dpkg -S "*/$so" | head -1 | cut -d: -f1)
+[ -n "$clamav" ] || { echo "build-deb: no package has $so" >&2; exit 1; }
+depends="$depends, $clamav"
 cat >"$root/DEBIAN/control" <<TXT
 Package: mailscan
 Version: $version

@@ -1,5 +1,12 @@
 /* libclamav: the only file that sees clamav.h. An engine is loaded by a scan master and
- * used, copy-on-write, by the scanner processes it forks. */
+ * used, copy-on-write, by the scanner processes it forks.
+ *
+ * libclamav is opened here (dlopen), not linked: only the processes that load an engine
+ * (the scan master and its scanners, a configuration check, the tools) map it and the
+ * twenty libraries it pulls in (OpenSSL, ICU, libxml2...). The packet engine never
+ * does, so it carries none of their relocated data, private to each process that loads
+ * them. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +17,38 @@
 #include <clamav.h>
 
 #include "scan.h"
+
+#ifndef CLAMAV_SONAME
+#define CLAMAV_SONAME "libclamav.so.12"
+#endif
+
+/* the calls this file makes, resolved once (lib_open); their types are
+ * clamav.h's, so the compiler checks every call as it would a linked one */
+#define CLAMAV_CALLS(X)                                                                            \
+	X(cl_init)                                                                                 \
+	X(cl_set_clcb_msg)                                                                         \
+	X(cl_strerror)                                                                             \
+	X(cl_engine_new)                                                                           \
+	X(cl_engine_set_num)                                                                       \
+	X(cl_engine_set_str)                                                                       \
+	X(cl_engine_compile)                                                                       \
+	X(cl_engine_free)                                                                          \
+	X(cl_load)                                                                                 \
+	X(cl_fmap_open_memory)                                                                     \
+	X(cl_fmap_close)                                                                           \
+	X(cl_scanmap_callback)
+
+#define CLAMAV_POINTER(f) __typeof__(f) *f;
+#define CLAMAV_SYMBOL(f)  { #f, (void **)&lib.f },
+
+static struct {
+	CLAMAV_CALLS(CLAMAV_POINTER)
+} lib;
+
+static const struct {
+	const char *name;
+	void **at;
+} lib_symbols[] = { CLAMAV_CALLS(CLAMAV_SYMBOL) };
 
 #define TEST_MARKER  "MAILSCAN-TEST-SIGNATURES"
 #define LIMIT_PREFIX "Heuristics.Limits.Exceeded"
@@ -44,14 +83,43 @@ static void on_message(enum cl_msg severity, const char *fullmsg, const char *ms
 	x->first[strcspn(x->first, "\n")] = '\0';
 }
 
+/* libclamav, once per process (it stays: an engine's code must not go away under it) */
+static int lib_open(char *err, size_t errlen)
+{
+	void *h;
+	size_t i;
+
+	if (lib.cl_init)
+		return 0;
+	h = dlopen(CLAMAV_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(err, errlen, "libclamav: %s", dlerror());
+		return -1;
+	}
+	for (i = 0; i < sizeof(lib_symbols) / sizeof(lib_symbols[0]); i++) {
+		*lib_symbols[i].at = dlsym(h, lib_symbols[i].name);
+		if (!*lib_symbols[i].at) {
+			snprintf(err, errlen, "libclamav %s: no %s", CLAMAV_SONAME,
+				 lib_symbols[i].name);
+			memset(&lib, 0, sizeof(lib));
+			dlclose(h);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int scan_engine_init(char *err, size_t errlen)
 {
-	cl_error_t r = cl_init(CL_INIT_DEFAULT);
+	cl_error_t r;
 
-	cl_set_clcb_msg(on_message);
+	if (lib_open(err, errlen))
+		return -1;
+	r = lib.cl_init(CL_INIT_DEFAULT);
+	lib.cl_set_clcb_msg(on_message);
 
 	if (r != CL_SUCCESS) {
-		snprintf(err, errlen, "libclamav: %s", cl_strerror(r));
+		snprintf(err, errlen, "libclamav: %s", lib.cl_strerror(r));
 		return -1;
 	}
 	return 0;
@@ -93,21 +161,23 @@ struct scan_engine *scan_engine_load(const struct config *c, char *err, size_t e
 	}
 	if (check_test_marker(c, err, errlen))
 		return NULL;
+	if (lib_open(err, errlen))
+		return NULL;
 	e = calloc(1, sizeof(*e));
-	if (!e || !(e->cl = cl_engine_new())) {
+	if (!e || !(e->cl = lib.cl_engine_new())) {
 		snprintf(err, errlen, "cl_engine_new failed");
 		free(e);
 		return NULL;
 	}
-	cl_engine_set_num(e->cl, CL_ENGINE_MAX_SCANSIZE, (long long)c->scan_max_size);
-	cl_engine_set_num(e->cl, CL_ENGINE_MAX_FILESIZE, (long long)c->scan_max_filesize);
-	cl_engine_set_num(e->cl, CL_ENGINE_MAX_RECURSION, c->scan_max_recursion);
-	cl_engine_set_num(e->cl, CL_ENGINE_MAX_FILES, c->scan_max_files);
-	cl_engine_set_num(e->cl, CL_ENGINE_MAX_SCANTIME, (long long)c->scan_timeout * 1000);
-	cl_engine_set_str(e->cl, CL_ENGINE_TMPDIR, c->tmpdir);
-	r = cl_load(c->database, e->cl, &e->sigs, CL_DB_STDOPT);
+	lib.cl_engine_set_num(e->cl, CL_ENGINE_MAX_SCANSIZE, (long long)c->scan_max_size);
+	lib.cl_engine_set_num(e->cl, CL_ENGINE_MAX_FILESIZE, (long long)c->scan_max_filesize);
+	lib.cl_engine_set_num(e->cl, CL_ENGINE_MAX_RECURSION, c->scan_max_recursion);
+	lib.cl_engine_set_num(e->cl, CL_ENGINE_MAX_FILES, c->scan_max_files);
+	lib.cl_engine_set_num(e->cl, CL_ENGINE_MAX_SCANTIME, (long long)c->scan_timeout * 1000);
+	lib.cl_engine_set_str(e->cl, CL_ENGINE_TMPDIR, c->tmpdir);
+	r = lib.cl_load(c->database, e->cl, &e->sigs, CL_DB_STDOPT);
 	if (r != CL_SUCCESS) {
-		snprintf(err, errlen, "signature database %s: %s", c->database, cl_strerror(r));
+		snprintf(err, errlen, "signature database %s: %s", c->database, lib.cl_strerror(r));
 		goto err;
 	}
 	if (e->sigs == 0) {
@@ -115,9 +185,9 @@ struct scan_engine *scan_engine_load(const struct config *c, char *err, size_t e
 			 c->database);
 		goto err;
 	}
-	r = cl_engine_compile(e->cl);
+	r = lib.cl_engine_compile(e->cl);
 	if (r != CL_SUCCESS) {
-		snprintf(err, errlen, "compiling %s: %s", c->database, cl_strerror(r));
+		snprintf(err, errlen, "compiling %s: %s", c->database, lib.cl_strerror(r));
 		goto err;
 	}
 	return e;
@@ -133,7 +203,7 @@ unsigned int scan_engine_signatures(const struct scan_engine *e)
 
 int scan_engine_set_tmpdir(struct scan_engine *e, const char *dir)
 {
-	return cl_engine_set_str(e->cl, CL_ENGINE_TMPDIR, dir) == CL_SUCCESS ? 0 : -1;
+	return lib.cl_engine_set_str(e->cl, CL_ENGINE_TMPDIR, dir) == CL_SUCCESS ? 0 : -1;
 }
 
 enum scan_result scan_engine_scan(struct scan_engine *e, const uint8_t *msg, size_t len,
@@ -151,14 +221,14 @@ enum scan_result scan_engine_scan(struct scan_engine *e, const uint8_t *msg, siz
 	opts.parse = ~0u;
 	opts.general = CL_SCAN_GENERAL_HEURISTICS;
 	opts.heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX;
-	map = cl_fmap_open_memory(msg, len);
+	map = lib.cl_fmap_open_memory(msg, len);
 	if (!map) {
 		r = CL_EMEM;
 	} else {
 		scanning = &x;
-		r = cl_scanmap_callback(map, NULL, &virname, &scanned, e->cl, &opts, &x);
+		r = lib.cl_scanmap_callback(map, NULL, &virname, &scanned, e->cl, &opts, &x);
 		scanning = NULL;
-		cl_fmap_close(map);
+		lib.cl_fmap_close(map);
 	}
 	/* a signature always names itself; libclamav reports some limit hits (the
 	 * message over the scan size) as a detection without a name */
@@ -181,7 +251,7 @@ enum scan_result scan_engine_scan(struct scan_engine *e, const uint8_t *msg, siz
 	} else if (virname)
 		snprintf(virus, viruslen, "%s", virname);
 	else if (res == SCAN_ERROR)
-		snprintf(virus, viruslen, "%s", cl_strerror(r));
+		snprintf(virus, viruslen, "%s", lib.cl_strerror(r));
 	else
 		virus[0] = '\0';
 	return res;
@@ -192,6 +262,6 @@ void scan_engine_free(struct scan_engine *e)
 	if (!e)
 		return;
 	if (e->cl)
-		cl_engine_free(e->cl);
+		lib.cl_engine_free(e->cl);
 	free(e);
 }
