@@ -38,7 +38,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 2; }
 "$top/scripts/deps.sh" >/dev/null
 make -C "$top" -s all >/dev/null
-NS_PREFIX=msmail
+NS_PREFIX=${NS_PREFIX:-msmail$$-}
 . "$top/tests/lib.sh"
 LOAD="$TOP/tests/tools/mailload.py"
 RES=$WORK/results
