@@ -30,7 +30,11 @@
 # the others): the packet engine's CPU per MB and peak RSS before and after, in one run.
 # At each side's PSS peak, its parts: per process kind (packet engine, scan master,
 # scanners; clamsmtpd, clamd), each process where a kind has several, and how much of
-# it is anonymous (heaps) and shared memory (memfds, tmpfs).
+# it is anonymous (heaps) and shared memory (memfds, tmpfs). PSS counts a file's pages
+# only where a process maps them: beside it, each side's peak memory with the files it
+# keeps in memory (PSS less its mapped shared memory, plus every memfd its processes
+# hold, the scanners' tmpfs, and the page cache of clamsmtpd's spool and clamd's
+# temporary files), so that each side's copy of the message counts once, mapped or not.
 # Usage: [WORKLOADS=...] [BASE=REV] scripts/bench-mail.sh [ROUNDS]   (default 3)
 set -eu
 ROUNDS=${1:-3}
@@ -100,27 +104,53 @@ pss_kb() { # PIDS: the sum of their proportional set sizes (shared pages split)
 	for p in "$@"; do t=$((t + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0))); done
 	echo "$t"
 }
-# pss_parts PIDS: "total kind=kb ... shmem=kb" over them: the PSS by process name
-# (ms-master, ms-scanner, the rest by their own), and how much of it is shared memory
-# (Pss_Shmem: memfds and tmpfs files mapped)
+# files_kb PIDS: what the processes keep in memory as files, which PSS counts only where
+# a process maps them: their memfds (each once), the scanners' private tmpfs (libclamav's
+# temporary files), and the page cache of the files under FILE_DIRS (clamsmtpd's spool,
+# clamd's temporary files)
+FILE_DIRS=""
+files_kb() {
+	local p f
+	{
+		for p in "$@"; do
+			for f in /proc/"$p"/fd/*; do
+				case $(readlink "$f" 2>/dev/null) in
+				/memfd:*) stat -L -c 'm%i %b' "$f" 2>/dev/null | awk '{print $1, $2 / 2}' ;;
+				esac
+			done
+			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = ms-scanner ] &&
+				echo "r$p $(du -skx "/proc/$p/root/" 2>/dev/null | cut -f1)"
+		done
+		[ -n "$FILE_DIRS" ] && find $FILE_DIRS -type f -exec fincore -bn -o RES,FILE {} + 2>/dev/null |
+			awk '{print "f" $2, $1 / 1024}'
+	} | awk '!seen[$1]++ {t += $2} END {printf "%d\n", t}'
+}
+# pss_parts PIDS: "total kind=kb ... shmem=kb files=kb" over them: the PSS by process
+# name (ms-master, ms-scanner, the rest by their own), how much of it is shared memory
+# (Pss_Shmem: memfds and tmpfs files mapped), and the files they keep in memory (files_kb)
 pss_parts() {
 	local p
 	for p in "$@"; do
 		echo "$(cat "/proc/$p/comm" 2>/dev/null || echo gone) $(awk '/^Pss:/ {p = $2} /^Pss_Shmem:/ {s = $2} /^Pss_Anon:/ {a = $2} END {print p + 0, s + 0, a + 0}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0 0 0)"
-	done | awk '{t += $2; k[$1] += $2; sh += $3; an += $4; one[$1] = one[$1] (one[$1] == "" ? "" : "+") $2}
-		END {printf "%d", t; for (n in k) printf " %s=%d", n, k[n]; printf " anon=%d shmem=%d", an, sh
+	done | awk -v files="$(files_kb "$@")" '{t += $2; k[$1] += $2; sh += $3; an += $4; one[$1] = one[$1] (one[$1] == "" ? "" : "+") $2}
+		END {printf "%d", t; for (n in k) printf " %s=%d", n, k[n]; printf " anon=%d shmem=%d files=%d", an, sh, files
 		for (n in one) if (one[n] ~ /\+/) printf " (%s %s)", n, one[n]; print ""}'
 }
 # pss_peak OUT PIDS: the largest PSS of the PIDS' process trees, sampled every 0.2 s into
-# OUT (and its parts into OUT.parts) until OUT.stop exists (at most an hour)
+# OUT (and its parts into OUT.parts) until OUT.stop exists (at most an hour); into
+# OUT.mem the largest memory with the files: PSS less its shared memory, plus files_kb
+# (a mapped memfd counted once, unmapped ones and spooled files too)
 pss_peak() {
-	local out=$1 peak=0 v i parts
+	local out=$1 peak=0 mpeak=0 v m i parts
 	shift
 	for i in $(seq 18000); do
 		[ -e "$out.stop" ] && break
 		parts=$(pss_parts $(tree "$@" | sort -u))
 		v=${parts%% *}
+		m=$(echo "$parts" | awk '{for (i = 2; i <= NF; i++) if (split($i, kv, "=") == 2) x[kv[1]] = kv[2]
+			print $1 - x["shmem"] + x["files"]}')
 		[ "$v" -gt "$peak" ] && peak=$v && echo "$peak" >"$out" && echo "$parts" >"$out.parts"
+		[ "$m" -gt "$mpeak" ] && mpeak=$m && echo "$mpeak" >"$out.mem"
 		sleep 0.2
 	done
 }
@@ -132,6 +162,7 @@ hwm_kb() { # PIDS: the sum of their peak resident sizes
 
 IPIDS=""
 up() {
+	FILE_DIRS=""
 	case $1 in
 	none) IPIDS="" ;;
 	mailscand | mailscand@*)
@@ -143,6 +174,7 @@ up() {
 		IPIDS=$(daemon_pids)
 		;;
 	clamsmtp)
+		FILE_DIRS="$WORK/clamsmtp $WORK/clamd"
 		rm -f "$WORK/clamd/clamd.sock"
 		bg in_g sh -c "exec clamd -c $WORK/clamd/clamd.conf >/dev/null"
 		IPIDS=$!
@@ -188,7 +220,7 @@ candidates() {
 run() {
 	local round=$1 name=$2 proto=$3 count=$4 size=$5 conns=$6 mode=$7
 	local dir=$WORK/msg.$name.$mode.$round out c0 c1 k0 t0 hs="- -" scpu=- rss cpu check
-	local n0 cand=- e0 e1 erss=- ecpu=- pss=- spid ms=0 BUILD=$MS_BUILD
+	local n0 cand=- e0 e1 erss=- ecpu=- pss=- mem=- spid ms=0 BUILD=$MS_BUILD
 	# mailscand@REV: the same, from REV's build
 	case $mode in mailscand | mailscand+whole) ms=1 ;; mailscand@*) ms=1 BUILD=$WORK/base/build ;; esac
 	rm -rf "$WORK"/msg.*
@@ -200,7 +232,7 @@ run() {
 	find "$INBOX" -type f -delete 2>/dev/null || true
 	up "$mode"
 	c0=$(cpu_ticks $IPIDS)
-	rm -f "$WORK/pss" "$WORK/pss.stop"
+	rm -f "$WORK/pss" "$WORK/pss.mem" "$WORK/pss.stop"
 	if [ -n "$IPIDS" ]; then
 		pss_peak "$WORK/pss" $IPIDS &
 		spid=$!
@@ -227,6 +259,7 @@ run() {
 		touch "$WORK/pss.stop"
 		wait "$spid" || true
 		pss=$(cat "$WORK/pss" 2>/dev/null || echo 0)
+		mem=$(cat "$WORK/pss.mem" 2>/dev/null || echo 0)
 		echo "$name $mode $round $(cat "$WORK/pss.parts" 2>/dev/null)" >>"$RES.parts"
 	fi
 	if [ $ms = 1 ]; then
@@ -249,11 +282,11 @@ run() {
 	down "$mode"
 	cpu=$(echo "$c0 $c1" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($2 - $1) / hz}')
 	# name mode round wall msgs bytes p50 p95 cpu rss_kb wait_ms beyond_ms scan_cpu cand/msg
-	# engine_cpu engine_rss_kb pss_kb
+	# engine_cpu engine_rss_kb pss_kb mem_kb
 	echo "$out" | sed 's/[a-z0-9]*=//g' |
 		awk -v n="$name" -v m="$mode" -v r="$round" -v cpu="$cpu" -v rss="$rss" -v hs="$hs" \
-			-v sc="$scpu" -v c="$cand" -v ec="$ecpu" -v er="$erss" -v ps="$pss" \
-			'{print n, m, r, $4, $1, $3, $5, $6, cpu, rss, hs, sc, c, ec, er, ps}' >>"$RES"
+			-v sc="$scpu" -v c="$cand" -v ec="$ecpu" -v er="$erss" -v ps="$pss" -v mem="$mem" \
+			'{print n, m, r, $4, $1, $3, $5, $6, cpu, rss, hs, sc, c, ec, er, ps, mem}' >>"$RES"
 	# libclamav alone on the same messages (2 threads, as mailscand): three fresh
 	# engines, so that no cache helps; the median
 	if [ "$mode" = mailscand ]; then
@@ -261,7 +294,7 @@ run() {
 			"$BUILD/tools/scanbench" -f "$TOP/build/testsigs" 2 "$dir"/*.eml 2>/dev/null
 		done | sed -n 's/.*cpu=\([0-9.]*\).*/\1/p' | sort -n | sed -n 2p |
 			awk -v n="$name" -v r="$round" -v b="$(cat "$dir"/*.eml | wc -c)" \
-				'{print n, "libclamav", r, 0, 0, b, 0, 0, $1, 0, "-", "-", "-", "-", "-", "-", "-"}' >>"$RES"
+				'{print n, "libclamav", r, 0, 0, b, 0, 0, $1, 0, "-", "-", "-", "-", "-", "-", "-", "-"}' >>"$RES"
 	fi
 	[ $ms = 1 ] && out="$out cand/msg=$cand"
 	echo "  $name $mode round $round: $out" >&2
@@ -289,7 +322,7 @@ function median(k,   n, i, j, t, a) {
 {
 	k = $1 SUBSEP $2
 	if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
-	for (f = 4; f <= 17; f++) vals[k, f] = vals[k, f] " " $f
+	for (f = 4; f <= 18; f++) vals[k, f] = vals[k, f] " " $f
 }
 END {
 	printf "%-12s %-16s %7s %7s %6s %7s %7s %9s %7s %8s %8s %8s\n", "workload", "path", "wall s",
@@ -297,10 +330,10 @@ END {
 		"cand/msg"
 	for (i = 1; i <= nk; i++) {
 		k = order[i]; split(k, kk, SUBSEP)
-		for (f = 4; f <= 17; f++) { vals[k] = vals[k, f]; m[f] = median(k) }
+		for (f = 4; f <= 18; f++) { vals[k] = vals[k, f]; m[f] = median(k) }
 		if (kk[2] == "libclamav") { lib[kk[1]] = m[9] / (m[6] / 1e6); continue }
 		mb = m[6] / 1e6
-		wall[k] = m[4]; cpumb[k] = m[9] / mb; scanmb[k] = m[13] / mb; pss[k] = m[17]
+		wall[k] = m[4]; cpumb[k] = m[9] / mb; scanmb[k] = m[13] / mb; pss[k] = m[17]; mem[k] = m[18]
 		if (kk[2] == "mailscand") {
 			engine[kk[1]] = sprintf("engine alone: CPU %.4f s/MB, peak RSS %.1f MB", m[15] / mb, m[16] / 1024)
 			ecpu[kk[1]] = m[15] / mb; erss[kk[1]] = m[16]
@@ -332,7 +365,9 @@ END {
 				wall[cs] / none, wall[k] / wall[cs], cpumb[k] / cpumb[cs])
 		if (cs in pss && pss[cs] > 0)
 			line = line sprintf("\n  %-12s PSS peak MB mailscand %.1f clamsmtp+clamd %.1f, mailscand/clamsmtp %.2f",
-				"", pss[k] / 1024, pss[cs] / 1024, pss[k] / pss[cs])
+				"", pss[k] / 1024, pss[cs] / 1024, pss[k] / pss[cs]) \
+				sprintf("\n  %-12s with the files kept in memory MB mailscand %.1f clamsmtp+clamd %.1f, mailscand/clamsmtp %.2f",
+				"", mem[k] / 1024, mem[cs] / 1024, mem[cs] ? mem[k] / mem[cs] : 0)
 		line = line sprintf("\n  %-12s %s", "", engine[n])
 		if (n in base)
 			line = line sprintf("\n  %-12s %s\n  %-12s engine now/before: CPU per MB %.2f, peak RSS %.2f", "", base[n], "",
