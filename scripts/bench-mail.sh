@@ -113,9 +113,10 @@ files_kb() {
 	local p f
 	{
 		for p in "$@"; do
-			for f in /proc/"$p"/fd/*; do
+			# held or only mapped (stat: lib.sh's is a counter)
+			for f in /proc/"$p"/fd/* $(awk '/ \/memfd:/ {print "/proc/'"$p"'/map_files/" $1}' "/proc/$p/maps" 2>/dev/null); do
 				case $(readlink "$f" 2>/dev/null) in
-				/memfd:*) stat -L -c 'm%i %b' "$f" 2>/dev/null | awk '{print $1, $2 / 2}' ;;
+				/memfd:*) command stat -L -c 'm%i %b' "$f" 2>/dev/null | awk '{print $1, $2 / 2}' ;;
 				esac
 			done
 			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = ms-scanner ] &&
