@@ -101,6 +101,10 @@ int config_load(struct config *, const char *path, char *err, size_t errlen);
  * returns how many there were. */
 unsigned int config_parse(struct config *, const char *path,
 			  void (*report)(void *arg, const char *problem), void *arg);
+/* The defaults that depend on other keys, once the file is read (config_parse does it):
+ * a pop3_action the file does not set is replace with pop3_hold = whole, reset with
+ * end. */
+void config_resolve(struct config *);
 /* Parses one `key = value` pair into the config; -1 with a reason in ERR. */
 int config_set(struct config *, const char *key, const char *value, char *err, size_t errlen);
 /* Splits "ADDR:PORT" or "[ADDR6]:PORT" into ADDR (of ADDRLEN bytes) and PORT; -1 if it is

@@ -60,7 +60,7 @@ void config_defaults(struct config *c)
 	c->workers = 2;
 	c->mode = MODE_GATEWAY;
 	c->smtp_action = ACTION_REJECT;
-	c->pop3_action = ACTION_RESET;
+	c->pop3_action = ACTION_REPLACE; /* the default with the default hold: config_resolve */
 	c->oversize = POLICY_PASS;
 	c->on_error = POLICY_TEMPFAIL;
 	c->max_message_size = 50ULL << 20;
@@ -83,7 +83,7 @@ void config_defaults(struct config *c)
 	c->midstream = MIDSTREAM_RESET;
 	c->midstream_grace = 60;
 	c->queue_full = QUEUE_FULL_DROP;
-	c->pop3_hold = POP3_HOLD_END;
+	c->pop3_hold = POP3_HOLD_WHOLE;
 	c->pop3_hold_max = 32ULL << 20;
 	c->idle_timeout = 900;
 	c->min_ttl = 16;
@@ -601,6 +601,13 @@ static void config_read(struct config *c, FILE *f, const char *path, struct conf
 		report(r, "%s: read error", path);
 }
 
+void config_resolve(struct config *c)
+{
+	/* a notice needs the whole body held; with only its end held, reset */
+	if (!config_key_line(c, "pop3_action"))
+		c->pop3_action = c->pop3_hold == POP3_HOLD_WHOLE ? ACTION_REPLACE : ACTION_RESET;
+}
+
 unsigned int config_parse(struct config *c, const char *path,
 			  void (*fn)(void *arg, const char *problem), void *arg)
 {
@@ -620,6 +627,7 @@ unsigned int config_parse(struct config *c, const char *path,
 		strcpy(c->path, p);
 	config_read(c, f, p, &r);
 	fclose(f);
+	config_resolve(c);
 	return r.n;
 }
 

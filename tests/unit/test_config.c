@@ -28,7 +28,10 @@ static void test_defaults(void)
 	CHECK_STR(c.ports_file, "/etc/mailscan/ports");
 	CHECK_INT(c.mode, MODE_GATEWAY);
 	CHECK_INT(c.smtp_action, ACTION_REJECT);
-	CHECK_INT(c.pop3_action, ACTION_RESET);
+	/* POP3 bodies held whole (up to 32M), an infected one replaced by a notice */
+	CHECK_INT(c.pop3_hold, POP3_HOLD_WHOLE);
+	CHECK_INT(c.pop3_hold_max, 32 << 20);
+	CHECK_INT(c.pop3_action, ACTION_REPLACE);
 	CHECK_INT(c.on_error, POLICY_TEMPFAIL);
 	/* the exception policies fail closed */
 	CHECK_INT(c.midstream, MIDSTREAM_RESET);
@@ -236,6 +239,86 @@ static void test_actions(void)
 	CHECK(config_set(&c, "smtp_action", "replace", err, sizeof(err)) < 0);
 	CHECK_INT(config_set(&c, "smtp_action", "delete", err, sizeof(err)), -1);
 	CHECK_INT(c.smtp_action, ACTION_REJECT);
+}
+
+/* pop3_action's default follows pop3_hold: replace needs the whole body, so with
+ * pop3_hold = end it is reset; an action the file names is the action */
+static void test_pop3_default_action(void)
+{
+	static const struct {
+		const char *text;
+		enum config_pop3_hold hold;
+		enum config_action action;
+	} cases[] = {
+		{ "", POP3_HOLD_WHOLE, ACTION_REPLACE },
+		{ "pop3_hold = whole\n", POP3_HOLD_WHOLE, ACTION_REPLACE },
+		{ "pop3_hold = end\n", POP3_HOLD_END, ACTION_RESET },
+		{ "pop3_hold = whole\npop3_hold = end\n", POP3_HOLD_END, ACTION_RESET },
+		{ "pop3_hold = end\npop3_hold = whole\n", POP3_HOLD_WHOLE, ACTION_REPLACE },
+		{ "pop3_action = reset\n", POP3_HOLD_WHOLE, ACTION_RESET },
+		{ "pop3_action = monitor\npop3_hold = end\n", POP3_HOLD_END, ACTION_MONITOR },
+		{ "pop3_hold = end\npop3_action = delete\n", POP3_HOLD_END, ACTION_DELETE },
+		/* named, it stays: such a body is reset when its notice cannot be made */
+		{ "pop3_hold = end\npop3_action = replace\n", POP3_HOLD_END, ACTION_REPLACE },
+		{ "pop3_hold_max = 1M\n", POP3_HOLD_WHOLE, ACTION_REPLACE },
+	};
+	struct config c;
+	char err[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_INT(load_text(&c, cases[i].text, err, sizeof(err)), 0);
+		if (c.pop3_hold != cases[i].hold || c.pop3_action != cases[i].action)
+			fprintf(stderr, "'%s': pop3_hold %d pop3_action %s\n", cases[i].text,
+				c.pop3_hold, config_action_name(c.pop3_action));
+		CHECK_INT(c.pop3_hold, cases[i].hold);
+		CHECK_INT(c.pop3_action, cases[i].action);
+	}
+	/* the resolution keeps the file's errors, and resolves what was read */
+	CHECK_INT(load_text(&c, "pop3_hold = end\npop3_action = bounce\n", err, sizeof(err)), -1);
+	CHECK_INT(c.pop3_action, ACTION_RESET);
+	/* config_resolve on its own: a set action is left alone */
+	config_defaults(&c);
+	c.pop3_hold = POP3_HOLD_END;
+	config_resolve(&c);
+	CHECK_INT(c.pop3_action, ACTION_RESET);
+	c.pop3_action = ACTION_DELETE;
+	c.line[config_key_index("pop3_action")] = 4;
+	config_resolve(&c);
+	CHECK_INT(c.pop3_action, ACTION_DELETE);
+}
+
+/* A reload that changes pop3_hold and names no pop3_action changes the action too */
+static void test_reload_pop3_default_action(void)
+{
+	struct config run, next;
+	struct config_diff d;
+	char err[512], out[256];
+
+	CHECK_INT(load_text(&run, "hold_timeout = 30\n", err, sizeof(err)), 0);
+	CHECK_INT(run.pop3_action, ACTION_REPLACE);
+	CHECK_INT(load_text(&next, "hold_timeout = 30\npop3_hold = end\n", err, sizeof(err)), 0);
+	CHECK_INT(config_diff(&run, &next, &d), 2);
+	config_diff_describe(&d, out, sizeof(out));
+	CHECK_STR(out, "applied pop3_action, pop3_hold");
+	config_apply_live(&run, &next);
+	CHECK_INT(run.pop3_hold, POP3_HOLD_END);
+	CHECK_INT(run.pop3_action, ACTION_RESET);
+	CHECK_INT(config_key_line(&run, "pop3_action"), 0);
+	/* and back */
+	CHECK_INT(load_text(&next, "hold_timeout = 30\n", err, sizeof(err)), 0);
+	config_apply_live(&run, &next);
+	CHECK_INT(run.pop3_hold, POP3_HOLD_WHOLE);
+	CHECK_INT(run.pop3_action, ACTION_REPLACE);
+	/* an action in the file stays through a change of the hold */
+	CHECK_INT(load_text(&next, "pop3_action = reset\n", err, sizeof(err)), 0);
+	config_apply_live(&run, &next);
+	CHECK_INT(load_text(&next, "pop3_action = reset\npop3_hold = end\n", err, sizeof(err)), 0);
+	CHECK_INT(config_diff(&run, &next, &d), 1);
+	config_diff_describe(&d, out, sizeof(out));
+	CHECK_STR(out, "applied pop3_hold");
+	config_apply_live(&run, &next);
+	CHECK_INT(run.pop3_action, ACTION_RESET);
 }
 
 static char *slurp(const char *path)
@@ -521,6 +604,8 @@ int main(void)
 	test_good();
 	test_errors();
 	test_long_line();
+	test_pop3_default_action();
+	test_reload_pop3_default_action();
 	test_all_errors();
 	test_diff();
 	test_apply_live();

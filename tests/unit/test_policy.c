@@ -62,11 +62,11 @@ int main(void)
 	struct config c;
 
 	config_defaults(&c);
-	/* defaults: SMTP reject, POP3 reset, errors a temporary failure (POP3: reset),
-	 * limits block, oversize pass */
+	/* defaults: SMTP reject, POP3 replace (with the whole hold), errors a temporary
+	 * failure (POP3: reset), limits block, oversize pass */
 	CHECK_INT(policy_outcome(&c, PROTO_SMTP, SCAN_CLEAN), OUTCOME_PASS);
 	CHECK_INT(policy_outcome(&c, PROTO_SMTP, SCAN_INFECTED), OUTCOME_REJECT);
-	CHECK_INT(policy_outcome(&c, PROTO_POP3, SCAN_INFECTED), OUTCOME_RESET);
+	CHECK_INT(policy_outcome(&c, PROTO_POP3, SCAN_INFECTED), OUTCOME_REPLACE);
 	CHECK_INT(policy_outcome(&c, PROTO_SMTP, SCAN_LIMIT), OUTCOME_REJECT);
 	CHECK_INT(policy_outcome(&c, PROTO_POP3, SCAN_LIMIT), OUTCOME_RESET);
 	CHECK_INT(policy_outcome(&c, PROTO_SMTP, SCAN_ERROR), OUTCOME_TEMPFAIL);
