@@ -3,8 +3,9 @@
 # Topology: client -- gateway -- server namespaces; postfix (SMTP) and dovecot (POP3) on
 # the server. Every workload runs through
 #   none       the gateway only forwards (no interception)
-#   mailscand  mailscand on the gateway (NFQUEUE), mailscan's test signatures
-#   mailscand+whole  the same with pop3_hold = whole (POP3 only): bodies kept until their
+#   mailscand  mailscand on the gateway (NFQUEUE), mailscan's test signatures, POP3 with
+#              pop3_hold = end (only the segment that completes a body waits)
+#   mailscand+whole  the same with pop3_hold = whole, the default (POP3 only): bodies kept until their
 #              scans return, then sent on by mailscand (its retransmissions counted)
 #   clamsmtp   clamsmtpd as a transparent proxy on the gateway (nft redirect of port 25)
 #              in front of a private clamd with the same signatures (SMTP only: no POP3
@@ -166,8 +167,8 @@ up() {
 	FILE_DIRS=""
 	case $1 in
 	none) IPIDS="" ;;
-	mailscand | mailscand@*)
-		start_daemon "queues = 0"
+	mailscand | mailscand@*) # POP3: only the end of a body held
+		start_daemon "queues = 0" "pop3_hold = end"
 		IPIDS=$(daemon_pids)
 		;;
 	mailscand+whole) # POP3 bodies held whole until their scans return

@@ -235,6 +235,22 @@ write_config() {
 
 ctl() { "$BUILD/mailscanctl" -c "$CONF" "$@"; }
 
+# conf_get KEY: the value $CONF gives KEY (its last line, as the daemon reads it);
+# empty when the file leaves KEY at its default
+conf_get() {
+	sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\([^#]*[^#[:space:]]\).*/\1/p" "$CONF" |
+		tail -n 1
+}
+
+# pop3_default_action: what an infected POP3 body gets under $CONF: its pop3_action, or
+# when it sets none, replace with pop3_hold = whole (the default) and reset with end
+pop3_default_action() {
+	local a
+	a=$(conf_get pop3_action)
+	[ -n "$a" ] || case $(conf_get pop3_hold) in end) a=reset ;; *) a=replace ;; esac
+	echo "$a"
+}
+
 # postfix_unlimited: no connection rate or process limit gets in the way of a load
 postfix_unlimited() {
 	in_s postconf -c "$WORK/pf/etc" -e smtpd_client_connection_rate_limit=0 \

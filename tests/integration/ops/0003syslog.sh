@@ -8,7 +8,7 @@ topology_gateway
 start_postfix
 start_dovecot
 syslog_listener "$WORK/log.sock" "$WORK/syslog.txt"
-start_daemon "queues = 0" "log = syslog" "log_facility = local5" "syslog_socket = $WORK/log.sock"
+start_daemon "queues = 0" "pop3_action = reset" "log = syslog" "log_facility = local5" "syslog_socket = $WORK/log.sock"
 for k in clean eicar; do make_mail $k; done
 seed_mailbox "$WORK/clean.eml" "$WORK/eicar.eml"
 case "$(smtp_send $S4 25 eicar smtplib)" in 554*) ok "infected mail refused" ;; *) fail "eicar passed" ;; esac

@@ -30,7 +30,7 @@ go() { eval "echo >&\$PAUSE_$1"; }
 ended() { await "$1: the end of its RETR" sh -c "sed 1d '$WORK/$1.out' | grep ." && sed 1d "$WORK/$1.out"; }
 
 flood() { # MODE
-	start_daemon_mode "$1" "pop3_hold = end" "max_flows = 16" "midstream_grace = 0"
+	start_daemon_mode "$1" "pop3_hold = end" "pop3_action = reset" "max_flows = 16" "midstream_grace = 0"
 	pause_retr "${1}_inf" 1
 	pause_retr "${1}_clean" 2
 

@@ -15,7 +15,7 @@ same() { cmp -s <(tr -d '\r' <"$WORK/$1.eml") <(tr -d '\r' <"$2"); }
 idle() { # MODE
 	local m=$1 log0
 	log0=$(($(cat "$WORK/mailscand.log" 2>/dev/null | wc -l) + 1))
-	start_daemon_mode "$m" "pop3_hold = end" "idle_timeout = 5"
+	start_daemon_mode "$m" "pop3_hold = end" "pop3_action = reset" "idle_timeout = 5"
 	mkfifo "$WORK/$m.in"
 	bg in_c sh -c "exec '$PY' '$TOP/tests/tools/pop3pause.py' $S4 110 1 20000 '$WORK/$m.got' \
 		<'$WORK/$m.in' >'$WORK/$m.out'"

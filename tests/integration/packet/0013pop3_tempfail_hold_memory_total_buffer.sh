@@ -45,7 +45,7 @@ retr_reset() {
 }
 new_daemon() {
 	LOG0=$(($(cat "$WORK/mailscand.log" 2>/dev/null | wc -l) + 1))
-	start_daemon_mode "$MODE" "pop3_hold = end" "$@"
+	start_daemon_mode "$MODE" "pop3_hold = end" "pop3_action = reset" "$@"
 }
 
 slow_scan_over() {

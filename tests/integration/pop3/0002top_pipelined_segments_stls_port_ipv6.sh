@@ -8,7 +8,7 @@ topology_gateway
 start_dovecot 110 10111
 for k in clean stuffed eicar; do make_mail $k; done
 seed_mailbox "$WORK/clean.eml" "$WORK/stuffed.eml" "$WORK/eicar.eml"
-start_daemon "queues = 0"
+start_daemon "queues = 0" "pop3_action = reset"
 mkdir -p "$WORK/got" "$WORK/tiny"
 same() { cmp -s <(tr -d '\r' <"$WORK/$1.eml") <(tr -d '\r' <"$2"); }
 

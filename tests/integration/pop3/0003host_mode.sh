@@ -6,7 +6,7 @@ topology_gateway
 start_dovecot
 for k in clean big eicar; do make_mail $k; done
 seed_mailbox "$WORK/clean.eml" "$WORK/big.eml" "$WORK/eicar.eml"
-write_config "queues = 0" "mode = host"
+write_config "queues = 0" "mode = host" "pop3_action = reset"
 in_s "$BUILD/mailscanctl" -c "$CONF" rules install >/dev/null || fail "rules install"
 bg in_s "$BUILD/mailscand" -c "$CONF" 2>>"$WORK/mailscand.log"
 wait_for ctl status || fail "mailscand"

@@ -159,7 +159,7 @@ run_all base
 check base || fail "the spellings without interception"
 ok "every spelling is a reading of some real client (dot_x: mutt's, not run here)"
 
-start_daemon "queues = 0"
+start_daemon "queues = 0" "pop3_action = reset"
 run_all gateway
 check gateway base || fail "through mailscand (gateway)"
 ok "gateway: no client completed an infected message; every clean twin byte-identical"
@@ -167,7 +167,7 @@ echo "gateway: pop3_messages_infected=$(stat pop3_messages_infected) pop3_candid
 [ "$(stat pop3_messages_infected)" -gt 0 ] || fail "gateway: no detection counted"
 stop_daemon
 
-start_host_daemon "$NS_S"
+start_host_daemon "$NS_S" "pop3_action = reset"
 run_all host
 check host base || fail "through mailscand (host)"
 ok "host: no client completed an infected message; every clean twin byte-identical"

@@ -29,14 +29,14 @@ has_clean() {
 	return 1
 }
 
-start_daemon "queues = 0" "pop3_hold = end"
+start_daemon "queues = 0" "pop3_hold = end" "pop3_action = reset"
 fetchmail_mda "$WORK/end" keep
 has_clean "$WORK/end" || fail "end: the clean message was not delivered: $(tail -5 "$WORK/end/log")"
 expect_eq "end: the MDA kept the start of the infected message, EICAR in it" \
 	"$(eicar_files "$WORK/end")" 1
 stop_daemon
 
-start_daemon "queues = 0" "pop3_hold = whole" "idle_timeout = 5"
+start_daemon "queues = 0" "pop3_hold = whole" "pop3_action = reset" "idle_timeout = 5"
 fetchmail_mda "$WORK/whole" keep
 has_clean "$WORK/whole" || fail "whole: the clean message was not delivered: $(tail -5 "$WORK/whole/log")"
 expect_eq "whole: no file the MDA wrote holds EICAR" "$(eicar_files "$WORK/whole")" 0

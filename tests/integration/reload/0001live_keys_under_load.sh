@@ -1,7 +1,8 @@
 #!/bin/bash
 # A reload changes each live key in turn while clean SMTP mail flows, and what the key
 # governs changes at once: the action on the next infected message (postfix: reject,
-# monitor, reset; dovecot: reset, monitor, delete), where the log goes (stderr, a syslog
+# monitor, reset; dovecot: replace, the default, then reset, the default once
+# pop3_hold = end is set, monitor, delete), where the log goes (stderr, a syslog
 # socket, another facility, back), the metrics endpoint (it moves to a new port and the
 # old one closes), a limit (max_message_size with oversize = block), the quarantine
 # directory (refused while the daemon's user cannot write it). A restart key is
@@ -76,8 +77,15 @@ set_key smtp_action reject
 reload "applied smtp_action"
 case "$(smtp_eicar)" in 554*) ok "smtp_action = reject again: 554" ;; *) fail "eicar not rejected" ;; esac
 
-# POP3: reset (the default), monitor, delete
-case "$(pop3_retr 2)" in reset*) ok "pop3_action = reset: the client is reset" ;; *) fail "pop3 reset" ;; esac
+# POP3: replace (the default with the default pop3_hold = whole), then reset (the
+# default a reload gives it with pop3_hold = end), monitor, delete
+expect_eq "pop3_action = replace (default): retrieved" "$(pop3_retr 2)" "2 ok"
+grep -q "^Subject: \[virus removed\]" "$WORK/got/2" || fail "the default: no notice in RETR 2"
+grep -q "EICAR-STANDARD" "$WORK/got/2" && fail "the default: EICAR in what the client got"
+ok "the default: the infected message arrived as a notice"
+set_key pop3_hold end
+reload "applied pop3_action, pop3_hold"
+case "$(pop3_retr 2)" in reset*) ok "pop3_hold = end, no pop3_action: the client is reset" ;; *) fail "pop3 reset" ;; esac
 set_key pop3_action monitor
 reload "applied pop3_action"
 expect_eq "pop3_action = monitor: retrieved" "$(pop3_retr 2)" "2 ok"
@@ -183,7 +191,8 @@ ok "every load message accepted and stored intact"
 expect_eq "smtp clean: the load and the deliberate ones" "$(stat smtp_messages_clean)" \
 	$((batches * 40 + DELIBERATE_CLEAN))
 expect_eq "smtp infected" "$(stat smtp_messages_infected)" 8
-expect_eq "pop3 infected" "$(stat pop3_messages_infected)" 3
+expect_eq "pop3 infected" "$(stat pop3_messages_infected)" 4
+expect_eq "pop3_replaced" "$(stat pop3_replaced)" 1
 expect_eq "no scan lost: one per message" "$(stat scans)" \
 	$(($(stat smtp_messages_clean) + $(stat smtp_messages_infected) + $(stat pop3_messages_clean) + $(stat pop3_messages_infected)))
 for c in scans_errors scans_timeouts flows_evicted; do

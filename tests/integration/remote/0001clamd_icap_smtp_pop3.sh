@@ -19,7 +19,7 @@ same() { cmp -s <(tr -d '\r' <"$WORK/$1.eml") <(tr -d '\r' <"$2"); }
 n=0
 for sc in "clamd:unix:$WORK/c1/clamd.sock" "clamd:tcp:$X4:3310" "icap://$X4/avscan"; do
 	n=$((n + 1))
-	start_daemon "queues = 0" "scanners = $sc"
+	start_daemon "queues = 0" "pop3_action = reset" "scanners = $sc"
 	ctl status | grep -q "^scanner=$sc kind=.* state=up" || fail "status: $sc"
 	expect_eq "$sc: clean mail" "$(smtp_send $S4 25 clean smtplib)" "250 sent"
 	for k in eicar zip; do

@@ -7,7 +7,7 @@
 # with a server that resets the connection rather than answer the DELE.
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
-start_daemon "queues = 0"
+start_daemon "queues = 0" "pop3_action = reset"
 quiet_kernel "$NS_S"
 for k in plaineicar plainclean bigplaineicar; do make_mail $k; done
 # reset, never a timeout
@@ -36,7 +36,7 @@ ok "gateway: every trick counted"
 
 # host mode: the daemon protects the client's own downloads
 stop_daemon
-start_host_daemon "$NS_C"
+start_host_daemon "$NS_C" "pop3_action = reset"
 for t in urg badsum syn paws; do
 	raw_pop3d_expect $S4 plaineicar $t "$(if [ $t = urg ]; then echo ok; else echo "$R"; fi)"
 done

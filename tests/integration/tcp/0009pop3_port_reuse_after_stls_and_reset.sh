@@ -45,15 +45,15 @@ check_mode() { # MODE NS SERVER PORT
 	ok "$mode: no connection after the STLS one inherited the mark"
 }
 
-start_daemon "queues = 0"
+start_daemon "queues = 0" "pop3_action = reset"
 check_mode gateway "$NS_G" $S4 40110
 check_mode "gateway IPv6" "$NS_G" $S6 40111
 stop_daemon
 
-start_host_daemon "$NS_S"
+start_host_daemon "$NS_S" "pop3_action = reset"
 check_mode "host (server)" "$NS_S" $S4 40112
 stop_host_daemon "$NS_S"
 
-start_host_daemon "$NS_C"
+start_host_daemon "$NS_C" "pop3_action = reset"
 check_mode "host (client)" "$NS_C" $S4 40113
 expect_eq "messages still on the server" "$(mailbox_count)" 2

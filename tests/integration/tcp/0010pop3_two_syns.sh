@@ -59,15 +59,15 @@ both() { # MODE [TRICK SUFFIX]
 	expect_eq "$1: tcp_syn_on_established (no SYN came after the SYN-ACK)" \
 		"$(stat tcp_syn_on_established)" 0
 }
-start_daemon "queues = 0"
+start_daemon "queues = 0" "pop3_action = reset"
 both gateway
 stop_daemon
-start_host_daemon "$NS_S"
+start_host_daemon "$NS_S" "pop3_action = reset"
 both host
 stop_host_daemon "$NS_S"
 
 next_hop "$NS_S"
-start_daemon "queues = 0" "min_ttl = 0"
+start_daemon "queues = 0" "pop3_action = reset" "min_ttl = 0"
 both "gateway, the first SYN lost" lost
 expect_eq "every first SYN expired before dovecot" "$(next_hop_expired "$NS_S" ip)" 3
 expect_eq "tcp_ttl_raised" "$(stat tcp_ttl_raised)" 0

@@ -22,7 +22,7 @@ expired() { next_hop_expired "$NS_C" "$1"; }
 R='reset \((ConnectionResetError|EOFError|error_proto)'
 
 # without min_ttl, the RST and the FIN expire on the way; both wait past every linger
-start_daemon "queues = 0" "min_ttl = 0" "midstream_grace = 5"
+start_daemon "queues = 0" "pop3_action = reset" "min_ttl = 0" "midstream_grace = 5"
 raw_pop3d_expect $S4 plaineicar rstmd5 "$R"
 raw_pop3d_expect $S4 plainclean rstmd5 ok
 expect_eq "tcp_auth_dropped" "$(stat tcp_auth_dropped)" 2
@@ -49,7 +49,7 @@ stop_daemon
 
 # with min_ttl: what mailscand took reaches the client, which ends there
 n4=$(expired ip) n6=$(expired ip6)
-start_daemon "queues = 0"
+start_daemon "queues = 0" "pop3_action = reset"
 for a in $S4 $S6; do
 	LINGER=2 raw_pop3d_expect $a plaineicar rstttl 'reset \(ConnectionResetError'
 	LINGER=2 raw_pop3d_expect $a plaineicar finttl "$R"
@@ -62,7 +62,7 @@ grep -q "tcp TTL below min_ttl: raised" "$WORK/mailscand.log" || fail "not logge
 stop_daemon
 
 # host mode, on the client: the MD5 reset
-start_host_daemon "$NS_C"
+start_host_daemon "$NS_C" "pop3_action = reset"
 raw_pop3d_expect $S4 plaineicar rstmd5 "$R"
 raw_pop3d_expect $S4 plainclean rstmd5 ok
 expect_eq "host: tcp_auth_dropped" "$(stat tcp_auth_dropped)" 2

@@ -22,9 +22,9 @@ flood() { # MODE
 	expect_eq "$1: pop3_messages_infected" "$(stat pop3_messages_infected)" 1
 	expect_eq "$1: pop3_messages_clean" "$(stat pop3_messages_clean)" 1
 }
-start_daemon "queues = 0"
+start_daemon "queues = 0" "pop3_action = reset"
 flood gateway
 stop_daemon
 : >"$WORK/mailscand.log"
-start_host_daemon "$NS_C"
+start_host_daemon "$NS_C" "pop3_action = reset"
 flood host
