@@ -3,7 +3,8 @@
 # network namespaces with a real postfix and dovecot on the server, installs the rules
 # on the gateway, runs mailscand there with mailscan's TEST signatures, sends a clean
 # and an infected mail through it (SMTP) and retrieves a clean and an infected one
-# (POP3), and shows what each side got and the counters. Everything it creates is
+# (POP3: the infected one arrives as mailscan's notice), and shows what each side got
+# and the counters. Everything it creates is
 # removed at the end. Run as root on Debian 12.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,14 +59,25 @@ step "POP3: the client retrieves message 1 (clean) and 2 (EICAR) from dovecot"
 seed_mailbox "$WORK/clean.eml" "$WORK/eicar.eml"
 mkdir -p "$WORK/got"
 in_c "$PY" "$POP3GET" retr $S4 110 "$WORK/got" 1 2
-echo "retrieved: $(ls "$WORK/got" | tr '\n' ' ')(message 2 never completed)"
-echo "messages still on the server: $(mailbox_count)"
+same() { cmp -s <(tr -d '\r' <"$1") <(tr -d '\r' <"$2"); }
+if same "$WORK/clean.eml" "$WORK/got/1"; then
+	echo "message 1: byte-identical to the clean mail"
+else
+	echo "message 1: DIFFERS from the clean mail"
+fi
+
+step "what the client stored as message 2: mailscan's notice in its place (the default pop3_action = replace)"
+grep -E '^(From|Subject|Date|Message-ID|X-Mailscan-Virus):' "$WORK/got/2" || true
+tr -d '\r' <"$WORK/got/2" | sed '1,/^$/d' | grep -v '^ *$' || true
+echo "message 2: $(wc -c <"$WORK/got/2") bytes, the infected original $(wc -c <"$WORK/eicar.eml");" \
+	"EICAR in what the client stored: $(if grep -q EICAR-STANDARD "$WORK/got/2"; then echo YES; else echo no; fi)"
+echo "messages still on the server: $(mailbox_count) (a client that deletes the notice deletes the original there)"
 
 step "mailscand's log"
 cat "$WORK/mailscand.log"
 
 step "mailscanctl stats (mail and scan counters)"
-ctl stats | grep -E '^(smtp_(sessions|messages_clean|messages_infected|rejects)|pop3_(sessions|messages_clean|messages_infected)|resets|scans|scans_infected|holds_total|flows_total|quarantined)='
+ctl stats | grep -E '^(smtp_(sessions|messages_clean|messages_infected|rejects)|pop3_(sessions|messages_clean|messages_infected|replaced)|resets|scans|scans_infected|holds_total|flows_total|quarantined)='
 
 step "mailscanctl rules show (kernel counters)"
 in_g "$BUILD/mailscanctl" -c "$CONF" rules show
