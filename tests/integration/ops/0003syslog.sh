@@ -3,6 +3,7 @@
 # test's) with the configured facility, the detection line carries its key=value fields
 # (flow, protocol, virus, action, sender and recipient; POP3 user and message number),
 # and nothing of it goes to stderr.
+# (pop3_action = reset named: the default, replace, is pop3/0001's and pop3/0008's.)
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 start_postfix

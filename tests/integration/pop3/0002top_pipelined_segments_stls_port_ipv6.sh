@@ -3,6 +3,7 @@
 # pipelined RETRs, bodies cut into tiny segments (the terminator arrives in pieces),
 # STLS passed through, a port added with `mailscanctl ports add pop3`, IPv6, and
 # fetchmail as the client.
+# (pop3_action = reset named: the default, replace, is pop3/0001's and pop3/0008's.)
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 start_dovecot 110 10111

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Host mode: the daemon on the POP3 server itself. Clean messages are retrieved intact
 # by remote and local (loopback) clients; the infected one never completes and stays.
+# (pop3_action = reset named: the default, replace, is pop3/0001's and pop3/0008's.)
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 start_dovecot

@@ -9,6 +9,7 @@
 # its EICAR (the test exercises real readings). Then through mailscand, gateway and host
 # mode: no client ever has a complete infected message, and every clean twin a client
 # took without mailscand arrives byte-identical.
+# (pop3_action = reset named: the default, replace, is pop3/0001's and pop3/0008's.)
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 CLIENTS="poplib getmail6 curl fetchmail mpop"

@@ -7,6 +7,7 @@
 # client (an nft rule in its namespace) intact, and the retransmission counter moves; a
 # client that stops reading during a release gets the whole body once it reads again,
 # and one that never does is reset after idle_timeout. Real dovecot, gateway mode.
+# (pop3_action = reset named with both holds: what the client keeps of a reset.)
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 start_dovecot

@@ -1,5 +1,6 @@
 #!/bin/bash
-# pop3_action = replace with pop3_hold = whole: an infected message reaches the client
+# pop3_action = replace with pop3_hold = whole (gateway mode: the action the file leaves
+# to its default with that hold; host mode: named): an infected message reaches the client
 # as a notice of exactly its length (From mailscan, "[virus removed]" and the original
 # Subject, the original Date and Message-ID, X-Mailscan-Virus, the quarantine name),
 # and the original goes to the quarantine. poplib reads [clean, infected, clean] whole;
@@ -67,7 +68,7 @@ run_checks() { # MODE
 		"$(mailbox_count)" 0
 }
 
-start_daemon "queues = 0" "pop3_hold = whole" "pop3_action = replace"
+start_daemon "queues = 0" "pop3_hold = whole" # pop3_action: the default
 run_checks gateway
 expect_eq "pop3_replaced" "$(stat pop3_replaced)" 3
 expect_eq "pop3_messages_infected" "$(stat pop3_messages_infected)" 3

@@ -5,6 +5,7 @@
 # scanning: clean mail stored and retrieved byte-identical, EICAR and clam.zip answered
 # with a 554 (SMTP) or a reset (POP3), counted per backend (text and Prometheus);
 # status lists the backends.
+# (pop3_action = reset named: the default, replace, is pop3/0001's and pop3/0008's.)
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 topology_scanner

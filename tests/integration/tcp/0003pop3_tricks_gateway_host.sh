@@ -5,6 +5,7 @@
 # trick the normalisation neutralised, is retrieved exactly as mailscand scanned it.
 # Gateway mode (IPv4 and IPv6), then host mode on the client; then pop3_action = delete
 # with a server that resets the connection rather than answer the DELE.
+# (pop3_action = reset named: the default, replace, is pop3/0001's and pop3/0008's.)
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 start_daemon "queues = 0" "pop3_action = reset"

@@ -8,6 +8,7 @@
 # conntrack shows the mark only on the STLS connection, every new connection's SYN
 # reaches the queue, and dovecot's side of each connection is released. Gateway (IPv4,
 # IPv6) and host mode, on the server and on the client.
+# (pop3_action = reset named: the default, replace, is pop3/0001's and pop3/0008's.)
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 start_dovecot

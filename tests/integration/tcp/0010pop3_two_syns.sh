@@ -12,6 +12,7 @@
 # server); then in gateway mode without min_ttl, the first SYN leaves with TTL 2 and
 # expires before dovecot (a TTL 1 drop rule stands for the next hop), so that dovecot
 # acknowledges the second.
+# (pop3_action = reset named: the default, replace, is pop3/0001's and pop3/0008's.)
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 start_dovecot

@@ -12,6 +12,7 @@
 # is scanned: infected, reset; clean, retrieved byte-identical. The server's connection
 # always ends. Gateway mode, IPv4 and IPv6; the MD5 reset in host mode (on the client)
 # too.
+# (pop3_action = reset named: the default, replace, is pop3/0001's and pop3/0008's.)
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 quiet_kernel "$NS_S"

@@ -6,6 +6,7 @@
 # the rest are kept; the infected message still never completes at the client (poplib is
 # reset), the clean one is retrieved byte-identical, the server's connection ends.
 # Gateway and host mode (on the client).
+# (pop3_action = reset named: the default, replace, is pop3/0001's and pop3/0008's.)
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 quiet_kernel "$NS_S"
