@@ -31,6 +31,10 @@ struct pop3_event {
 	const char *user;
 	size_t at;  /* POP3_EV_BODY */
 	size_t end; /* POP3_EV_MESSAGE: the bytes of the push up to its end; 0 at the close */
+	/* POP3_EV_MESSAGE: its body started START bytes into this push (STARTED), or in an
+	 * earlier one */
+	size_t start;
+	int started;
 };
 
 struct pop3_counters {

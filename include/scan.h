@@ -65,6 +65,11 @@ struct scan_job {
 	const char *action; /* what happens if infected, for the quarantine record */
 	int candidate;	    /* an ambiguous reading of a message, not the message */
 	void *owner;	    /* the submitter's */
+	/* the submitter's: where a POP3 body lies in its stream, [from, to), its number */
+	int placed;
+	uint32_t from, to;
+	unsigned long msgno;
+	int top;
 	struct scan_sink *sink;
 	uint64_t submit_us;   /* when it was queued for a scanner */
 	uint64_t deadline_ms; /* past it, no scanner left: on_error */

@@ -36,6 +36,14 @@ struct session_req {
 	size_t msg_end;
 };
 
+/* A POP3 job's place (scan_job.placed) as the session leaves it: from and to are bytes
+ * into the push that ended it, from SESSION_BODY_BEFORE if its body began in an earlier
+ * push. The caller, which knows the push's sequence numbers, makes them stream
+ * positions (SESSION_PLACED_SEQ). */
+#define SESSION_PLACED_PUSH 1
+#define SESSION_PLACED_SEQ  2
+#define SESSION_BODY_BEFORE UINT32_MAX
+
 struct session;
 
 /* BUDGET caps the message bodies all of a thread's sessions keep; the flow keeps the

@@ -587,6 +587,40 @@ enum verdict hold_settle(struct qthread *qt, struct flow *f, enum flow_dir dir, 
 	return V_HELD;
 }
 
+/* The bodies of REQ's jobs that have a place of their own get a hold each: a notice
+ * takes the place of one message, never of those after it in the same packet. The
+ * other jobs stay in REQ. -1 if a hold cannot be made (REQ keeps the jobs not yet
+ * held, for the caller to free). */
+static int capture_message_holds(struct qthread *qt, struct session_req *req, uint64_t now)
+{
+	struct scan_job *j, *n, *rest = NULL;
+	uint32_t sent = capture_sent(qt->cur.flow);
+	struct hold *h;
+
+	for (j = req->jobs; j; j = n) {
+		n = j->next;
+		if (j->placed != SESSION_PLACED_SEQ) {
+			j->next = rest;
+			rest = j;
+			continue;
+		}
+		h = hold_new(qt, SEQ_LT(j->from, sent) ? sent : j->from, j->to, now);
+		if (!h) {
+			scan_jobs_free(rest);
+			req->jobs = j; /* with those after it */
+			return -1;
+		}
+		h->capture = 1;
+		h->msgno = j->msgno;
+		h->top = j->top;
+		j->owner = h;
+		h->pending++;
+		scanner_submit(qt->d->scanner, j, &qt->sink);
+	}
+	req->jobs = rest;
+	return 0;
+}
+
 enum verdict hold_capture(struct qthread *qt, struct flow *f, struct pkt *p, uint64_t now)
 {
 	struct session_req *req = &qt->cur.req;
@@ -596,6 +630,11 @@ enum verdict hold_capture(struct qthread *qt, struct flow *f, struct pkt *p, uin
 
 	if (SEQ_LT(at, capture_sent(f)))
 		at = capture_sent(f); /* what went cannot be called back */
+	if (!req->block && !qt->cur.reset && capture_message_holds(qt, req, now) < 0) {
+		scan_jobs_free(req->jobs);
+		flows_reset(qt, f, DIR_TO_CLIENT, flows_rcv_nxt(qt, f, DIR_TO_CLIENT));
+		return V_DROP;
+	}
 	if (req->jobs || req->block || qt->cur.reset) {
 		h = hold_new(qt, at, qt->cur.cap_end_set ? qt->cur.cap_end : at, now);
 		if (!h) {

@@ -114,6 +114,8 @@ struct pop3 {
 	size_t at;	     /* the server's bytes of this push read so far */
 	const uint8_t *push; /* the server's bytes of this push (NULL: none, the close) */
 	const uint8_t *end_at; /* while a lax end is reported: its last byte */
+	size_t body_at;	       /* the body being read started here in this push, if body_here */
+	int body_here;
 	char user[128];
 	int dele, quit;		 /* the last DELE's answer (1 +OK, -1 -ERR), QUIT answered */
 	struct pop3_events *evq; /* while there are events: until the next push or trim */
@@ -260,6 +262,10 @@ static void emit(void *arg, const uint8_t *msg, size_t n, int candidate, int ove
 	e->msgno = p->cur.arg;
 	if (p->push && last >= p->push)
 		e->end = (size_t)(last - p->push) + 1;
+	if (p->push && p->body_here) {
+		e->start = p->body_at;
+		e->started = 1;
+	}
 	if (candidate)
 		p->cnt.candidates++;
 	else
@@ -509,9 +515,11 @@ static void status(struct pop3 *p, const char *line, size_t len, int is_long)
 	if (e.multi && (e.kind == P_RETR || e.kind == P_TOP)) {
 		struct pop3_event *b = event_add(p, POP3_EV_BODY);
 
+		/* fetchmail's body starts inside a long status line: from its start */
+		p->body_at = len > FM_STATUS ? 0 : p->at;
+		p->body_here = 1;
 		if (b) {
-			/* fetchmail's body starts inside a long status line: from its start */
-			b->at = len > FM_STATUS ? 0 : p->at;
+			b->at = p->body_at;
 			b->top = e.kind == P_TOP;
 			b->msgno = e.arg;
 		}
@@ -604,6 +612,7 @@ int pop3_push(struct pop3 *p, enum pop3_dir dir, const uint8_t *d, size_t n)
 		client_push(p, d, n);
 	} else {
 		p->push = d;
+		p->body_here = 0;
 		server_push(p, d, n);
 		p->push = NULL;
 	}

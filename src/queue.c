@@ -119,18 +119,41 @@ static enum verdict total_full(struct qthread *qt, struct flow *f, enum flow_dir
 	return v;
 }
 
+/* The POP3 bodies that ended in the bytes at SEQ (the jobs from JOBS to HAD): their
+ * places in the stream, for a capture to hold each on its own; BEFORE is where the
+ * capture's body began before these bytes (-1: no capture then). */
+static void place_jobs(const struct flow *f, struct scan_job *jobs, const struct scan_job *had,
+		       uint32_t seq, int64_t before)
+{
+	struct scan_job *j;
+
+	for (j = jobs; j != had; j = j->next) {
+		if (j->placed != SESSION_PLACED_PUSH)
+			continue;
+		j->placed = 0;
+		if (!capture_on(f) || (j->from == SESSION_BODY_BEFORE && before < 0))
+			continue;
+		j->from = j->from == SESSION_BODY_BEFORE ? (uint32_t)before : seq + j->from;
+		j->to += seq;
+		j->placed = SESSION_PLACED_SEQ;
+	}
+}
+
 /* In-order bytes: to the session; a POP3 body's from its first byte kept whole */
 static void deliver(void *arg, const uint8_t *d, size_t len)
 {
 	struct qthread *qt = arg;
 	struct flow *f = qt->cur.flow;
 	struct session_req *req = &qt->cur.req;
+	struct scan_job *had = req->jobs;
+	int64_t before;
 	uint32_t seq;
 
 	flows_deliver(qt, d, len);
 	if (qt->cur.dir != DIR_TO_CLIENT || f->state != FLOW_ESTABLISHED)
 		return;
 	seq = f->dir[DIR_TO_CLIENT].next - (uint32_t)len;
+	before = capture_on(f) ? (int64_t)capture_body_at(f) : -1;
 	if (req->body) {
 		uint32_t first = seq + (uint32_t)req->body_first;
 
@@ -144,6 +167,7 @@ static void deliver(void *arg, const uint8_t *d, size_t len)
 		}
 		capture_body(f, seq + (uint32_t)req->body_last);
 	}
+	place_jobs(f, req->jobs, had, seq, before);
 	if (req->msg_end_set) {
 		uint32_t end = seq + (uint32_t)req->msg_end;
 

@@ -197,6 +197,7 @@ static void limit(struct session *s, const struct flow *f, struct session_req *r
 
 static void pop3_events(struct session *s, const struct flow *f, struct session_req *req)
 {
+	struct scan_job *j;
 	struct pop3_event e;
 	char meta[256];
 
@@ -226,7 +227,17 @@ static void pop3_events(struct session *s, const struct flow *f, struct session_
 			req->msg_end = e.end;
 			req->msg_end_set = 1;
 		}
+		j = req->jobs;
 		message(s, f, e.msg, e.len, e.fd, e.oversize, e.candidate, meta, req);
+		if (req->jobs != j && !e.candidate && e.end) {
+			/* a body of its own: held, and replaced, on its own */
+			j = req->jobs;
+			j->placed = SESSION_PLACED_PUSH;
+			j->from = e.started ? (uint32_t)e.start : SESSION_BODY_BEFORE;
+			j->to = (uint32_t)e.end;
+			j->msgno = e.msgno;
+			j->top = e.top;
+		}
 	}
 	sync_counters(s->st, pop3_counters(s->pop3), &s->seen.pop3, pop3_map,
 		      sizeof(pop3_map) / sizeof(pop3_map[0]));

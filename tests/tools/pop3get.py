@@ -5,7 +5,8 @@ retr HOST PORT OUTDIR N...: RETR each N with poplib into OUTDIR/N (CRLF lines as
   server sent them, dot-unstuffed); prints "N ok" or "N reset" per message, then stops
   at the first reset (the connection is gone).
 pipelined HOST PORT OUTDIR N...: sends all the RETRs at once and reads the responses.
-top HOST PORT N LINES: TOP N LINES; prints "ok LEN" or "reset".
+top HOST PORT N LINES [OUT]: TOP N LINES; prints "ok LEN" or "reset" (OUT: the excerpt
+  into OUT, as retr stores a body).
 stls HOST PORT OUTDIR N: STLS, then RETR N over TLS.
 list HOST PORT: prints the number of messages (as in STAT).
 fetch HOST PORT USER OUT: RETR 1 as USER (password secret) into OUT; prints "ok" once
@@ -70,6 +71,8 @@ def main():
             p.quit()
         elif cmd == "top":
             _, lines, _ = login(host, port).top(int(sys.argv[4]), int(sys.argv[5]))
+            if len(sys.argv) > 6:
+                save(os.path.dirname(sys.argv[6]), os.path.basename(sys.argv[6]), lines)
             print(f"ok {sum(len(l) + 2 for l in lines)}")
         elif cmd == "stls":
             p = poplib.POP3(host, port, timeout=DEADLINE)

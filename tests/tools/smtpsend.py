@@ -5,7 +5,10 @@ make KIND OUT: writes a test message: clean, stuffed (lines starting with dots),
   big (5 MiB attachment), eicar (EICAR in a base64 MIME attachment), zip (ClamAV's
   clam.zip attached), mbox (clam.exe.mbox.base64 as a message), plaineicar (EICAR in
   the plain text body), plainclean, bigplaineicar and bigplainclean (the same after
-  400 KB of text), earlyeicar (EICAR in the plain text body, then 2 MB of text).
+  400 KB of text), earlyeicar (EICAR in the plain text body, then 2 MB of text),
+  huge (a 15 MiB attachment: 20 MiB in base64), hugeeicar (the same, eicar.com attached
+  after it), tinyeicar (1 KiB: a Subject, EICAR on the body's first line, then short
+  lines: its first 5 body lines are shorter than any notice).
 send HOST PORT FILE MODE [FILE2]: sends FILE from a@example.org to b@example.org and
   prints the server's (or mailscan's) final answer: "CODE text", or "reset"/"closed".
   MODE: smtplib | starttls | pipeline | bdat | bytes (1-byte segments) | splitend (the end of
@@ -32,6 +35,11 @@ TESTFILES = "/usr/share/clamav-testfiles"
 
 
 def make(kind, out):
+    if kind == "tinyeicar":
+        body = EICAR + b"\r\n" + b"".join(b"%d\r\n" % i for i in range(4))
+        body += b"".join(b"filler line %04d of a short message\r\n" % i for i in range(26))
+        open(out, "wb").write(b"Subject: tiny\r\n\r\n" + body)
+        return
     if kind == "mbox":
         data = open(f"{TESTFILES}/clam.exe.mbox.base64", "rb").read()
         open(out, "wb").write(data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
@@ -58,7 +66,10 @@ def make(kind, out):
     if kind == "big":
         m.add_attachment(os.urandom(5 << 20), maintype="application", subtype="octet-stream",
                          filename="big.bin")
-    elif kind == "eicar":
+    elif kind.startswith("huge"):
+        m.add_attachment(os.urandom(15 << 20), maintype="application", subtype="octet-stream",
+                         filename="huge.bin")
+    if kind == "eicar" or kind == "hugeeicar":
         m.add_attachment(EICAR, maintype="application", subtype="octet-stream",
                          filename="eicar.com")
     elif kind == "zip":

@@ -463,7 +463,8 @@ static void test_memory(void)
 }
 
 /* Where each RETR and TOP body starts in the server's stream, however the stream is cut
- * into pushes: after the +OK line, never for a listing or an error. */
+ * into pushes: after the +OK line, never for a listing or an error; each message that
+ * ends says where its own body started. */
 static void test_body_start(void)
 {
 	static const char cli[] = "USER a\r\nPASS b\r\nLIST\r\nRETR 1\r\nRETR 9\r\nTOP 2 0\r\n";
@@ -489,6 +490,12 @@ static void test_body_start(void)
 					/* each message ends after its ".CRLF" */
 					CHECK(e.end > 0 && e.end <= len);
 					CHECK(!memcmp(srv + off + e.end - 3, ".\r\n", 3));
+					/* and its own body's start, where that is in the push (a
+					 * second body in the push does not move the first's) */
+					if (ends < 2 && e.started)
+						CHECK_INT(off + e.start, want[ends]);
+					else if (ends < 2)
+						CHECK(want[ends] <= off);
 					ends++;
 				}
 				if (e.type != POP3_EV_BODY)
