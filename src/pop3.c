@@ -117,7 +117,8 @@ struct pop3 {
 	size_t body_at;	       /* the body being read started here in this push, if body_here */
 	int body_here;
 	char user[128];
-	int dele, quit;		 /* the last DELE's answer (1 +OK, -1 -ERR), QUIT answered */
+	int sasl_user;	/* the next SASL response names the user: SASL_PLAIN or SASL_LOGIN */
+	int dele, quit; /* the last DELE's answer (1 +OK, -1 -ERR), QUIT answered */
 	struct pop3_events *evq; /* while there are events: until the next push or trim */
 	unsigned int nev, evnext;
 	struct pop3_counters cnt;
@@ -417,6 +418,71 @@ static int pending_pop(struct pop3 *p, struct pending *e)
 	return fifo_pop(&p->pending, e, sizeof(*e));
 }
 
+enum { SASL_NONE, SASL_PLAIN, SASL_LOGIN };
+
+/* base64 of S (up to a space or the end) into OUT: its length, or -1 */
+static long b64_decode(const char *s, uint8_t *out, size_t cap)
+{
+	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint32_t acc = 0;
+	size_t n = 0;
+	int bits = 0;
+
+	for (; *s && *s != ' ' && *s != '='; s++) {
+		const char *c = strchr(al, *s);
+
+		if (!c)
+			return -1;
+		acc = acc << 6 | (uint32_t)(c - al);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n + 1 >= cap)
+				return -1;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	out[n] = '\0';
+	return (long)n;
+}
+
+/* A SASL response that names the user (PLAIN: authzid NUL authcid NUL password; LOGIN:
+ * the first one is the user name): the user, never the password. */
+static void sasl_user(struct pop3 *p, int mech, const char *resp)
+{
+	uint8_t d[sizeof(p->user) * 2 + 1];
+	long n = b64_decode(resp, d, sizeof(d));
+	const char *u = (const char *)d;
+
+	if (n <= 0)
+		return;
+	if (mech == SASL_PLAIN) {
+		size_t z = strnlen(u, (size_t)n);
+
+		if (z >= (size_t)n)
+			return;
+		if (d[z + 1]) /* the authentication identity, else the authorisation one */
+			u += z + 1;
+	}
+	log_token(p->user, sizeof(p->user), u);
+}
+
+/* AUTH MECH [INITIAL-RESPONSE]: which response names the user */
+static void auth_command(struct pop3 *p, const char *arg)
+{
+	size_t ml = strcspn(arg, " \t");
+	const char *ir = arg + ml + strspn(arg + ml, " \t");
+	int mech = ml == 5 && !strncasecmp(arg, "PLAIN", 5)   ? SASL_PLAIN
+		   : ml == 5 && !strncasecmp(arg, "LOGIN", 5) ? SASL_LOGIN
+							      : SASL_NONE;
+
+	p->sasl_user = SASL_NONE;
+	if (mech != SASL_NONE && *ir && strcmp(ir, "="))
+		sasl_user(p, mech, ir);
+	else
+		p->sasl_user = mech;
+}
+
 static void command(struct pop3 *p, const char *line)
 {
 	size_t i, vlen = strcspn(line, " \t");
@@ -440,6 +506,8 @@ static void command(struct pop3 *p, const char *line)
 		e.arg = (uint32_t)strtoul(arg, NULL, 10);
 	if (e.kind == P_USER || e.kind == P_APOP)
 		log_token(p->user, sizeof(p->user), arg);
+	if (e.kind == P_AUTH && *arg)
+		auth_command(p, arg);
 	pending_push(p, e);
 }
 
@@ -458,9 +526,12 @@ static void client_push(struct pop3 *p, const uint8_t *d, size_t n)
 			break;
 		if (p->cline.is_long)
 			p->cnt.long_lines++; /* answered with an error: still one command */
-		if (p->sasl)
+		if (p->sasl) {
 			p->sasl = 0; /* a SASL response, not a command */
-		else
+			if (p->sasl_user && !p->cline.is_long)
+				sasl_user(p, p->sasl_user, (const char *)p->cline.b.p);
+			p->sasl_user = SASL_NONE;
+		} else
 			command(p, p->cline.is_long ? "" : (const char *)p->cline.b.p);
 		p->cline.b.len = 0;
 		p->cline.is_long = 0;

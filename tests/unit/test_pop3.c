@@ -169,13 +169,33 @@ static void test_capa_auth_apop(void)
 				     C("RETR 3\r\n"),
 				     S("+OK\r\ny\r\n.\r\n"),
 				     END };
-	struct pop3 *p = check("auth", st, "R1[](x\r\n);", 1 << 20);
+	/* the user a SASL response names, for the logs (never the password) */
+	const struct step login[] = { GREET,
+				      C("AUTH LOGIN\r\n"),
+				      S("+ VXNlcm5hbWU6\r\n"),
+				      C("Y2Fyb2w=\r\n"),
+				      S("+ UGFzc3dvcmQ6\r\n"),
+				      C("c2VjcmV0\r\n"),
+				      S("+OK\r\n"),
+				      C("RETR 2\r\n"),
+				      S("+OK\r\nz\r\n.\r\n"),
+				      END };
+	const struct step ir[] = { GREET,	    C("AUTH PLAIN AGRhdmUAcHc=\r\n"), S("+OK\r\n"),
+				   C("RETR 5\r\n"), S("+OK\r\nv\r\n.\r\n"),	      END };
+	const struct step authz[] = {
+		GREET,		 C("AUTH PLAIN YWRtaW4AAHB3\r\n"), S("+OK\r\n"),
+		C("RETR 6\r\n"), S("+OK\r\nu\r\n.\r\n"),	   END
+	};
+	struct pop3 *p = check("auth", st, "R1[bob](x\r\n);", 1 << 20);
 
 	CHECK_INT(pop3_counters(p)->unknown_commands, 0);
 	CHECK_INT(pop3_counters(p)->commands, 4);
 	pop3_free(p);
 	pop3_free(check("apop", apop, "R3[bob](y\r\n);", 1 << 20));
 	pop3_free(check("tabs", tabs, "R4[carol](w\r\n);", 1 << 20));
+	pop3_free(check("auth login", login, "R2[carol](z\r\n);", 1 << 20));
+	pop3_free(check("auth plain ir", ir, "R5[dave](v\r\n);", 1 << 20));
+	pop3_free(check("auth plain authzid", authz, "R6[admin](u\r\n);", 1 << 20));
 }
 
 static void test_stls(void)

@@ -11,7 +11,8 @@
 # fetchmail forwarding over SMTP to a postfix beside it: the server keeps no infected
 # message, and postfix stores the notice. TOP n 5 of an infected message gives a notice
 # of the excerpt's length, or a reset where the excerpt is shorter than any notice.
-# Counted: pop3_replaced, pop3_messages_infected, pop3_released.
+# Counted: pop3_replaced, pop3_messages_infected, pop3_released; each replacement is
+# logged with the user (curl logs in with AUTH PLAIN) and the message number.
 . "$(dirname "$0")/../../lib.sh"
 topology_gateway
 start_dovecot
@@ -196,12 +197,17 @@ start_daemon "queues = 0" "pop3_hold = whole" "pop3_action = replace"
 seed $ALL
 curl_get "curl IPv4" $S4 "$WORK/curl4" 1 2 3 4 5 6 7 8
 counters "curl IPv4" $INFECTED_ALL $INFECTED_ALL 8
-curl_get "curl IPv6" "[$S6]" "$WORK/curl6" 1 2 3 4 5 6 7 8
+# curl logs in with AUTH PLAIN: the log names the user all the same
+expect_eq "curl IPv4: a log line per replacement, with the user and the message number" \
+	"$(grep -o 'action=replace result=replaced proto=pop3 flow=[^ ]* user=[^ ]* msg=[0-9]*' \
+		"$WORK/mailscand.log" | sed 's/.* user=/user=/' | tr '\n' ' ')" \
+	"user=alice msg=2 user=alice msg=4 user=alice msg=6 user=alice msg=8 "
+curl_get "curl IPv6" "[$S6]" "$WORK/curl6" 1 2 4 5 6 8
 mpop_get "mpop IPv4" $S4 "$WORK/mpop4" keep
 check_store "mpop IPv4" "$WORK/mpop4/md" $ALL
 getmail_get "getmail6 IPv6" $S6 "$WORK/getmail6" keep
 FIRST='^Return-Path: <unknown>$' check_store "getmail6 IPv6" "$WORK/getmail6/md" $ALL
-counters "gateway, every message four times" $((4 * INFECTED_ALL)) $((4 * INFECTED_ALL)) 18
+counters "gateway, every infected message four times" $((4 * INFECTED_ALL)) $((4 * INFECTED_ALL)) 16
 
 # TOP 2 5: the excerpt holds the virus, a notice of its length; TOP 6 5: shorter than
 # any notice, a reset; TOP 4 5: the virus comes later, the excerpt as it is
@@ -230,7 +236,7 @@ expect_eq "TOP 4 5 (the virus later)" "$(in_c "$PY" "$POP3GET" top $S4 110 4 5 "
 	"ok $(wc -c <"$WORK/top.want4")"
 cmp -s "$WORK/top.want4" "$WORK/top/4" || fail "TOP 4 5: the excerpt differs"
 no_eicar "poplib TOP" "$WORK/top"
-counters "TOP" $((4 * INFECTED_ALL + 1)) $((4 * INFECTED_ALL + 2)) 20
+counters "TOP" $((4 * INFECTED_ALL + 1)) $((4 * INFECTED_ALL + 2)) 18
 
 emptied "getmail6 deleting, IPv4" getmail_get $S4
 emptied "mpop deleting, IPv6" mpop_get $S6
@@ -269,14 +275,14 @@ await "postfix stored three messages" sh -c \
 # fetchmail's and postfix's Received headers come first
 ENDS=1 check_store "fetchmail over SMTP into postfix" "$WORK/cpf/mail/inbox/new" $SMALL
 expect_eq "fetchmail over SMTP: the mailbox is empty" "$(mailbox_count)" 0
-counters "gateway" $((4 * INFECTED_ALL + 4)) $((4 * INFECTED_ALL + 5)) 23
+counters "gateway" $((4 * INFECTED_ALL + 4)) $((4 * INFECTED_ALL + 5)) 21
 stop_daemon
 
 # host mode on the client's host
 start_host_daemon "$NS_C" "pop3_hold = whole" "pop3_action = replace"
 seed $ALL
-curl_get "host: curl IPv6" "[$S6]" "$WORK/hcurl6" 1 2 3 4 5 6 7 8
+curl_get "host: curl IPv6" "[$S6]" "$WORK/hcurl6" 1 2 4 5 6 8
 mpop_get "host: mpop IPv4" $S4 "$WORK/hmpop4" keep
 check_store "host: mpop IPv4" "$WORK/hmpop4/md" $ALL
 emptied "host: getmail6 deleting, IPv4" getmail_get $S4
-counters "host" $((2 * INFECTED_ALL + 1)) $((2 * INFECTED_ALL + 1)) 10
+counters "host" $((2 * INFECTED_ALL + 1)) $((2 * INFECTED_ALL + 1)) 8
