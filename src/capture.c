@@ -89,6 +89,12 @@ static void cap_free(struct qthread *qt, struct capture *c)
 		flows_end(qt, f);
 }
 
+static void ts_newer(uint32_t *have, const struct pkt *p)
+{
+	if (p->has_ts && SEQ_GT(p->tsval, *have))
+		*have = p->tsval;
+}
+
 void capture_start(struct qthread *qt, struct flow *f, uint32_t base, uint64_t now)
 {
 	struct capture *c = calloc(1, sizeof(*c));
@@ -107,6 +113,11 @@ void capture_start(struct qthread *qt, struct flow *f, uint32_t base, uint64_t n
 	c->last_ack_ms = now;
 	c->cli_ts = f->dir[DIR_TO_SERVER].ts_recent;
 	c->srv_ts = f->dir[DIR_TO_CLIENT].ts_recent;
+	/* the server segment that starts it is the newest: the held ones before it (an
+	 * earlier capture's) never updated ts_recent, and a segment stamped older than what
+	 * the client last took is dropped there (PAWS), to be sent again */
+	if (qt->pk.p && qt->pk.p->has_ts)
+		ts_newer(&c->srv_ts, qt->pk.p);
 	release_init(&c->rel, base, 0, 536, wnd, now);
 	f->cap = c;
 	f->cap_next = base;
@@ -226,12 +237,6 @@ static void seg_spec(const struct flow *f, const struct capture *c, enum flow_di
 		s->tsval = to == DIR_TO_SERVER ? c->cli_ts : c->srv_ts;
 		s->tsecr = to == DIR_TO_SERVER ? c->srv_ts : c->cli_ts;
 	}
-}
-
-static void ts_newer(uint32_t *have, const struct pkt *p)
-{
-	if (p->has_ts && SEQ_GT(p->tsval, *have))
-		*have = p->tsval;
 }
 
 /* Acknowledges what is kept to the server, in the client's name: its window (less if

@@ -286,3 +286,9 @@ mpop_get "host: mpop IPv4" $S4 "$WORK/hmpop4" keep
 check_store "host: mpop IPv4" "$WORK/hmpop4/md" $ALL
 emptied "host: getmail6 deleting, IPv4" getmail_get $S4
 counters "host" $((2 * INFECTED_ALL + 1)) $((2 * INFECTED_ALL + 1)) 8
+
+# every segment mailscand sent in the server's name carried a timestamp the client took:
+# none was dropped there as older than one it had (PAWS), to be sent again
+paws=$(in_c awk '/^TcpExt:/ { if (!n++) { split($0, h); next } split($0, v)
+	for (i in h) if (h[i] == "PAWSEstab") print v[i] }' /proc/net/netstat)
+expect_eq "segments the client dropped as older than it had (PAWS)" "$paws" 0
