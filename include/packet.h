@@ -44,5 +44,7 @@ void packet_clear_fin(uint8_t *buf, struct pkt *);
 void packet_clear_urg(uint8_t *buf, struct pkt *);
 /* Sets the TTL (IPv4, with its header checksum) or hop limit (IPv6) of BUF. */
 void packet_set_ttl(uint8_t *buf, struct pkt *, uint8_t ttl);
+/* Sets the TCP window field of BUF; the checksum is the caller's to set. */
+void packet_set_window(uint8_t *buf, struct pkt *, uint16_t window);
 
 #endif

@@ -32,6 +32,7 @@
 	  "segments with an MD5 or TCP-AO option the receiver drops (dropped)")                    \
 	X(tcp_ttl_raised, C, "gateway: packets whose TTL or hop limit was raised to min_ttl")      \
 	X(tcp_syn_data_removed, C, "client SYNs whose data was removed (sent again after)")        \
+	X(tcp_window_clamped, C, "pure ACKs whose window was lowered to flow_buffer")              \
 	X(verdict_accept, C, "accept verdicts")                                                    \
 	X(verdict_drop, C, "drop verdicts")                                                        \
 	X(verdict_sends, C, "verdict batches sent to the kernel")                                  \

@@ -52,5 +52,10 @@ enum tcpnorm_drop tcpnorm_check(const struct flow *, enum flow_dir, const struct
 /* A segment of DIR was taken: its acknowledgement and window (for the other direction)
  * and its timestamp; the client's first ACK after the SYN-ACK opens the connection. */
 void tcpnorm_taken(struct flow *, enum flow_dir, const struct pkt *, const struct reasm_limits *);
+/* The window field a pure ACK of DIR (taken) should carry so that the other direction's
+ * sender has no more than CAP bytes beyond what is acknowledged: all of them fit in what
+ * is kept of that stream (flow_buffer), and a fast sender is held back by its window,
+ * not by a dropped segment. -1 when the window is within CAP, or P is no pure ACK. */
+int tcpnorm_window_clamp(const struct flow *, enum flow_dir, const struct pkt *, size_t cap);
 
 #endif

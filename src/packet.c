@@ -179,6 +179,12 @@ void packet_clear_urg(uint8_t *buf, struct pkt *p)
 	p->urg_ptr = 0;
 }
 
+void packet_set_window(uint8_t *buf, struct pkt *p, uint16_t window)
+{
+	put16(buf + p->l3_len + 14, window);
+	p->window = window;
+}
+
 void packet_set_ttl(uint8_t *buf, struct pkt *p, uint8_t ttl)
 {
 	p->ttl = ttl;

@@ -420,6 +420,23 @@ static void raise_ttl(struct qthread *qt, struct flow *f, struct pkt *p)
 	norm_event(qt, f, NORM_TTL);
 }
 
+/* A pure ACK offers the sender no more than flow_buffer beyond what it acknowledges: at
+ * high rates the sender is slowed by its window instead of by a segment dropped past
+ * flow_buffer, which TCP takes for congestion. */
+static void clamp_window(struct qthread *qt, struct flow *f, enum flow_dir dir, struct pkt *p)
+{
+	int w;
+
+	if (f->state != FLOW_ESTABLISHED || !f->app || capture_on(f))
+		return;
+	w = tcpnorm_window_clamp(f, dir, p, qt->lim.keep_cap);
+	if (w < 0)
+		return;
+	packet_set_window(qt->pk.buf, p, (uint16_t)w);
+	qt->pk.changed = 1;
+	STATS_ADD(&qt->st, tcp_window_clamped, 1);
+}
+
 static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint64_t now)
 {
 	enum flow_dir dir = DIR_TO_SERVER;
@@ -495,6 +512,7 @@ static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint6
 	if (v == V_DROP || f->state == FLOW_ABORTED)
 		return v;
 	tcpnorm_taken(f, dir, p, &qt->lim);
+	clamp_window(qt, f, dir, p);
 	if ((p->flags & TCPF_FIN) &&
 	    (reasm_fin(&f->dir[dir], &qt->lim, p->seq + (uint32_t)p->payload_len) & REASM_FIN) &&
 	    !p->payload_len && v == V_ACCEPT)

@@ -129,6 +129,24 @@ void tcpnorm_taken(struct flow *f, enum flow_dir dir, const struct pkt *p,
 	reasm_window(other, p->ack + ((uint32_t)p->window << scale));
 }
 
+int tcpnorm_window_clamp(const struct flow *f, enum flow_dir dir, const struct pkt *p, size_t cap)
+{
+	unsigned int scale = 0;
+	size_t max;
+
+	/* a SYN's window is never scaled; a segment with data would cost its whole
+	 * checksum to rewrite */
+	if (p->payload_len || (p->flags & (TCPF_SYN | TCPF_RST | TCPF_ACK)) != TCPF_ACK ||
+	    !f->dir[!dir].started)
+		return -1;
+	if (f->wscale[0] >= 0 && f->wscale[1] >= 0)
+		scale = (unsigned int)f->wscale[dir];
+	max = cap >> scale;
+	if (!max || (size_t)p->window <= max)
+		return -1;
+	return (int)max; /* below the 16-bit field's value, so it fits */
+}
+
 int tcpnorm_auth_drop(const struct pkt *p)
 {
 	return p->auth;
