@@ -63,6 +63,10 @@ void smtpcmd_parse(struct smtpcmd *, char *line, size_t len, uint64_t total);
  * short as this (exim's pieces start past 16384 bytes): smtpcmd_parse would find
  * SMTPCMD_NONE in it, nothing else. 0 when it may be a verb. */
 int smtpcmd_none(const uint8_t *line, size_t len);
+/* The whole lines at the start of D (N bytes) that smtpcmd_none finds are no verb, each
+ * no longer than MAX bytes before its LF: the bytes they take, their LFs included, and
+ * their number in LINES. */
+size_t smtpcmd_none_lines(const uint8_t *d, size_t n, size_t max, uint64_t *lines);
 
 /* The piece of a command line that exim reads as a command of its own: the bytes after
  * the last 16385-byte boundary, white space runs folded to their first byte. */

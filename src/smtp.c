@@ -555,24 +555,38 @@ static void line_done(struct smtp *s)
 	memset(&s->piece, 0, sizeof(s->piece));
 }
 
+/* N command lines that no server reads as a verb: what command() does with each */
+static void commands_unknown(struct smtp *s, uint64_t n)
+{
+	s->cnt.commands += n;
+	s->cnt.unknown_commands += n;
+	while (n && s->pending.count < MAX_PENDING) {
+		pending_push(s, kinds[SMTPCMD_NONE]);
+		n--;
+	}
+	/* the rest find the queue full: pipelined, and matched loosely */
+	if (n) {
+		s->cnt.pipelined += n;
+		s->loose = 1;
+	}
+}
+
 /* Whole lines in these bytes that no server reads as a verb (most lines of a stream
  * that is no SMTP): unknown commands, neither kept nor parsed. Returns the bytes they
  * take, their LFs included; the line after them is read in full. */
 static size_t cmd_unknown(struct smtp *s, const uint8_t *d, size_t n)
 {
-	static const struct smtpcmd none = { .verb = SMTPCMD_NONE, .strict = 1, .arg = "" };
-	size_t max = s->max_line < SMTPCMD_EXIM_LINE ? s->max_line : SMTPCMD_EXIM_LINE, i = 0;
-	const uint8_t *lf;
+	size_t max = s->max_line < SMTPCMD_EXIM_LINE ? s->max_line : SMTPCMD_EXIM_LINE, used;
+	uint64_t lines;
 
 	if (s->line.len || s->line_long || s->piece.total)
 		return 0; /* a line begun in an earlier push */
-	while (i < n && (lf = memchr(d + i, '\n', n - i <= max ? n - i : max + 1)) &&
-	       smtpcmd_none(d + i, (size_t)(lf - d) - i)) {
-		i = (size_t)(lf - d) + 1;
-		s->line_end = d + i;
-		command(s, &none);
+	used = smtpcmd_none_lines(d, n, max, &lines);
+	if (lines) {
+		s->line_end = d + used;
+		commands_unknown(s, lines);
 	}
-	return i;
+	return used;
 }
 
 /* Command lines, up to the next mode change. A line ends at LF: servers take a bare LF

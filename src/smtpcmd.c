@@ -260,7 +260,13 @@ void smtpcmd_parse(struct smtpcmd *c, char *line, size_t len, uint64_t total)
 	c->arg = line + i;
 }
 
-int smtpcmd_none(const uint8_t *line, size_t len)
+/* the first letters of the names in verbs[], as bits of their lower case */
+#define FIRST(c) (1u << ((c) - 'a'))
+#define VERB_FIRSTS                                                                                \
+	(FIRST('a') | FIRST('b') | FIRST('d') | FIRST('e') | FIRST('h') | FIRST('l') |             \
+	 FIRST('m') | FIRST('n') | FIRST('q') | FIRST('r') | FIRST('s') | FIRST('v'))
+
+static int none(const uint8_t *line, size_t len)
 {
 	const char *l = (const char *)line;
 	size_t i = 0, k;
@@ -272,12 +278,31 @@ int smtpcmd_none(const uint8_t *line, size_t len)
 		i++;
 	if (len > SMTPCMD_EXIM_LINE)
 		return 0;
-	if (i == len || !is_letter(line[i]))
+	if (i == len || !is_letter(line[i]) || !(VERB_FIRSTS & FIRST(line[i] | 0x20)))
 		return 1; /* most lines that are no command stop here */
 	for (k = 0; k < NVERBS; k++)
 		if (starts_with(l + i, len - i, verbs[k].name, VERB_MIN))
 			return 0;
 	return 1;
+}
+
+int smtpcmd_none(const uint8_t *line, size_t len)
+{
+	return none(line, len);
+}
+
+size_t smtpcmd_none_lines(const uint8_t *d, size_t n, size_t max, uint64_t *lines)
+{
+	const uint8_t *lf;
+	size_t i = 0;
+
+	*lines = 0;
+	while (i < n && (lf = memchr(d + i, '\n', n - i <= max ? n - i : max + 1)) &&
+	       none(d + i, (size_t)(lf - d) - i)) {
+		i = (size_t)(lf - d) + 1;
+		(*lines)++;
+	}
+	return i;
 }
 
 void smtpcmd_piece_feed(struct smtpcmd_piece *p, const uint8_t *d, size_t n)
