@@ -63,6 +63,20 @@ static int starts_with(const char *l, size_t n, const char *name, size_t k)
 	       !strncasecmp(l, name, k);
 }
 
+/* starts_with for the first VERB_MIN bytes of a name, all of them letters: a byte
+ * matches a letter in either case exactly when it equals it with bit 0x20 set */
+static int starts_letters(const char *l, size_t n, const char *name)
+{
+	size_t j;
+
+	if (n < VERB_MIN)
+		return 0;
+	for (j = 0; j < VERB_MIN; j++)
+		if (((unsigned char)l[j] | 0x20) != ((unsigned char)name[j] | 0x20))
+			return 0;
+	return 1;
+}
+
 static enum smtpcmd_verb verb_of(const char *p, size_t n)
 {
 	size_t i;
@@ -281,7 +295,7 @@ static int none(const uint8_t *line, size_t len)
 	if (i == len || !is_letter(line[i]) || !(VERB_FIRSTS & FIRST(line[i] | 0x20)))
 		return 1; /* most lines that are no command stop here */
 	for (k = 0; k < NVERBS; k++)
-		if (starts_with(l + i, len - i, verbs[k].name, VERB_MIN))
+		if (starts_letters(l + i, len - i, verbs[k].name))
 			return 0;
 	return 1;
 }
@@ -293,8 +307,8 @@ int smtpcmd_none(const uint8_t *line, size_t len)
 
 size_t smtpcmd_none_lines(const uint8_t *d, size_t n, size_t max, uint64_t *lines)
 {
-	const uint8_t *lf;
 	size_t i = 0;
+	const uint8_t *lf;
 
 	*lines = 0;
 	while (i < n && (lf = memchr(d + i, '\n', n - i <= max ? n - i : max + 1)) &&
