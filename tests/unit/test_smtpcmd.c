@@ -1,6 +1,7 @@
 /* SMTP command lines as the servers read them: one line each, the union reading. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "smtpcmd.h"
 #include "unit.h"
@@ -155,6 +156,82 @@ static void test_pieces(void)
 	free(big);
 }
 
+/* smtpcmd_none agrees with smtpcmd_parse: every name, in any case, after white space,
+ * is a possible verb; a line it finds no verb in has none */
+static void test_none(void)
+{
+	static const char *const names[] = { "EHLO", "HELO", "LHLO",	 "MAIL", "RCPT",
+					     "DATA", "BDAT", "STARTTLS", "RSET", "QUIT",
+					     "NOOP", "VRFY", "EXPN",	 "HELP", "AUTH" };
+	char buf[64];
+	size_t i, k, bad = 0;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s x", names[i]);
+		CHECK_INT(smtpcmd_none((const uint8_t *)buf, strlen(buf)), 0);
+		snprintf(buf, sizeof(buf), " \t%c%s", names[i][0] | 0x20, names[i] + 1);
+		CHECK_INT(smtpcmd_none((const uint8_t *)buf, strlen(buf)), 0);
+	}
+	srand(7);
+	for (i = 0; i < 200000; i++) {
+		struct smtpcmd c;
+		size_t n = 1 + (size_t)rand() % 12;
+
+		for (k = 0; k < n; k++) /* letters and white space mostly, to reach names */
+			buf[k] = (char)(rand() % 4 ? "DATAMAILRCPTHELOdatamail \t"[rand() % 26]
+						   : rand());
+		buf[n] = '\0';
+		if (!smtpcmd_none((const uint8_t *)buf, n))
+			continue;
+		smtpcmd_parse(&c, buf, n, n);
+		bad += c.verb != SMTPCMD_NONE;
+	}
+	CHECK_INT(bad, 0);
+}
+
+/* the runs of lines without a verb, as one smtpcmd_none per line finds them */
+static size_t none_lines_ref(const uint8_t *d, size_t n, size_t max, uint64_t *count)
+{
+	const uint8_t *lf;
+	size_t i = 0;
+
+	*count = 0;
+	while (i < n && (lf = memchr(d + i, '\n', n - i <= max ? n - i : max + 1)) &&
+	       smtpcmd_none(d + i, (size_t)(lf - d) - i)) {
+		i = (size_t)(lf - d) + 1;
+		(*count)++;
+	}
+	return i;
+}
+
+static void test_none_lines(void)
+{
+	static const size_t maxes[] = { 0, 1, 63, 64, 100, 2048, 16384 };
+	size_t n = 70000, i, r, m, bad = 0;
+	uint8_t *d = malloc(n);
+
+	srand(11);
+	for (r = 0; r < 60; r++) {
+		/* lines of random lengths (r sets how long), now and then a verb */
+		unsigned int every = 1u + (unsigned int)(r % 6) * 60;
+
+		for (i = 0; i < n; i++)
+			d[i] = (uint8_t)(rand() % every ? rand() % 255 + 1 : '\n');
+		for (i = 0; r % 3 && i < 3; i++)
+			memcpy(d + (size_t)rand() % (n - 8), "\nDATA\r\n", 8);
+		for (m = 0; m < sizeof(maxes) / sizeof(maxes[0]); m++) {
+			size_t off = (size_t)rand() % 70;
+			uint64_t got, want;
+			size_t a = smtpcmd_none_lines(d + off, n - off, maxes[m], &got);
+			size_t b = none_lines_ref(d + off, n - off, maxes[m], &want);
+
+			bad += a != b || got != want;
+		}
+	}
+	CHECK_INT(bad, 0);
+	free(d);
+}
+
 int main(void)
 {
 	test_lines();
@@ -162,5 +239,7 @@ int main(void)
 	test_nul();
 	test_long();
 	test_pieces();
+	test_none();
+	test_none_lines();
 	return unit_report("test_smtpcmd");
 }
