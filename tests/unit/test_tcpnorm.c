@@ -204,6 +204,45 @@ static void test_check_and_window(void)
 	CHECK_INT(tcpnorm_check(&f, DIR_TO_CLIENT, &p), DROP_NO_ACK);
 }
 
+/* a pure ACK's window is lowered to the bytes kept for the other side's sender */
+static void test_window_clamp(void)
+{
+	struct flow f;
+	struct pkt p;
+
+	handshake(&f, 2, 1);
+	/* the server's window (scale 2): 1M allows 262144, above the field's range */
+	p = seg(TCPF_ACK, 5001, 1001, 60000);
+	CHECK_INT(tcpnorm_window_clamp(&f, DIR_TO_CLIENT, &p, 1 << 20), -1);
+	CHECK_INT(tcpnorm_window_clamp(&f, DIR_TO_CLIENT, &p, 65536), 16384);
+	/* exactly the cap, or below it: as it is */
+	p.window = 16384;
+	CHECK_INT(tcpnorm_window_clamp(&f, DIR_TO_CLIENT, &p, 65536), -1);
+	/* the client's ACKs, scaled by 7: 1M is 8192 of them */
+	p = seg(TCPF_ACK, 1001, 5001, 20000);
+	CHECK_INT(tcpnorm_window_clamp(&f, DIR_TO_SERVER, &p, 1 << 20), 8192);
+	p.flags |= TCPF_FIN; /* a FIN without data too */
+	CHECK_INT(tcpnorm_window_clamp(&f, DIR_TO_SERVER, &p, 1 << 20), 8192);
+	/* data, a SYN, a reset, no ACK: as they are */
+	p = seg(TCPF_ACK | TCPF_PSH, 1001, 5001, 20000);
+	p.payload_len = 10;
+	CHECK_INT(tcpnorm_window_clamp(&f, DIR_TO_SERVER, &p, 1 << 20), -1);
+	p = seg(TCPF_ACK | TCPF_SYN, 1001, 5001, 20000);
+	CHECK_INT(tcpnorm_window_clamp(&f, DIR_TO_SERVER, &p, 1 << 20), -1);
+	p = seg(TCPF_ACK | TCPF_RST, 1001, 5001, 20000);
+	CHECK_INT(tcpnorm_window_clamp(&f, DIR_TO_SERVER, &p, 1 << 20), -1);
+	p = seg(0, 1001, 5001, 20000);
+	CHECK_INT(tcpnorm_window_clamp(&f, DIR_TO_SERVER, &p, 1 << 20), -1);
+	/* without scaling on both sides, none: the field is in bytes */
+	handshake(&f, -1, 1);
+	p = seg(TCPF_ACK, 1001, 5001, 20000);
+	CHECK_INT(tcpnorm_window_clamp(&f, DIR_TO_SERVER, &p, 8192), 8192);
+	CHECK_INT(tcpnorm_window_clamp(&f, DIR_TO_SERVER, &p, 1 << 20), -1);
+	/* the other direction not started: nothing is kept for it yet */
+	memset(&f, 0, sizeof(f));
+	CHECK_INT(tcpnorm_window_clamp(&f, DIR_TO_SERVER, &p, 8192), -1);
+}
+
 /* options the receiver drops segments for, the TTL floor, resets from one packet */
 static void test_auth_ttl_reset_points(void)
 {
@@ -236,5 +275,6 @@ int main(void)
 	test_syn();
 	test_rst();
 	test_check_and_window();
+	test_window_clamp();
 	return unit_report("test_tcpnorm");
 }
