@@ -791,6 +791,26 @@ raw_pop3d_expect() {
 	[[ $srv =~ ^server:\ (quit|reset|closed|sent\ a\ reset)$ ]] || fail "$3 $2 from $1: the server's connection: '$srv'"
 	ok "$3 $2 from $1: $out ($srv)"
 }
+# lose_first_synack PORT: in the server namespace, the first SYN-ACK from PORT to each
+# client address and port is dropped and its retransmissions pass, so that every SYN a
+# client sends before it passes mailscand first; lost_synacks: how many were dropped
+lose_first_synack() {
+	in_s nft -f - <<NFT || fail "the rule that loses the first SYN-ACK"
+table inet lost {
+	set seen {
+		type ipv4_addr . inet_service
+		flags dynamic, timeout
+		timeout 5m
+	}
+	chain out {
+		type filter hook output priority 0; policy accept;
+		tcp sport $1 tcp flags & (syn | ack) == syn | ack ip daddr . tcp dport @seen accept
+		tcp sport $1 tcp flags & (syn | ack) == syn | ack add @seen { ip daddr . tcp dport } counter drop
+	}
+}
+NFT
+}
+lost_synacks() { in_s nft list chain inet lost out | grep -o 'counter packets [0-9]*' | awk '{print $NF}'; }
 # next_hop NS: a drop rule for TTL 1 and hop limit 1 in NS, standing for the hop after
 # the gateway: an insertion sent with TTL 2 expires there
 next_hop() {

@@ -11,35 +11,20 @@
 topology_gateway
 start_postfix
 quiet_kernel "$NS_C"
-# the first SYN-ACK to each client address and port is dropped, its retransmissions pass
-in_s nft -f - <<'NFT' || fail "the rule that loses the first SYN-ACK"
-table inet lost {
-	set seen {
-		type ipv4_addr . inet_service
-		flags dynamic, timeout
-		timeout 5m
-	}
-	chain out {
-		type filter hook output priority 0; policy accept;
-		tcp sport 25 tcp flags & (syn | ack) == syn | ack ip daddr . tcp dport @seen accept
-		tcp sport 25 tcp flags & (syn | ack) == syn | ack add @seen { ip daddr . tcp dport } counter drop
-	}
-}
-NFT
-lost() { in_s nft list chain inet lost out | grep -o 'counter packets [0-9]*' | awk '{print $NF}'; }
+lose_first_synack 25
 for k in plaineicar plainclean; do make_mail $k; done
 V='554 5\.7\.1 Virus found: MailscanTest\.EICAR'
 export SYN_GAP=0.2
 
 both() { # MODE
 	local t n
-	n=$(lost)
+	n=$(lost_synacks)
 	for t in syn2 syn2data syn2datarev; do
 		raw_smtp_expect in_c $S4 plaineicar $t "$V"
 		raw_smtp_expect in_c $S4 plainclean $t 250
 	done
 	expect_eq "$1: smtp_messages_infected" "$(stat smtp_messages_infected)" 3
-	expect_eq "$1: a first SYN-ACK lost per connection" "$(lost)" $((n + 6))
+	expect_eq "$1: a first SYN-ACK lost per connection" "$(lost_synacks)" $((n + 6))
 	# the data on the first SYN or the second, both before the SYN-ACK (a SYN sent
 	# again counts again)
 	[ "$(stat tcp_syn_data_removed)" -ge 4 ] || fail "$1: tcp_syn_data_removed $(stat tcp_syn_data_removed)"

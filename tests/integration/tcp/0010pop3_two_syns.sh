@@ -17,29 +17,14 @@
 topology_gateway
 start_dovecot
 quiet_kernel "$NS_C"
-# the first SYN-ACK to each client address and port is dropped, its retransmissions pass
-in_s nft -f - <<'NFT' || fail "the rule that loses the first SYN-ACK"
-table inet lost {
-	set seen {
-		type ipv4_addr . inet_service
-		flags dynamic, timeout
-		timeout 5m
-	}
-	chain out {
-		type filter hook output priority 0; policy accept;
-		tcp sport 110 tcp flags & (syn | ack) == syn | ack ip daddr . tcp dport @seen accept
-		tcp sport 110 tcp flags & (syn | ack) == syn | ack add @seen { ip daddr . tcp dport } counter drop
-	}
-}
-NFT
-lost() { in_s nft list chain inet lost out | grep -o 'counter packets [0-9]*' | awk '{print $NF}'; }
+lose_first_synack 110
 for k in plainclean plaineicar; do make_mail $k; done
 seed_mailbox "$WORK/plainclean.eml" "$WORK/plaineicar.eml"
 same() { cmp -s <(tr -d '\r' <"$WORK/$1.eml") <(tr -d '\r' <"$2"); }
 
 both() { # MODE [TRICK SUFFIX]
 	local t out d n
-	n=$(lost)
+	n=$(lost_synacks)
 	for t in syn2$2 syn2data$2 syn2datarev$2; do
 		d=$WORK/got/$1-$t
 		mkdir -p "$d"
@@ -52,7 +37,7 @@ both() { # MODE [TRICK SUFFIX]
 	done
 	expect_eq "$1: pop3_messages_infected" "$(stat pop3_messages_infected)" 3
 	expect_eq "$1: pop3_messages_clean" "$(stat pop3_messages_clean)" 3
-	expect_eq "$1: a first SYN-ACK lost per connection" "$(lost)" $((n + 3))
+	expect_eq "$1: a first SYN-ACK lost per connection" "$(lost_synacks)" $((n + 3))
 	# the data on the first SYN and on the second, both before the SYN-ACK (a SYN sent
 	# again counts again)
 	[ "$(stat tcp_syn_data_removed)" -ge 2 ] || fail "$1: tcp_syn_data_removed $(stat tcp_syn_data_removed)"
