@@ -277,11 +277,23 @@ void smtpcmd_parse(struct smtpcmd *c, char *line, size_t len, uint64_t total)
 	c->arg = line + i;
 }
 
-/* the first letters of the names in verbs[], as bits of their lower case */
-#define FIRST(c) (1u << ((c) - 'a'))
-#define VERB_FIRSTS                                                                                \
-	(FIRST('a') | FIRST('b') | FIRST('d') | FIRST('e') | FIRST('h') | FIRST('l') |             \
-	 FIRST('m') | FIRST('n') | FIRST('q') | FIRST('r') | FIRST('s') | FIRST('v'))
+#define FIRST(c) (1u << (((c) | 0x20) - 'a'))
+
+/* the first letters of the names in verbs[], as bits of their lower case: taken from
+ * the table once, so that a name added there is never read as no verb */
+static uint32_t verb_firsts(void)
+{
+	static uint32_t firsts;
+	uint32_t v = __atomic_load_n(&firsts, __ATOMIC_RELAXED);
+	size_t k;
+
+	if (v)
+		return v;
+	for (k = 0; k < NVERBS; k++)
+		v |= FIRST((unsigned char)verbs[k].name[0]);
+	__atomic_store_n(&firsts, v, __ATOMIC_RELAXED);
+	return v;
+}
 
 static int none(const uint8_t *line, size_t len)
 {
@@ -295,7 +307,7 @@ static int none(const uint8_t *line, size_t len)
 		i++;
 	if (len > SMTPCMD_EXIM_LINE)
 		return 0;
-	if (i == len || !is_letter(line[i]) || !(VERB_FIRSTS & FIRST(line[i] | 0x20)))
+	if (i == len || !is_letter(line[i]) || !(verb_firsts() & FIRST(line[i])))
 		return 1; /* most lines that are no command stop here */
 	for (k = 0; k < NVERBS; k++)
 		if (starts_letters(l + i, len - i, verbs[k].name))
