@@ -224,7 +224,8 @@ void flows_flush(struct qthread *qt)
 
 /* Sends a segment of F towards TO as if from the other side; 0 or -1 (counted). The
  * verdicts given so far go first: a reset at the receiver's next sequence number that
- * overtook the packets before it would be off that number, and ignored. */
+ * overtook the packets before it would be off that number, and ignored. A pure ACK
+ * (a capture's, one per server segment) takes no sequence space: the batch goes on. */
 int flows_send_spec(struct qthread *qt, const struct flow *f, enum flow_dir to, struct tcp_spec *s)
 {
 	const struct flow_key *k = &f->key;
@@ -234,7 +235,8 @@ int flows_send_spec(struct qthread *qt, const struct flow *f, enum flow_dir to, 
 	s->daddr = to == DIR_TO_SERVER ? k->saddr : k->caddr;
 	s->sport = to == DIR_TO_SERVER ? k->cport : k->sport;
 	s->dport = to == DIR_TO_SERVER ? k->sport : k->cport;
-	flows_flush(qt);
+	if (s->payload_len || (s->flags & (TCPF_SYN | TCPF_FIN | TCPF_RST)))
+		flows_flush(qt);
 	if (inject_send(qt->inj, s) < 0) {
 		STATS_ADD(&qt->st, inject_errors, 1);
 		log_warn("queue %u: injecting a packet", qt->queue);
