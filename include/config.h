@@ -134,5 +134,6 @@ void config_apply_live(struct config *run, const struct config *next);
 const char *config_mode_name(enum config_mode);
 const char *config_action_name(enum config_action);
 const char *config_policy_name(enum config_policy);
+const char *config_pop3_hold_name(enum config_pop3_hold);
 
 #endif

@@ -175,8 +175,12 @@ unsigned int check_file(const char *path, FILE *out, FILE *errors)
 	check_paths(&k);
 	if (uses_local(c))
 		sigs = check_database(&k);
-	if (!k.n)
-		fprintf(out, "%s: ok (%u signatures, %zu protected ports)\n", k.file, sigs, ps.n);
+	if (!k.n) {
+		fprintf(out, "%s: ok (%u signatures, %zu protected ports; ", k.file, sigs, ps.n);
+		fprintf(out, "pop3_hold %s, pop3_action %s%s)\n",
+			config_pop3_hold_name(c->pop3_hold), config_action_name(c->pop3_action),
+			config_key_line(c, "pop3_action") ? "" : " by default");
+	}
 	free(c);
 	return k.n;
 }

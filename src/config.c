@@ -47,6 +47,11 @@ const char *config_policy_name(enum config_policy p)
 	return policy_names[p];
 }
 
+const char *config_pop3_hold_name(enum config_pop3_hold h)
+{
+	return pop3_hold_names[h];
+}
+
 void config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));

@@ -67,7 +67,7 @@ sed "s|^#database = .*|database = $(testsigs)|; s|^#test_signatures = no|test_si
 grep -q "^database = " "$WORK/example.conf" || fail "the example has no #database line"
 for f in "$WORK/example.conf" "$CONF"; do
 	out=$("$BUILD/mailscanctl" check -c "$f" 2>&1) || fail "check $f: $out"
-	case $out in "$f: ok (45 signatures, 2 protected ports)") ok "check: $out" ;; *) fail "check $f: $out" ;; esac
+	case $out in "$f: ok (45 signatures, 2 protected ports; pop3_hold whole, pop3_action replace by default)") ok "check: $out" ;; *) fail "check $f: $out" ;; esac
 	out=$("$BUILD/mailscand" -t -c "$f" 2>&1) || fail "mailscand -t $f: $out"
 done
 ok "mailscand -t passes on both"
@@ -128,6 +128,14 @@ out=$("$BUILD/mailscanctl" check -c "$WORK/none.conf" 2>&1)
 expect_eq "a file that is not there: exit" "$?" 1
 case $out in "$WORK/none.conf: No such file or directory") ok "check: $out" ;; *) fail "missing file: $out" ;; esac
 expect_eq "check [-c FILE] after the command" "$("$BUILD/mailscanctl" check -c "$CONF" 2>&1)" \
-	"$CONF: ok (45 signatures, 2 protected ports)"
+	"$CONF: ok (45 signatures, 2 protected ports; pop3_hold whole, pop3_action replace by default)"
+# the POP3 action in effect: with only the end held, a notice cannot be sent; one named
+# in the file is what applies
+{ cat "$CONF"; echo "pop3_hold = end"; } >"$WORK/end.conf"
+expect_eq "check: the action pop3_hold = end leaves" "$("$BUILD/mailscanctl" check -c "$WORK/end.conf" 2>&1)" \
+	"$WORK/end.conf: ok (45 signatures, 2 protected ports; pop3_hold end, pop3_action reset by default)"
+{ cat "$CONF"; echo "pop3_hold = end"; echo "pop3_action = delete"; } >"$WORK/named.conf"
+expect_eq "check: a named action" "$("$BUILD/mailscanctl" check -c "$WORK/named.conf" 2>&1)" \
+	"$WORK/named.conf: ok (45 signatures, 2 protected ports; pop3_hold end, pop3_action delete)"
 # none of it reached the daemon
 expect_eq "the daemon saw no reload" "$(stat reloads_ok)" $((reloads + 1))
