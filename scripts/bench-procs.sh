@@ -12,7 +12,8 @@
 #   100 (the default), 10 and 1, and the cost of one replacement (fork, namespaces,
 #   tmpfs, filters) from the last against the first; with BASE=REV, the scanner as REV
 #   built it (before a fresh sealed memfd per message and the sandbox), interleaved.
-# Usage: [BASE=REV] scripts/bench-procs.sh [RUNS]
+# Usage: [BASE=REV] [RMSGS=N] scripts/bench-procs.sh [RUNS]   (RMSGS: messages per
+# recycling run, default 600)
 set -eu
 RUNS=${1:-5}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,7 +50,11 @@ for w in 1 2; do
 done
 
 echo
-echo "recycling and sealing: 300 unique MIME messages of 100 KiB, 2 workers, median of $RUNS runs"
+# Each round runs every model back to back; a model's ratio is the median over the rounds
+# of its rate against that round's "never", so that the machine's drift between rounds
+# (other work on its cores) cancels out of the ratio.
+RMSGS=${RMSGS:-600}
+echo "recycling and sealing: $RMSGS unique MIME messages of 100 KiB, 2 workers, median of $RUNS rounds"
 models="0 1000 100 10 1"
 if [ -n "${BASE:-}" ]; then
 	mkdir -p "$work/base"
@@ -60,26 +65,30 @@ fi
 for r in $(seq "$RUNS"); do
 	for m in $models; do
 		if [ "$m" = base ]; then
-			"$work/base/build/tools/scanbench" "$work/test" 102400 300 2 test 2>/dev/null
+			"$work/base/build/tools/scanbench" "$work/test" 102400 "$RMSGS" 2 test 2>/dev/null
 		else
-			SCANBENCH_MAX_SCANS=$m "$bench" "$work/test" 102400 300 2 test 2>/dev/null
-		fi | field "msgs/s" >>"$work/r.$m"
+			SCANBENCH_MAX_SCANS=$m "$bench" "$work/test" 102400 "$RMSGS" 2 test 2>/dev/null
+		fi | field "msgs/s" >"$work/x.$m"
+	done
+	for m in $models; do
+		cat "$work/x.$m" >>"$work/r.$m"
+		awk -v a="$(cat "$work/x.$m")" -v b="$(cat "$work/x.0")" 'BEGIN {print a / b}' >>"$work/q.$m"
 	done
 done
 never=$(median <"$work/r.0")
-printf '%-22s %10s %8s\n' scanner_max_scans "msgs/s" "ratio"
+printf '%-22s %10s %8s %s\n' scanner_max_scans "msgs/s" "ratio" "  (rounds' ratios to never)"
 for m in $models; do
-	rate=$(median <"$work/r.$m")
 	case $m in
 	base) name="$BASE (before)" ;;
 	0) name="0 (never)" ;;
 	100) name="100 (default)" ;;
 	*) name=$m ;;
 	esac
-	awk -v n="$name" -v r="$rate" -v b="$never" 'BEGIN {printf "%-22s %10.1f %8.3f\n", n, r, r/b}'
+	printf '%-22s %10.1f %8.3f   (%s)\n' "$name" "$(median <"$work/r.$m")" "$(median <"$work/q.$m")" \
+		"$(sort -n "$work/q.$m" | awk '{printf "%s%.2f", (NR > 1 ? " " : ""), $1}')"
 done
-awk -v a="$(median <"$work/r.1")" -v b="$never" \
-	'BEGIN {c = 2 * (1/a - 1/b); printf "one replacement costs %.1f ms of a worker: every 100 messages %.2f %% of its time, every 1000 %.3f %%\n", 1000 * c, 100 * c / 100 / (2/b), 100 * c / 1000 / (2/b)}'
+awk -v q="$(median <"$work/q.1")" -v b="$never" \
+	'BEGIN {c = 2 * (1/(q*b) - 1/b); printf "one replacement costs %.1f ms of a worker: every 100 messages %.2f %% of its time, every 1000 %.3f %%\n", 1000 * c, 100 * c / 100 / (2/b), 100 * c / 1000 / (2/b)}'
 
 echo
 echo "memory: PSS in MB of every process holding the engine, 2 workers"

@@ -10,10 +10,10 @@
  * MB/s, messages/s. With -m: the proportional set size (PSS, shared pages counted once)
  * of this process, the master and the scanners after a few scans, and the highest total
  * while the engine is reloaded. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -83,21 +83,51 @@ static double cpu_self(void)
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-/* user and system seconds of another process */
-static double cpu_of(int pid)
+/* user and system seconds of another process, with those of its children it has
+ * waited for (a scan master's recycled scanners); its parent in *ppid */
+static double cpu_of(int pid, int *ppid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long ut = 0, st = 0;
+	long cut = 0, cst = 0;
 	FILE *f;
 
+	*ppid = 0;
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	f = fopen(path, "r");
 	if (!f)
 		return 0;
 	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
-		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
+		sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %ld %ld", ppid,
+		       &ut, &st, &cut, &cst);
 	fclose(f);
-	return (ut + st) / (double)sysconf(_SC_CLK_TCK);
+	return (double)(ut + st + (unsigned long)cut + (unsigned long)cst) /
+	       (double)sysconf(_SC_CLK_TCK);
+}
+
+/* the seconds of PID and of every child it has, running or ended and not yet waited for
+ * (a scanner the master has replaced but not reaped) */
+static double cpu_tree(int pid)
+{
+	double c;
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+	int ppid;
+
+	c = cpu_of(pid, &ppid);
+	while (dir && (d = readdir(dir))) {
+		int child = atoi(d->d_name);
+		double cc;
+
+		if (child <= 0 || child == pid)
+			continue;
+		cc = cpu_of(child, &ppid);
+		if (ppid == pid)
+			c += cc;
+	}
+	if (dir)
+		closedir(dir);
+	return c;
 }
 
 /* kB of a /proc/PID/smaps_rollup field ("Pss", "Rss") */
@@ -124,19 +154,13 @@ struct bench {
 	struct scan_engine *e; /* -i */
 	struct scan_job **jobs;
 	unsigned int count, next;
-	int pids[65];
-	unsigned int npids;
 };
 
-/* the CPU of every process that scans: this one, the master and the scanners */
+/* the CPU of every process that scans: this one, the master and its scanners, those
+ * it has replaced included */
 static double cpu_all(struct bench *b)
 {
-	double c = cpu_self();
-	unsigned int i;
-
-	for (i = 0; i < b->npids; i++)
-		c += cpu_of(b->pids[i]);
-	return c;
+	return cpu_self() + (b->s ? cpu_tree(scanner_master_pid(b->s)) : 0);
 }
 
 static void *inproc_worker(void *arg)
@@ -212,8 +236,6 @@ static int start(struct bench *b, int inproc)
 	}
 	for (i = 0; i < 500 && b->st.scanner_processes < b->c.workers; i++)
 		usleep(10000);
-	b->pids[0] = scanner_master_pid(b->s);
-	b->npids = 1 + scanner_pids(b->s, b->pids + 1, 64);
 	return 0;
 }
 
