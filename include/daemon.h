@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "config.h"
 #include "ports.h"
+#include "queue.h"
 #include "stats.h"
 
 struct live;
@@ -35,15 +36,6 @@ struct daemon {
 	struct scanner *scanner;
 	struct stats scan_stats; /* written by the scan threads */
 };
-
-/* queue.c */
-struct qthread *qthread_new(struct daemon *, uint16_t queue);
-int qthread_start(struct qthread *);
-void qthread_join(struct qthread *);
-void qthread_free(struct qthread *);
-const struct stats *qthread_stats(const struct qthread *);
-/* when the thread last went round its loop (now_ms), for the watchdog */
-uint64_t qthread_last_sweep(const struct qthread *);
 
 /* daemon.c: the services the control socket, the metrics endpoint and the main loop
  * share */

@@ -9,12 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon.h"
+#include "clock.h"
+#include "config.h"
 #include "flow.h"
 #include "inject.h"
 #include "nfqueue.h"
 #include "packet.h"
 #include "policy.h"
+#include "queue.h"
 #include "reasm.h"
 #include "release.h"
 #include "scan.h"
@@ -73,7 +75,7 @@ struct cur_pkt {
 };
 
 struct qthread {
-	struct daemon *d;
+	struct queue_shared sh; /* the daemon's */
 	uint16_t queue;
 	struct nfqueue *nfq;
 	struct flow_table *flows;

@@ -177,7 +177,7 @@ struct flow *flows_start(struct qthread *qt, const struct pkt *p, uint64_t now)
 		if (!f)
 			return NULL;
 	}
-	f->proto = (uint8_t)(qt->d->port_proto[p->dport] - 1);
+	f->proto = (uint8_t)(qt->sh.port_proto[p->dport] - 1);
 	f->app = session_new((enum ports_proto)f->proto, qt->cfg, &qt->st, &qt->budget);
 	reasm_init(&f->dir[DIR_TO_SERVER], p->seq + 1);
 	tcpnorm_syn(f, p);
@@ -205,7 +205,7 @@ struct flow *flows_unknown(struct qthread *qt, const struct pkt *p, enum flow_di
 	}
 	if (f) {
 		f->state = state;
-		f->proto = (uint8_t)(qt->d->port_proto[c.dport] - 1);
+		f->proto = (uint8_t)(qt->sh.port_proto[c.dport] - 1);
 	}
 	return f;
 }

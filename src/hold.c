@@ -582,7 +582,7 @@ enum verdict hold_settle(struct qthread *qt, struct flow *f, enum flow_dir dir, 
 		n = j->next;
 		j->owner = h;
 		h->pending++;
-		scanner_submit(qt->d->scanner, j, &qt->sink);
+		scanner_submit(qt->sh.scanner, j, &qt->sink);
 	}
 	return V_HELD;
 }
@@ -615,7 +615,7 @@ static int capture_message_holds(struct qthread *qt, struct session_req *req, ui
 		h->top = j->top;
 		j->owner = h;
 		h->pending++;
-		scanner_submit(qt->d->scanner, j, &qt->sink);
+		scanner_submit(qt->sh.scanner, j, &qt->sink);
 	}
 	req->jobs = rest;
 	return 0;
@@ -653,7 +653,7 @@ enum verdict hold_capture(struct qthread *qt, struct flow *f, struct pkt *p, uin
 			n = j->next;
 			j->owner = h;
 			h->pending++;
-			scanner_submit(qt->d->scanner, j, &qt->sink);
+			scanner_submit(qt->sh.scanner, j, &qt->sink);
 		}
 	}
 	/* the messages wait before anything more goes out */

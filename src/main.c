@@ -138,7 +138,15 @@ int main(int argc, char **argv)
 	if (!d.qt)
 		fatal("calloc");
 	for (i = 0; i < d.nq; i++) {
-		d.qt[i] = qthread_new(&d, (uint16_t)(d.cfg.queue_first + i));
+		const struct queue_shared sh = {
+			.cfg = &d.cfg,
+			.live = d.live,
+			.port_proto = d.port_proto,
+			.scanner = d.scanner,
+			.stop = &d.stop,
+		};
+
+		d.qt[i] = qthread_new(&sh, (uint16_t)(d.cfg.queue_first + i));
 		if (!d.qt[i])
 			fatalx("cannot listen on queue %u", d.cfg.queue_first + i);
 	}

@@ -444,7 +444,7 @@ static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint6
 	enum tcpnorm_drop why;
 	enum verdict v = V_ACCEPT;
 
-	if (!f && !qt->d->port_proto[p->dport])
+	if (!f && !qt->sh.port_proto[p->dport])
 		dir = DIR_TO_CLIENT; /* unknown flow: the protected port says which side */
 	if (dir == DIR_TO_SERVER) {
 		STATS_ADD(&qt->st, packets_to_server, 1);
@@ -460,7 +460,7 @@ static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint6
 	}
 	raise_ttl(qt, f, p);
 	if (!f) {
-		if ((p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN && qt->d->port_proto[p->dport]) {
+		if ((p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN && qt->sh.port_proto[p->dport]) {
 			if (p->flags & TCPF_URG)
 				clear_urg(qt, NULL, p);
 			return start_flow(qt, p, id, now);
@@ -585,7 +585,7 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 		STATS_ADD(&qt->st, flows_offloaded, 1);
 		/* fall through */
 	case V_ACCEPT:
-		accept_pkt(qt, np->id, v == V_OFFLOAD ? qt->d->cfg.offload_mark : 0);
+		accept_pkt(qt, np->id, v == V_OFFLOAD ? qt->sh.cfg->offload_mark : 0);
 		STATS_ADD(&qt->st, verdict_accept, 1);
 		break;
 	case V_DROP:
@@ -611,12 +611,12 @@ static void config_limits(struct qthread *qt)
  * sessions took at the start */
 static void config_follow(struct qthread *qt)
 {
-	unsigned long gen = live_generation(qt->d->live);
+	unsigned long gen = live_generation(qt->sh.live);
 
 	if (gen == qt->cfg_gen)
 		return;
 	live_put(qt->cfg);
-	qt->cfg = live_get(qt->d->live);
+	qt->cfg = live_get(qt->sh.live);
 	qt->cfg_gen = gen;
 	config_limits(qt);
 }
@@ -629,7 +629,7 @@ static void *qthread_main(void *arg)
 		{ .fd = qt->sink.efd, .events = POLLIN },
 	};
 
-	while (!qt->d->stop) {
+	while (!*qt->sh.stop) {
 		uint64_t now = now_ms();
 		int timeout = holds_due(qt, now), t = captures_due(qt, now), i, n;
 
@@ -662,29 +662,29 @@ static void *qthread_main(void *arg)
 	return NULL;
 }
 
-struct qthread *qthread_new(struct daemon *d, uint16_t queue)
+struct qthread *qthread_new(const struct queue_shared *sh, uint16_t queue)
 {
 	struct qthread *qt = calloc(1, sizeof(*qt));
 
 	if (!qt)
 		return NULL;
-	qt->d = d;
+	qt->sh = *sh;
 	qt->queue = queue;
-	qt->cfg_gen = live_generation(d->live);
-	qt->cfg = live_get(d->live);
+	qt->cfg_gen = live_generation(sh->live);
+	qt->cfg = live_get(sh->live);
 	qt->start_ms = now_ms();
 	qt->lim.total = &qt->reasm_total;
 	qt->budget.store = &msgfd_store; /* each message in its own memfd, sealed at its end */
 	config_limits(qt);
-	qt->flows = flow_table_new(d->cfg.max_flows, (uint32_t)now_us() ^ queue);
+	qt->flows = flow_table_new(sh->cfg->max_flows, (uint32_t)now_us() ^ queue);
 	if (scan_sink_init(&qt->sink)) {
 		free(qt);
 		return NULL;
 	}
-	qt->nfq = nfqueue_new(queue, QUEUE_RCVBUF, d->cfg.queue_full == QUEUE_FULL_ACCEPT);
+	qt->nfq = nfqueue_new(queue, QUEUE_RCVBUF, sh->cfg->queue_full == QUEUE_FULL_ACCEPT);
 	if (!qt->nfq)
 		log_warn("queue %u: binding", queue);
-	qt->inj = inject_new(d->cfg.inject_mark);
+	qt->inj = inject_new(sh->cfg->inject_mark);
 	if (!qt->inj)
 		log_warn("queue %u: raw sockets for injection", queue);
 	if (!qt->flows || !qt->nfq || !qt->inj) {
