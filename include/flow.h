@@ -50,6 +50,10 @@ struct flow {
 	uint8_t alt_ts;
 	uint8_t alt_set;
 	uint8_t open; /* the client acknowledged the SYN-ACK: a connection on both ends */
+	/* FLOW_SYN: its SYN came on a connection conntrack holds offloaded (the rules say
+	 * so in the SYN's mark); until the server answers the SYN with a SYN-ACK, that
+	 * connection lives, and its packets pass offloaded */
+	uint8_t on_offloaded;
 	struct reasm dir[2];
 	void *app;	    /* the protocol parser's state */
 	void *cap;	    /* POP3: the server's bytes kept until their scans return */

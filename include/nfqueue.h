@@ -16,6 +16,7 @@ struct nfqueue_pkt {
 	int csum_unchecked; /* the kernel has not verified the TCP checksum: a packet from
 			     * the wire that needs it (locally built packets and ones the
 			     * kernel or the card verified need no sum) */
+	uint32_t mark;	    /* the packet's mark as the rules left it (0: none) */
 };
 
 typedef void (*nfqueue_pkt_fn)(void *arg, const struct nfqueue_pkt *);

@@ -72,6 +72,7 @@ struct cur_pkt {
 	struct pkt *p;
 	int changed;	      /* the verdict carries BUF */
 	struct flow *waiting; /* a server answer read for a flow whose hold waits for it */
+	uint32_t mark;	      /* as queued */
 };
 
 struct qthread {

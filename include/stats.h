@@ -56,6 +56,8 @@
 	X(flows_timed_out, C, "flows ended by an idle timeout")                                    \
 	X(flows_closed, C, "flows ended by FIN or RST")                                            \
 	X(flows_offloaded, C, "flows offloaded from the queue (conntrack mark)")                   \
+	X(offload_kept, C,                                                                         \
+	  "packets of an offloaded connection passed offloaded again after a SYN on it")           \
 	X(reasm_out_of_order, C, "segments buffered out of order")                                 \
 	X(reasm_retransmissions, C, "segments carrying already seen bytes")                        \
 	X(reasm_overflows, C, "segments dropped at a buffer cap (sent again)")                     \

@@ -138,6 +138,7 @@ static int packet_cb(const struct nlmsghdr *nlh, void *data)
 	/* with NFQA_CFG_F_GSO the kernel says how far it checked the checksum */
 	p.csum_unchecked = attr[NFQA_SKB_INFO] && (ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO])) &
 						   NFQA_SKB_CSUM_NOTVERIFIED);
+	p.mark = attr[NFQA_MARK] ? ntohl(mnl_attr_get_u32(attr[NFQA_MARK])) : 0;
 	rc->fn(rc->arg, &p);
 	rc->count++;
 	return MNL_CB_OK;

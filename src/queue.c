@@ -437,6 +437,21 @@ static void clamp_window(struct qthread *qt, struct flow *f, enum flow_dir dir, 
 	STATS_ADD(&qt->st, tcp_window_clamped, 1);
 }
 
+/* A client's SYN that the rules marked as coming on a connection conntrack holds
+ * offloaded (TLS, passed mid-stream): the flow it starts (V not a drop) knows it. The
+ * receiver answers a SYN on a live connection with a challenge ACK and keeps the
+ * connection; only a SYN-ACK shows a new one. */
+static enum verdict syn_on_offloaded(struct qthread *qt, const struct pkt *p, enum verdict v)
+{
+	enum flow_dir dir;
+	struct flow *f;
+
+	if (v != V_DROP && (qt->pk.mark & qt->sh.cfg->offload_mark) &&
+	    (f = flow_lookup(qt->flows, p, &dir)) && f->state == FLOW_SYN)
+		f->on_offloaded = 1;
+	return v;
+}
+
 static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint64_t now)
 {
 	enum flow_dir dir = DIR_TO_SERVER;
@@ -463,7 +478,7 @@ static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint6
 		if ((p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN && qt->sh.port_proto[p->dport]) {
 			if (p->flags & TCPF_URG)
 				clear_urg(qt, NULL, p);
-			return start_flow(qt, p, id, now);
+			return syn_on_offloaded(qt, p, start_flow(qt, p, id, now));
 		}
 		if (p->flags & TCPF_RST)
 			return V_ACCEPT;
@@ -473,9 +488,14 @@ static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint6
 	/* a client's SYN on a passed, closed or reset flow is a new connection */
 	if ((p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN && dir == DIR_TO_SERVER &&
 	    (f->state == FLOW_PASS || f->state == FLOW_ABORTED))
-		return handle_syn(qt, f, dir, p, id, now);
+		return syn_on_offloaded(qt, p, handle_syn(qt, f, dir, p, id, now));
 	if (f->state == FLOW_PASS)
 		return V_OFFLOAD;
+	if (f->state == FLOW_SYN && f->on_offloaded && !(p->flags & TCPF_SYN)) {
+		/* not the new handshake's: the offloaded connection, alive */
+		STATS_ADD(&qt->st, offload_kept, 1);
+		return V_OFFLOAD;
+	}
 	if (f->state == FLOW_ABORTED)
 		return V_DROP; /* reset or rejected by us: nothing more reaches either side */
 	if (f->state == FLOW_REJECTING || f->state == FLOW_DELETING) {
@@ -544,7 +564,7 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 	struct pkt p;
 	enum verdict v;
 
-	qt->pk = (struct cur_pkt){ .buf = np->data, .len = np->len, .p = &p };
+	qt->pk = (struct cur_pkt){ .buf = np->data, .len = np->len, .p = &p, .mark = np->mark };
 	if (np->truncated) {
 		/* its bytes cannot be read, so they must not reach the receiver; TCP sends
 		 * them again, usually in smaller segments */

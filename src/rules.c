@@ -212,8 +212,8 @@ static void put_mark_bit(struct nftnl_rule *r, uint32_t mask)
 	put_cmp(r, &mask, sizeof(mask));
 }
 
-/* tcp flags & FLAG == FLAG */
-static void put_tcp_flag(struct nftnl_rule *r, uint8_t flag)
+/* tcp flags & FLAG == WANT */
+static void put_tcp_flags(struct nftnl_rule *r, uint8_t flag, uint8_t want)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("payload");
 	uint8_t zero = 0;
@@ -224,7 +224,13 @@ static void put_tcp_flag(struct nftnl_rule *r, uint8_t flag)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
 	expr_add(r, e);
 	put_bitwise(r, &flag, &zero, 1);
-	put_cmp(r, &flag, 1);
+	put_cmp(r, &want, 1);
+}
+
+/* tcp flags & FLAG == FLAG */
+static void put_tcp_flag(struct nftnl_rule *r, uint8_t flag)
+{
+	put_tcp_flags(r, flag, flag);
 }
 
 /* ct state established */
@@ -242,16 +248,20 @@ static void put_ct_established(struct nftnl_rule *r)
 	expr_add(r, e);
 }
 
-/* ct mark set ct mark & MASK ^ X */
-static void put_ct_mark_set(struct nftnl_rule *r, uint32_t mask, uint32_t x)
+/* ct mark set ct mark & MASK ^ X (CT), or the same of the packet's meta mark */
+static void put_mark_set(struct nftnl_rule *r, int ct, uint32_t mask, uint32_t x)
 {
 	struct nftnl_expr *e;
 
-	put_ct(r, NFT_CT_MARK);
+	if (ct)
+		put_ct(r, NFT_CT_MARK);
+	else
+		put_meta(r, NFT_META_MARK);
 	put_bitwise(r, &mask, &x, sizeof(mask));
-	e = nftnl_expr_alloc("ct");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+	e = nftnl_expr_alloc(ct ? "ct" : "meta");
+	nftnl_expr_set_u32(e, ct ? NFTNL_EXPR_CT_KEY : NFTNL_EXPR_META_KEY,
+			   ct ? NFT_CT_MARK : NFT_META_MARK);
+	nftnl_expr_set_u32(e, ct ? NFTNL_EXPR_CT_SREG : NFTNL_EXPR_META_SREG, NFT_REG_1);
 	expr_add(r, e);
 }
 
@@ -474,10 +484,14 @@ static void build_chain_rules(struct nft_batch *nb, const struct chain_def *c,
 	int p, dir;
 
 	if (c->offload) {
+		/* a SYN never: its mark may say that its conntrack entry was offloaded */
 		r = rule_new(c->name);
+		put_meta(r, NFT_META_L4PROTO);
+		put_cmp(r, &tcp, sizeof(tcp));
+		put_tcp_flags(r, TCP_SYN, 0);
 		put_meta(r, NFT_META_MARK);
 		put_mark_bit(r, s->offload_mark);
-		put_ct_mark_set(r, ~s->offload_mark, s->offload_mark);
+		put_mark_set(r, 1, ~s->offload_mark, s->offload_mark);
 		rule_emit(nb, r, "adding the offload marking rule");
 		return;
 	}
@@ -487,13 +501,24 @@ static void build_chain_rules(struct nft_batch *nb, const struct chain_def *c,
 	put_mark_bit(r, s->inject_mark);
 	put_accept(r);
 	rule_emit(nb, r, "adding the injected-packet rule");
+	/* a SYN on a connection conntrack holds offloaded says so to the daemon in its
+	 * packet mark: the connection may still live (the receiver answers such a SYN with
+	 * a challenge ACK), and only the server's SYN-ACK shows a new one */
+	r = rule_new(c->name);
+	put_meta(r, NFT_META_L4PROTO);
+	put_cmp(r, &tcp, sizeof(tcp));
+	put_tcp_flag(r, TCP_SYN);
+	put_ct(r, NFT_CT_MARK);
+	put_mark_bit(r, s->offload_mark);
+	put_mark_set(r, 0, ~s->offload_mark, s->offload_mark);
+	rule_emit(nb, r, "adding the offload hint rule");
 	/* an offload lives as long as its connection: a SYN starts a new one, which is
 	 * followed from its start (a port used again, TIME-WAIT reuse) */
 	r = rule_new(c->name);
 	put_meta(r, NFT_META_L4PROTO);
 	put_cmp(r, &tcp, sizeof(tcp));
 	put_tcp_flag(r, TCP_SYN);
-	put_ct_mark_set(r, ~s->offload_mark, 0);
+	put_mark_set(r, 1, ~s->offload_mark, 0);
 	rule_emit(nb, r, "adding the offload clearing rule");
 	/* flows the daemon offloaded (TLS, mid-stream in the grace) skip the queue; a
 	 * new connection (ct state new) never does */

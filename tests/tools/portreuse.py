@@ -5,6 +5,8 @@ tuple tests.
 portreuse.py HOST PORT SPORT STEP... : each STEP is one connection from source port
 SPORT, closed with a reset (SO_LINGER 0) so that the port is free at once:
   tls:FILE        SMTP: EHLO, STARTTLS, the message over TLS (passed and offloaded)
+  tlspause:FILE   the same, stopped after the EHLO over TLS: prints "paused" and goes on
+                  once a line comes on standard input
   plain:FILE      SMTP: the message in plain text
   pop3tls:N:DIR   POP3 (poplib, alice / secret): STLS, then RETR N over TLS into DIR/N
   pop3:N:DIR      POP3: RETR N in plain text into DIR/N (CRLF lines, unstuffed)
@@ -90,7 +92,7 @@ def session(host, port, sport, kind, path):
         lines(f)
         conn.sendall(b"EHLO client.example.org\r\n")
         lines(f)
-        if kind == "tls":
+        if kind in ("tls", "tlspause"):
             conn.sendall(b"STARTTLS\r\n")
             if not lines(f).startswith("220"):
                 return "no starttls"
@@ -101,6 +103,9 @@ def session(host, port, sport, kind, path):
             f = conn.makefile("rb")
             conn.sendall(b"EHLO client.example.org\r\n")
             lines(f)
+            if kind == "tlspause":
+                print("paused", flush=True)
+                sys.stdin.readline()
         conn.sendall(b"MAIL FROM:<a@example.org>\r\n")
         lines(f)
         conn.sendall(b"RCPT TO:<b@example.org>\r\n")

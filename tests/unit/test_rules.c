@@ -143,11 +143,12 @@ static const char queue_sig_xt[] = "meta cmp payload lookup objref target ; ";
 /* injected packets accepted; a SYN clears the offload mark of its conntrack entry;
  * established offloaded connections accepted */
 static const char mark_sigs[] = "meta bitwise cmp immediate ; "
+				"meta cmp payload bitwise cmp ct bitwise cmp meta bitwise meta ; "
 				"meta cmp payload bitwise cmp ct bitwise ct ; "
 				"ct bitwise cmp ct bitwise cmp immediate ; ";
 static const char mss_sig[] =
 	"meta cmp meta cmp payload lookup payload bitwise cmp immediate exthdr ; ";
-static const char offload_sig[] = "meta bitwise cmp ct bitwise ct ; ";
+static const char offload_sig[] = "meta cmp payload bitwise cmp meta bitwise cmp ct bitwise ct ; ";
 
 static void test_gateway(enum rules_backend be)
 {
@@ -180,9 +181,9 @@ static void test_gateway(enum rules_backend be)
 	CHECK_INT(count_type(&d, NFT_MSG_NEWCHAIN), 8);
 	CHECK_STR(d.chains[6], "forward");
 	CHECK_STR(d.chains[7], "forward_offload");
-	CHECK_INT(count_type(&d, NFT_MSG_NEWRULE), 8);
-	/* rules: injected mark, the SYN's offload clearing, offload mark, then four queue
-	 * rules; then the offload chain's marking rule */
+	CHECK_INT(count_type(&d, NFT_MSG_NEWRULE), 9);
+	/* rules: injected mark, the SYN's offload hint and offload clearing, offload mark,
+	 * then four queue rules; then the offload chain's marking rule (never a SYN) */
 	strcpy(want, mark_sigs);
 	for (i = 0; i < 4; i++)
 		strcat(want, be == RULES_NATIVE ? queue_sig_native : queue_sig_xt);
