@@ -30,13 +30,14 @@ int nfqueue_fd(const struct nfqueue *);
  * number of packets, 0 when nothing was pending, -1 with errno (ENOBUFS: packets were
  * lost in the socket buffer; the caller counts it and goes on). */
 int nfqueue_receive(struct nfqueue *, nfqueue_pkt_fn, void *arg);
-/* Queues a verdict; sent with the next nfqueue_flush (or when the batch is full). A
- * non-zero MARK becomes the packet's mark (offload: the rules move it to conntrack). */
-int nfqueue_verdict(struct nfqueue *, uint32_t id, int accept, uint32_t mark);
+/* Queues a verdict; sent with the next nfqueue_flush (or when the batch is full). MARK,
+ * unless NULL, becomes the packet's mark (offload: the rules move it to conntrack);
+ * with NULL the packet keeps the mark it was queued with. */
+int nfqueue_verdict(struct nfqueue *, uint32_t id, int accept, const uint32_t *mark);
 /* Queues an accept verdict that replaces the packet with BUF (normalised), with MARK as
  * nfqueue_verdict. */
 int nfqueue_verdict_pkt(struct nfqueue *, uint32_t id, const uint8_t *buf, size_t len,
-			uint32_t mark);
+			const uint32_t *mark);
 /* Sends the queued verdicts in one system call; returns how many batches were sent. */
 int nfqueue_flush(struct nfqueue *);
 

@@ -74,12 +74,12 @@ static void hold_verdict(struct qthread *qt, struct hold *h, int accept)
 		/* no packet: the capture's bytes go or stay */
 	} else if (accept) {
 		if (h->pkt)
-			nfqueue_verdict_pkt(qt->nfq, h->id, h->pkt, h->pkt_len, 0);
+			nfqueue_verdict_pkt(qt->nfq, h->id, h->pkt, h->pkt_len, NULL);
 		else
-			nfqueue_verdict(qt->nfq, h->id, 1, 0);
+			nfqueue_verdict(qt->nfq, h->id, 1, NULL);
 		STATS_ADD(&qt->st, verdict_accept, 1);
 	} else {
-		nfqueue_verdict(qt->nfq, h->id, 0, 0);
+		nfqueue_verdict(qt->nfq, h->id, 0, NULL);
 		STATS_ADD(&qt->st, verdict_drop, 1);
 	}
 	STATS_ADD(&qt->st, holds_current, (uint64_t)-1);

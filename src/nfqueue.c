@@ -178,7 +178,7 @@ static struct nlmsghdr *verdict_start(struct nfqueue *q, size_t extra, int *sent
 }
 
 int nfqueue_verdict_pkt(struct nfqueue *q, uint32_t id, const uint8_t *buf, size_t len,
-			uint32_t mark)
+			const uint32_t *mark)
 {
 	struct nlmsghdr *nlh;
 	int sent;
@@ -191,12 +191,12 @@ int nfqueue_verdict_pkt(struct nfqueue *q, uint32_t id, const uint8_t *buf, size
 	nfq_nlmsg_verdict_put(nlh, (int)id, NF_ACCEPT);
 	nfq_nlmsg_verdict_put_pkt(nlh, buf, (uint32_t)len);
 	if (mark)
-		nfq_nlmsg_verdict_put_mark(nlh, mark);
+		nfq_nlmsg_verdict_put_mark(nlh, *mark);
 	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
 	return sent;
 }
 
-int nfqueue_verdict(struct nfqueue *q, uint32_t id, int accept, uint32_t mark)
+int nfqueue_verdict(struct nfqueue *q, uint32_t id, int accept, const uint32_t *mark)
 {
 	struct nlmsghdr *nlh;
 	int sent;
@@ -207,7 +207,7 @@ int nfqueue_verdict(struct nfqueue *q, uint32_t id, int accept, uint32_t mark)
 	 * kernel has; the packet mark always works, and the rules' offload chain copies
 	 * it into the conntrack mark */
 	if (mark)
-		nfq_nlmsg_verdict_put_mark(nlh, mark);
+		nfq_nlmsg_verdict_put_mark(nlh, *mark);
 	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
 	return sent;
 }

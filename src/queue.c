@@ -544,16 +544,21 @@ static enum verdict handle(struct qthread *qt, struct pkt *p, uint32_t id, uint6
 	return v;
 }
 
-/* Accepts the current packet, carrying its normalised bytes if they changed. */
-static void accept_pkt(struct qthread *qt, uint32_t id, uint32_t mark)
+/* Accepts the current packet, carrying its normalised bytes if they changed. OFFLOAD:
+ * with the offload mark; else the packet keeps its mark, less the offload bit the rules
+ * put on a SYN for the daemon alone (no socket or rule after this one reads it). */
+static void accept_pkt(struct qthread *qt, uint32_t id, int offload)
 {
+	uint32_t bit = qt->sh.cfg->offload_mark, m = offload ? bit : qt->pk.mark & ~bit;
+	const uint32_t *mark = offload || (qt->pk.mark & bit) ? &m : NULL;
+
 	if (!qt->pk.changed) {
 		nfqueue_verdict(qt->nfq, id, 1, mark);
 		return;
 	}
 	packet_csum_set(qt->pk.buf, qt->pk.p);
 	if (nfqueue_verdict_pkt(qt->nfq, id, qt->pk.buf, qt->pk.len, mark) < 0)
-		nfqueue_verdict(qt->nfq, id, 0, 0); /* cannot carry it: sent again */
+		nfqueue_verdict(qt->nfq, id, 0, NULL); /* cannot carry it: sent again */
 }
 
 static void on_packet(void *arg, const struct nfqueue_pkt *np)
@@ -569,7 +574,7 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 		/* its bytes cannot be read, so they must not reach the receiver; TCP sends
 		 * them again, usually in smaller segments */
 		STATS_ADD(&qt->st, packets_truncated, 1);
-		nfqueue_verdict(qt->nfq, np->id, 0, 0);
+		nfqueue_verdict(qt->nfq, np->id, 0, NULL);
 		STATS_ADD(&qt->st, verdict_drop, 1);
 		return;
 	}
@@ -605,11 +610,11 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 		STATS_ADD(&qt->st, flows_offloaded, 1);
 		/* fall through */
 	case V_ACCEPT:
-		accept_pkt(qt, np->id, v == V_OFFLOAD ? qt->sh.cfg->offload_mark : 0);
+		accept_pkt(qt, np->id, v == V_OFFLOAD);
 		STATS_ADD(&qt->st, verdict_accept, 1);
 		break;
 	case V_DROP:
-		nfqueue_verdict(qt->nfq, np->id, 0, 0);
+		nfqueue_verdict(qt->nfq, np->id, 0, NULL);
 		STATS_ADD(&qt->st, verdict_drop, 1);
 		break;
 	}
