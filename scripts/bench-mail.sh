@@ -129,13 +129,23 @@ files_kb() {
 }
 # pss_parts PIDS: "total kind=kb ... shmem=kb files=kb" over them: the PSS by process
 # name (ms-master, ms-scanner, the rest by their own), how much of it is shared memory
-# (Pss_Shmem: memfds and tmpfs files mapped), and the files they keep in memory (files_kb)
+# (Pss_Shmem: memfds and tmpfs files mapped), and the files they keep in memory
+# (files_kb). Every process's PSS is read by one grep, so that the sample is one moment
+# (a process read before a message's memfd goes and another after the next one came
+# would count two)
 pss_parts() {
-	local p
-	for p in "$@"; do
-		echo "$(cat "/proc/$p/comm" 2>/dev/null || echo gone) $(awk '/^Pss:/ {p = $2} /^Pss_Shmem:/ {s = $2} /^Pss_Anon:/ {a = $2} END {print p + 0, s + 0, a + 0}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0 0 0)"
-	done | awk -v files="$(files_kb "$@")" '{t += $2; k[$1] += $2; sh += $3; an += $4; one[$1] = one[$1] (one[$1] == "" ? "" : "+") $2}
-		END {printf "%d", t; for (n in k) printf " %s=%d", n, k[n]; printf " anon=%d shmem=%d files=%d", an, sh, files
+	local p files rollups=()
+	files=$(files_kb "$@")
+	for p in "$@"; do rollups+=("/proc/$p/smaps_rollup"); done
+	{
+		grep -H '' "${rollups[@]/smaps_rollup/comm}" 2>/dev/null | sed 's|^/proc/\([0-9]*\)/comm:|comm \1 |'
+		grep -HE '^Pss(_Shmem|_Anon)?:' "${rollups[@]}" 2>/dev/null |
+			sed 's|^/proc/\([0-9]*\)/smaps_rollup:\([A-Za-z_]*\): *\([0-9]*\).*|\2 \1 \3|'
+	} | awk -v files="$files" '$1 == "comm" {name[$2] = $3; next}
+		$1 == "Pss" {p[$2] = $3} $1 == "Pss_Shmem" {sh += $3} $1 == "Pss_Anon" {an += $3}
+		END {for (i in p) {n = (i in name) ? name[i] : "gone"; t += p[i]; k[n] += p[i]
+			one[n] = one[n] (one[n] == "" ? "" : "+") p[i]}
+		printf "%d", t; for (n in k) printf " %s=%d", n, k[n]; printf " anon=%d shmem=%d files=%d", an, sh, files
 		for (n in one) if (one[n] ~ /\+/) printf " (%s %s)", n, one[n]; print ""}'
 }
 # pss_peak OUT PIDS: the largest PSS of the PIDS' process trees, sampled every 0.2 s into
