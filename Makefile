@@ -93,7 +93,8 @@ check: all unit integration
 # protocols (a sanitizer report in its log fails them).
 SAN_FLAGS := CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	LDFLAGS="-fsanitize=address,undefined"
-SAN_TESTS := packet/0003 packet/0004 smtp/0001 smtp/0002 pop3/0001 pop3/0002 tcp/0001 tcp/0003 privsep/0001 pop3/0008
+SAN_TESTS := packet/0003 packet/0004 smtp/0001 smtp/0002 pop3/0001 pop3/0002 tcp/0001 tcp/0003 privsep/0001 pop3/0008 \
+	tcp/0013
 sanitize:
 	$(MAKE) B=build/san $(SAN_FLAGS) unit
 
