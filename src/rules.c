@@ -227,10 +227,14 @@ static void put_tcp_flags(struct nftnl_rule *r, uint8_t flag, uint8_t want)
 	put_cmp(r, &want, 1);
 }
 
-/* tcp flags & FLAG == FLAG */
-static void put_tcp_flag(struct nftnl_rule *r, uint8_t flag)
+/* meta l4proto tcp tcp flags & syn == syn (SYN), or == 0 */
+static void put_tcp_syn(struct nftnl_rule *r, int syn)
 {
-	put_tcp_flags(r, flag, flag);
+	uint8_t tcp = IPPROTO_TCP;
+
+	put_meta(r, NFT_META_L4PROTO);
+	put_cmp(r, &tcp, sizeof(tcp));
+	put_tcp_flags(r, TCP_SYN, syn ? TCP_SYN : 0);
 }
 
 /* ct state established */
@@ -301,7 +305,7 @@ static void put_syn_mss(struct nftnl_rule *r, uint16_t mss)
 	struct nftnl_expr *e;
 	uint16_t be = htons(mss);
 
-	put_tcp_flag(r, TCP_SYN);
+	put_tcp_flags(r, TCP_SYN, TCP_SYN);
 	e = nftnl_expr_alloc("immediate");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
 	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &be, sizeof(be));
@@ -480,15 +484,12 @@ static void build_chain_rules(struct nft_batch *nb, const struct chain_def *c,
 			      const struct rules_spec *s, enum rules_backend be)
 {
 	struct nftnl_rule *r;
-	uint8_t tcp = IPPROTO_TCP;
 	int p, dir;
 
 	if (c->offload) {
 		/* a SYN never: its mark may say that its conntrack entry was offloaded */
 		r = rule_new(c->name);
-		put_meta(r, NFT_META_L4PROTO);
-		put_cmp(r, &tcp, sizeof(tcp));
-		put_tcp_flags(r, TCP_SYN, 0);
+		put_tcp_syn(r, 0);
 		put_meta(r, NFT_META_MARK);
 		put_mark_bit(r, s->offload_mark);
 		put_mark_set(r, 1, ~s->offload_mark, s->offload_mark);
@@ -505,9 +506,7 @@ static void build_chain_rules(struct nft_batch *nb, const struct chain_def *c,
 	 * packet mark: the connection may still live (the receiver answers such a SYN with
 	 * a challenge ACK), and only the server's SYN-ACK shows a new one */
 	r = rule_new(c->name);
-	put_meta(r, NFT_META_L4PROTO);
-	put_cmp(r, &tcp, sizeof(tcp));
-	put_tcp_flag(r, TCP_SYN);
+	put_tcp_syn(r, 1);
 	put_ct(r, NFT_CT_MARK);
 	put_mark_bit(r, s->offload_mark);
 	put_mark_set(r, 0, ~s->offload_mark, s->offload_mark);
@@ -515,9 +514,7 @@ static void build_chain_rules(struct nft_batch *nb, const struct chain_def *c,
 	/* an offload lives as long as its connection: a SYN starts a new one, which is
 	 * followed from its start (a port used again, TIME-WAIT reuse) */
 	r = rule_new(c->name);
-	put_meta(r, NFT_META_L4PROTO);
-	put_cmp(r, &tcp, sizeof(tcp));
-	put_tcp_flag(r, TCP_SYN);
+	put_tcp_syn(r, 1);
 	put_mark_set(r, 1, ~s->offload_mark, 0);
 	rule_emit(nb, r, "adding the offload clearing rule");
 	/* flows the daemon offloaded (TLS, mid-stream in the grace) skip the queue; a
