@@ -480,6 +480,23 @@ static void build_chain(struct nft_batch *nb, const struct chain_def *c, uint16_
 	batch_next(nb);
 }
 
+/* a rule of CHAIN for SYNs (SYN) or the other TCP packets: where the conntrack mark
+ * (FROM_CT) or else the packet's mark has BIT, the other mark gets it too */
+static void rule_carry_offload(struct nft_batch *nb, const char *chain, int syn, int from_ct,
+			       uint32_t bit, const char *what)
+{
+	struct nftnl_rule *r = rule_new(chain);
+
+	put_tcp_syn(r, syn);
+	if (from_ct)
+		put_ct(r, NFT_CT_MARK);
+	else
+		put_meta(r, NFT_META_MARK);
+	put_mark_bit(r, bit);
+	put_mark_set(r, !from_ct, ~bit, bit);
+	rule_emit(nb, r, what);
+}
+
 static void build_chain_rules(struct nft_batch *nb, const struct chain_def *c,
 			      const struct rules_spec *s, enum rules_backend be)
 {
@@ -488,12 +505,8 @@ static void build_chain_rules(struct nft_batch *nb, const struct chain_def *c,
 
 	if (c->offload) {
 		/* a SYN never: its mark may say that its conntrack entry was offloaded */
-		r = rule_new(c->name);
-		put_tcp_syn(r, 0);
-		put_meta(r, NFT_META_MARK);
-		put_mark_bit(r, s->offload_mark);
-		put_mark_set(r, 1, ~s->offload_mark, s->offload_mark);
-		rule_emit(nb, r, "adding the offload marking rule");
+		rule_carry_offload(nb, c->name, 0, 0, s->offload_mark,
+				   "adding the offload marking rule");
 		return;
 	}
 	/* the daemon's own packets (RSTs, replies) are never queued again */
@@ -505,12 +518,7 @@ static void build_chain_rules(struct nft_batch *nb, const struct chain_def *c,
 	/* a SYN on a connection conntrack holds offloaded says so to the daemon in its
 	 * packet mark: the connection may still live (the receiver answers such a SYN with
 	 * a challenge ACK), and only the server's SYN-ACK shows a new one */
-	r = rule_new(c->name);
-	put_tcp_syn(r, 1);
-	put_ct(r, NFT_CT_MARK);
-	put_mark_bit(r, s->offload_mark);
-	put_mark_set(r, 0, ~s->offload_mark, s->offload_mark);
-	rule_emit(nb, r, "adding the offload hint rule");
+	rule_carry_offload(nb, c->name, 1, 1, s->offload_mark, "adding the offload hint rule");
 	/* an offload lives as long as its connection: a SYN starts a new one, which is
 	 * followed from its start (a port used again, TIME-WAIT reuse) */
 	r = rule_new(c->name);
